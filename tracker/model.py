@@ -1,0 +1,152 @@
+"""Plain records passed between the tracker's stages.
+
+They are dataclasses (not ORM rows) so every stage can be driven from files and
+tested without a database, and so captures stay JSON-serialisable for the
+crawler -> tracker hand-off (DESIGN.md "Ready to scale out").
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+CATEGORIES: tuple[str, ...] = (
+    "collection",
+    "sharing",
+    "sale",
+    "purpose",
+    "tracking",
+    "retention",
+    "user_rights",
+    "children",
+    "international_transfer",
+    "security",
+    "policy_change",
+    "contact",
+)
+SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high")
+ClauseKind = Literal["heading", "paragraph", "list_item"]
+ChangeKind = Literal["added", "removed", "modified", "moved"]
+Direction = Literal["expands", "weakens", "strengthens", "narrows", "neutral", "cosmetic"]
+
+# Outcomes of a capture (DESIGN.md storage principles). Only "ok" can create a version.
+CAPTURE_OUTCOMES: tuple[str, ...] = (
+    "ok",
+    "not_modified",
+    "http_error",
+    "network_error",
+    "soft_404",
+    "not_a_policy",
+    "extraction_failure",
+    "truncated",
+    "too_large",
+    "unsupported_type",
+    "blocked",
+)
+
+
+def severity_rank(severity: str) -> int:
+    """Order severities so filters like ``min_severity`` can compare them."""
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One unit of policy text: a heading, a paragraph or a list item."""
+
+    ordinal: int
+    kind: ClauseKind
+    text: str
+    heading: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ordinal": self.ordinal,
+            "kind": self.kind,
+            "heading": list(self.heading),
+            "text": self.text,
+            "categories": list(self.categories),
+        }
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a changed clause means: categories, direction, severity and why."""
+
+    categories: tuple[str, ...] = ()
+    direction: Direction = "neutral"
+    severity: str = "none"
+    material: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    """One aligned difference between two versions.
+
+    ``old_ordinal``/``new_ordinal`` locate the clause in each version so that the
+    new text can be rebuilt from the old one plus the changes (round trip).
+    """
+
+    kind: ChangeKind
+    old_ordinal: int | None
+    new_ordinal: int | None
+    old_text: str | None
+    new_text: str | None
+    heading: tuple[str, ...] = ()
+    cosmetic: bool = False
+    assessment: Assessment = field(default_factory=Assessment)
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.assessment
+        return {
+            "kind": self.kind,
+            "old_text": self.old_text,
+            "new_text": self.new_text,
+            "heading": list(self.heading),
+            "categories": list(a.categories),
+            "severity": a.severity,
+            "material": a.material,
+            "reason": a.reason,
+            "direction": a.direction,
+            "cosmetic": self.cosmetic,
+            "old_ordinal": self.old_ordinal,
+            "new_ordinal": self.new_ordinal,
+        }
+
+
+@dataclass
+class Capture:
+    """A raw fetch handed from a spider (or an import) to the tracker.
+
+    Plain and JSON-serialisable (``to_json``/``from_json``) so a queue can carry it.
+    ``outcome`` is set by the fetcher for failures it already knows (HTTP errors,
+    oversize bodies); the tracker may downgrade ``ok`` after looking at the text.
+    """
+
+    policy: str | int
+    source: Literal["live", "wayback", "import"]
+    url: str
+    capture_time: str  # ISO 8601 UTC, e.g. 2024-01-31T12:00:00Z
+    body: bytes | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    outcome: str = "ok"
+    detail: str | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    wayback_digest: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["body"] = base64.b64encode(self.body).decode("ascii") if self.body is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Capture":
+        data = dict(data)
+        if data.get("body") is not None:
+            data["body"] = base64.b64decode(data["body"])
+        return cls(**data)
