@@ -150,3 +150,35 @@ class Capture:
         if data.get("body") is not None:
             data["body"] = base64.b64decode(data["body"])
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The whole-document judgement of a change between two versions."""
+
+    cosmetic_only: bool
+    material: bool
+    severity: str
+    categories: tuple[str, ...]
+    summary: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentDiff:
+    """Result of comparing two documents: the clause changes and the verdict."""
+
+    old_clauses: tuple[Clause, ...]
+    new_clauses: tuple[Clause, ...]
+    changes: tuple[ClauseChange, ...]
+    verdict: Verdict
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cosmetic_only": self.verdict.cosmetic_only,
+            "material": self.verdict.material,
+            "severity": self.verdict.severity,
+            "categories": list(self.verdict.categories),
+            "summary": self.verdict.summary,
+            "changes": [c.to_json() for c in self.changes],
+        }

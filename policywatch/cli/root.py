@@ -1,0 +1,82 @@
+"""The root click group and the helpers every command shares.
+
+Commands only parse arguments and call library functions; library errors
+(``PolicywatchError``) become exit code 2 with a one-line message, no traceback.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable
+
+import click
+
+from policywatch import __version__
+from policywatch.errors import PolicywatchError
+
+
+class PolicywatchGroup(click.Group):
+    """A group whose commands turn PolicywatchError into exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicywatchError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=PolicywatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policywatch")
+@click.option(
+    "--db",
+    "db_path",
+    envvar="POLICYWATCH_DB",
+    default="policywatch.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file (env POLICYWATCH_DB).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="POLICYWATCH_CONFIG",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Config file with alert channels (env POLICYWATCH_CONFIG, else ./policywatch.toml if present).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
+    """policywatch: track privacy policies, their versions and their material changes.
+
+    \b
+    Typical session:
+      policywatch init
+      policywatch add https://example.org/privacy --name example
+      policywatch crawl --archive --live
+      policywatch changes --material
+      policywatch report --out report/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db_path"] = db_path
+    ctx.obj["config_path"] = config_path
+
+
+def open_db(ctx: click.Context, *, create: bool = False):
+    """Open the database named by --db (lazily: commands that need none stay fast)."""
+    from db.connection import open_database
+
+    return open_database(ctx.obj["db_path"], create=create)
+
+
+def with_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for commands called outside the group (tests): same error handling."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PolicywatchError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
