@@ -59,6 +59,9 @@ class Clause:
     text: str
     heading: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    # True when this clause continues the previous clause's last line: an over-long
+    # line split at a sentence boundary (tracker.segment); rejoin with one space.
+    continues: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
