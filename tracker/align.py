@@ -218,10 +218,13 @@ def _candidate_pairs(
         seen: set[int] = set()
         for token in _prefix(tokens, rank, threshold):
             seen.update(index.get(token, ()))
+        low, high = threshold * len(tokens), len(tokens) / threshold if threshold else math.inf
         for j in seen:
-            score = _jaccard(tokens, new_tokens[j])
-            if score >= threshold:
-                scored.append((score, i, j))
+            other = new_tokens[j]
+            if low <= len(other) <= high:  # size filter: Jaccard <= min/max of the sizes
+                score = _jaccard(tokens, other)
+                if score >= threshold:
+                    scored.append((score, i, j))
     return scored
 
 
@@ -263,7 +266,8 @@ def _tokens(text: str) -> frozenset[str]:
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 # --- building the changes --------------------------------------------------

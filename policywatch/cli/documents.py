@@ -1,2 +1,112 @@
-"""Commands: to be filled in by the owning issue."""
-from policywatch.cli.root import cli  # noqa: F401
+"""Commands that work on documents, no database needed: ``segment`` and ``compare``.
+
+They only read files and call the tracker (``tracker.segment``,
+``tracker.compare``). Tracker modules are imported inside the commands so that
+``policywatch --help`` and the other commands start fast, and comparing two
+Markdown files never loads the HTML extractor.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from policywatch.cli.root import cli
+
+SEGMENT_HELP = """Print the clauses of one policy document.
+
+FILE is a .md/.txt file (read as text), an .html/.htm file (main text
+extracted first) or - for standard input. Each clause is a heading, a
+paragraph or a list item, with the path of headings it sits under and its
+data-practice categories.
+
+\b
+Examples:
+  policywatch segment privacy.md
+  policywatch segment page.html --format json | jq '.clauses[].kind'
+  curl -s https://example.org/privacy | policywatch segment - --format json
+"""
+
+COMPARE_HELP = """Compare two versions of a policy, no database needed.
+
+OLD and NEW are .md/.txt files, .html/.htm files (main text extracted first)
+or - for standard input (one of them). Clauses are aligned (unchanged, moved,
+modified, added, removed), each change gets a severity and a reason, and the
+whole change is judged material or not.
+
+\b
+Formats:
+  text  readable report with word-level redlines ([-removed-]{+added+})
+  json  machine-readable (see DESIGN.md "compare --format json")
+  html  standalone redline page (inline CSS, no scripts)
+
+\b
+Exit codes: 0 ok, 1 material change found with --fail-on-material,
+2 bad usage or unreadable input.
+
+\b
+Examples:
+  policywatch compare old.md new.md
+  policywatch compare old.html new.html --format html > redline.html
+  policywatch compare old.md new.md --format json --fail-on-material || notify
+"""
+
+
+@cli.command("segment", help=SEGMENT_HELP, short_help="Print the clauses of one document.")
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Output format.",
+)
+def segment_command(file: str, fmt: str) -> None:
+    from tracker.compare import classify_clauses
+    from tracker.extract import read_document
+    from tracker.segment import segment_text
+
+    clauses = classify_clauses(segment_text(read_document(file)))
+    if fmt == "json":
+        _echo_json({"clauses": [c.to_json() for c in clauses]})
+        return
+    for clause in clauses:
+        click.echo(_clause_line(clause))
+
+
+def _clause_line(clause) -> str:
+    """One clause as text: ordinal, kind, heading path, categories, then its text."""
+    where = " > ".join(clause.heading) or "-"
+    cats = f" [{', '.join(clause.categories)}]" if clause.categories else ""
+    return f"{clause.ordinal:>4} {clause.kind:<9} {where}{cats}\n     {clause.text}"
+
+
+@cli.command("compare", help=COMPARE_HELP, short_help="Diff two documents (no database).")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on-material", is_flag=True,
+    help="Exit with code 1 when the change is material (for CI and cron).",
+)
+def compare_command(old: str, new: str, fmt: str, fail_on_material: bool) -> None:
+    from policywatch.errors import UsageError
+    from tracker.compare import compare_texts, diff_to_json, render_html, render_text
+    from tracker.extract import read_document
+
+    if old == "-" and new == "-":
+        raise UsageError("only one of OLD and NEW can be - (standard input)")
+    diff = compare_texts(read_document(old), read_document(new))
+    if fmt == "json":
+        _echo_json(diff_to_json(diff))
+    elif fmt == "html":
+        click.echo(render_html(diff, title=f"Changes from {old} to {new}"), nl=False)
+    else:
+        click.echo(render_text(diff), nl=False)
+    if fail_on_material and diff.verdict.material:
+        sys.exit(1)
+
+
+def _echo_json(data: dict) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
