@@ -1,0 +1,125 @@
+"""Identity and cosmetic normalisation of policy text.
+
+Two strengths, for two questions:
+
+* ``normalize_text`` answers "is this the same version?". It removes only what a
+  re-render changes without changing the words (Unicode form, invisible characters,
+  quote and dash style, whitespace), and keeps the line structure so headings and
+  list markers survive. ``text_sha256`` hashes its output: the version identity.
+* ``cosmetic_key`` answers "is this edit of one clause cosmetic?". It is much more
+  aggressive: case, Markdown syntax, link targets, punctuation and dates go, but
+  every other word and number stays ("6 months" vs "18 months" must differ).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+__all__ = ["normalize_text", "text_sha256", "cosmetic_key", "neutralize_dates"]
+
+# Invisible characters a re-render adds or drops: zero-width space/non-joiner/joiner,
+# word joiner, BOM / zero-width no-break space, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_QUOTES_AND_DASHES = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+    }
+)
+# Everything str.splitlines() treats as a line break, so lines agree with segment.py.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_INNER_SPACES = re.compile(r"(?<=\S) {2,}")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _spaces(line: str) -> str:
+    """Turn every Unicode whitespace character of one line into a plain space."""
+    if line.isascii() and "\t" not in line:
+        return line
+    return "".join(" " if ch.isspace() else ch for ch in line)
+
+
+def normalize_text(text: str) -> str:
+    """Return the identity form of ``text``: same words, same lines, no render noise."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_INVISIBLE).translate(_QUOTES_AND_DASHES)
+    lines = []
+    for line in _LINE_BREAKS.split(text):
+        line = _spaces(line).rstrip(" ")
+        lines.append(_INNER_SPACES.sub(" ", line))
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def text_sha256(text: str) -> str:
+    """Hex sha256 of the normalised text: the identity of a version."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+# --- cosmetic key -----------------------------------------------------------------
+
+_MONTHS = (
+    # English, French, German, Spanish, Italian, Dutch, Portuguese (full and short forms).
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
+    "|janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+    "|Januar|Jänner|Februar|März|Juni|Juli|Oktober|Dezember"
+    "|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
+    "|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
+    "|januari|februari|maart|augustus|oktober"
+    "|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro"
+)
+_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|er|\.)?"
+_YEAR = r"(?:1[89]\d\d|2\d\d\d)"
+
+def _build_date_regex() -> re.Pattern[str]:
+    """Compile the date alternatives.
+
+    Before a day number or a year, month names must be capitalised (or all caps) so
+    the verb "may" ("we may 30 ...") never reads as a date; after a day number any
+    case is accepted (French/Spanish write "1er mai 2024").
+    """
+    names = _MONTHS.split("|")
+    cap = "|".join(n[0].upper() + n[1:] for n in names) + "|" + "|".join(n.upper() for n in names)
+    parts = [
+        rf"\b{_YEAR}[-/.](?:0?[1-9]|1[0-2])[-/.][0-3]?\d\b",
+        rf"\b[0-3]?\d[-/.][0-3]?\d[-/.]{_YEAR}\b",
+        rf"\b{_DAY}\s*(?:de\s+)?(?i:{_MONTHS})\b\.?,?\s*(?:de\s+)?{_YEAR}\b",
+        rf"\b(?:{cap})\b\.?\s+{_DAY}(?:\s*,\s*|\s+){_YEAR}\b",
+        rf"\b(?:{cap})\b\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?!\s*(?:[-%]|\w))",
+        rf"\b(?:{cap})\b\.?,?\s+(?:de\s+)?{_YEAR}\b",
+    ]
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+_DATE = _build_date_regex()
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
+_REF_LINK = re.compile(r"\[([^\]\n]*)\]\[[^\]\n]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_LINE_MARKUP = re.compile(
+    r"^[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+|[-*+\u2022\u2013\u00b7][ \t]+|\(?(?:\d{1,3}|[a-z]|[ivxlcdm]+)[.)][ \t]+)?",
+    re.MULTILINE,
+)
+_APOSTROPHE_OR_HYPHEN = re.compile(r"(?<=\w)['\-](?=\w)")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def neutralize_dates(text: str) -> str:
+    """Replace calendar dates ("May 1, 2024", "2024-05-01", "November 2025") by one token."""
+    return _DATE.sub(" datetoken ", text)
+
+
+def cosmetic_key(text: str) -> str:
+    """Aggressive key of one clause: equal keys mean the edit between them is cosmetic."""
+    text = normalize_text(text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = text.replace("\\", "")
+    text = _LINE_MARKUP.sub("", text)
+    text = neutralize_dates(text)
+    text = text.casefold()
+    text = _APOSTROPHE_OR_HYPHEN.sub("", text)
+    return _NON_WORD.sub(" ", text).strip()

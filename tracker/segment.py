@@ -1,0 +1,308 @@
+"""Split policy text (Markdown-like) into clauses: headings, paragraphs, list items.
+
+The clause is the unit the aligner and the differ work on, so segmentation must be
+lossless and deterministic.
+
+Invariant (property-tested): let ``lines(text)`` be ``[l.strip() for l in
+text.splitlines() if l.strip()]``. Then ``clause_lines(segment_text(text)) ==
+lines(text)``, where ``clause_lines`` splits each clause text on ``"\\n"`` and, for a
+clause with ``continues=True``, joins its first line to the previous clause's last
+line with one space. In words: every non-empty line ends up, stripped, in exactly
+one clause, in order, nothing lost or duplicated; the only exception is an
+over-long line (a paragraph of more than ``MAX_PARAGRAPH_CHARS``), which is cut at
+sentence boundaries into consecutive clauses. Clause text keeps its Markdown markup
+(``## Sharing``, ``- item``, ``| a | b |``), so the document can be rebuilt. A
+setext underline (``===``/``---``) stays in its heading clause (``"Title\\n====="``),
+and a table's ``| --- |`` separator row stays with the header row.
+
+Recognised structure:
+
+* headings: ATX ``#``..``######``; setext; a bold-only line (``**Sharing**``); a
+  short standalone line ending in ``:`` or ``?``; an ALL-CAPS line; numbered
+  headings ("1. Collection", "1\\. Collection", "3.2 Sharing", "Section 4 -").
+  Bold, colon/question, caps and numbered headings need content after them.
+* list items: ``*``, ``-``, ``+``, ``•``, ``–``, ``·`` bullets and "1.", "a)",
+  "(i)" numbers; nested (indented) items are their own clauses; following lines of
+  an item without a blank line (lazy continuation) belong to it.
+* tables: one paragraph clause per row (rows are the natural unit of a change in a
+  data-category table); the separator row is folded into the header row.
+* everything else: paragraphs, blocks of consecutive non-blank lines.
+
+Heading path: the stack of enclosing heading texts without markup. Markdown levels
+rank 1-6; inferred headings rank below them (numbered depth d: 6+d, ALL CAPS: 7,
+bold: 10, colon/question: 11), so a Markdown heading closes inferred sections. A
+heading that is only a date stamp ("Last updated: May 1, 2024") is a heading clause
+but opens no section.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+from tracker.model import Clause
+
+__all__ = ["segment_text", "clause_lines", "heading_text", "MAX_PARAGRAPH_CHARS"]
+
+MAX_PARAGRAPH_CHARS = 2000
+# Pieces of a split paragraph: content-defined boundaries (a hash of the sentence)
+# between MIN and MAX characters, so an edit early in the paragraph moves at most a
+# boundary or two instead of shifting every later piece.
+_MIN_PIECE = 400
+_MAX_PIECE = 1500
+_PIECE_MODULUS = 4
+
+_ATX = re.compile(r"^(#{1,6})(?:[ \t]+|$)")
+_SETEXT = re.compile(r"^(?:=+|-+)$")
+_HR = re.compile(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_BULLET = re.compile(r"^[-*+\u2022\u2013\u00b7\u25aa\u25e6\u2023\u25cf](?:\s+|$)")
+_ORDERED = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z][.)]|\((?:[ivxlcdmIVXLCDM]+|[a-zA-Z]|\d{1,3})\))(?:\s+|$)")
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\\?\.\d{1,2})*)(\\?\.)?\s+(\S.*)$")
+_SECTION_HEADING = re.compile(r"^(?:section|article|part|chapter|annex|schedule)\s+[\dIVXivx]+[\w.]*\b", re.I)
+_BOLD_ONLY = re.compile(r"^(\*\*|__)(?=\S)(.+?)(?<=\S)\1$")
+_TABLE = re.compile(r"^\|")
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?$")
+_DATE_LABEL = re.compile(
+    r"^(?:last\s+(?:updated|revised|modified)|updated|effective|effective\s+date|date|revised|"
+    r"stand|dernière\s+mise\s+à\s+jour|última\s+actualización|version)\b",
+    re.I,
+)
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\s])")
+
+
+@dataclass
+class _Line:
+    """One input line with what the block parser needs to know about it."""
+
+    text: str  # stripped
+    indent: int
+    blank: bool
+
+
+@dataclass
+class _Block:
+    """A clause before ordinals and heading paths are attached."""
+
+    kind: str
+    lines: list[str]
+    rank: int = 0  # headings only: lower ranks enclose higher ones
+    title: str = ""
+
+
+def heading_text(line: str) -> str:
+    """Heading text without Markdown markup: ``## **1\\. Who** ##`` -> ``1. Who``."""
+    text = _ATX.sub("", line.strip())
+    text = re.sub(r"[ \t]+#+[ \t]*$", "", text)
+    text = _LINK.sub(r"\1", text)
+    text = text.replace("**", "").replace("__", "")
+    text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r"^[*_]+|[*_]+$", "", text.strip())
+    return re.sub(r"\s+", " ", text).strip().rstrip(":").strip()
+
+
+def _is_list_item(text: str) -> bool:
+    return bool(_BULLET.match(text) or _ORDERED.match(text)) and not _HR.match(text)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_index: int | None) -> int:
+    """Rank of an inferred heading on line ``i``, or 0 when the line is no heading.
+
+    Inferred headings must stand alone (blank line or start before them), must be
+    short, and need content after them.
+    """
+    if next_index is None or not prev_blank:
+        return 0
+    text = lines[i].text
+    nxt = lines[next_index].text
+    next_is_blank_or_list = lines[i + 1].blank or _is_list_item(lines[i + 1].text)
+    if not next_is_blank_or_list:
+        return 0
+    if len(text) > 120:
+        return 0
+    rank = _numbered_rank(text, lines, i, next_index)
+    if rank:
+        return rank
+    if _is_list_item(text):
+        return 0
+    if _BOLD_ONLY.match(text) and _words(text) <= 15 and not _BOLD_ONLY.match(nxt):
+        return 10
+    plain = heading_text(text)
+    letters = [c for c in plain if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters) and _words(plain) <= 12:
+        if not plain.endswith((".", ",", ";")):
+            return 7
+    if text.endswith("?") and _words(text) <= 14 and text[0].isupper():
+        return 11
+    if text.endswith(":") and text[0].isupper() and _words(text) <= 6 and "." not in text[:-1]:
+        return 11
+    return 0
+
+
+def _numbered_rank(text: str, lines: list[_Line], i: int, next_index: int) -> int:
+    """Rank of a numbered heading ("1. Collection", "3.2 Sharing", "Section 4 -")."""
+    if _SECTION_HEADING.match(text) and _words(text) <= 12:
+        return 7
+    match = _NUMBERED_HEADING.match(text)
+    if not match:
+        return 0
+    number, dot, title = match.groups()
+    depth = number.count(".") + 1
+    if depth == 1 and not dot:
+        return 0  # "2 apples" is a sentence, not a heading
+    title_plain = heading_text(title)
+    if not title_plain or not (title_plain[0].isupper() or title_plain[0].isdigit()):
+        return 0
+    if _words(title_plain) > 12 or title_plain.endswith((".", ",", ";")):
+        return 0
+    if _is_list_item(lines[next_index].text):
+        return 0  # a run of numbered lines is a list (e.g. a table of contents)
+    prev = next((lines[j].text for j in range(i - 1, -1, -1) if not lines[j].blank), "")
+    if _ORDERED.match(prev) and _NUMBERED_HEADING.match(prev) is not None:
+        prev_number = _NUMBERED_HEADING.match(prev).group(1)
+        if prev_number.count(".") + 1 == depth and len(prev) <= 120 and not prev.endswith("."):
+            return 0
+    return 6 + min(depth, 3)
+
+
+def _parse_blocks(text: str) -> list[_Block]:
+    """Group lines into blocks; every non-blank line goes to exactly one block."""
+    lines = []
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        lines.append(_Line(stripped, len(raw) - len(raw.lstrip()), not stripped))
+    next_nonblank: list[int | None] = [None] * len(lines)
+    following: int | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        next_nonblank[i] = following
+        if not lines[i].blank:
+            following = i
+
+    blocks: list[_Block] = []
+    current: _Block | None = None  # an open paragraph or list item
+    prev_blank = True
+    for i, line in enumerate(lines):
+        if line.blank:
+            current, prev_blank = None, True
+            continue
+        text = line.text
+        was_blank, prev_blank = prev_blank, False
+        if _SETEXT.match(text) and current is not None and current.kind == "paragraph" and not _is_table(current):
+            current.kind, current.rank = "heading", 1 if text[0] == "=" else 2
+            current.title = heading_text(" ".join(current.lines))
+            current.lines.append(text)
+            current = None
+            continue
+        atx = _ATX.match(text)
+        if atx:
+            blocks.append(_Block("heading", [text], len(atx.group(1)), heading_text(text)))
+            current = None
+            continue
+        if _TABLE.match(text):
+            if current is not None and _is_table(current) and _TABLE_SEPARATOR.match(text) and len(current.lines) == 1:
+                current.lines.append(text)
+                continue
+            current = _Block("paragraph", [text])
+            blocks.append(current)
+            continue
+        if _HR.match(text):
+            blocks.append(_Block("paragraph", [text]))
+            current = None
+            continue
+        rank = _inline_heading_rank(lines, i, was_blank or current is None, next_nonblank[i])
+        if rank:
+            blocks.append(_Block("heading", [text], rank, heading_text(text)))
+            current = None
+            continue
+        if _is_list_item(text):
+            current = _Block("list_item", [text])
+            blocks.append(current)
+            continue
+        if current is not None and not _is_table(current):
+            current.lines.append(text)  # paragraph line or lazy list continuation
+            continue
+        current = _Block("paragraph", [text])
+        blocks.append(current)
+    return blocks
+
+
+def _is_table(block: _Block) -> bool:
+    return block.kind == "paragraph" and block.lines[0].startswith("|")
+
+
+def _sentence_pieces(line: str) -> list[str]:
+    """Cut one long line at sentence ends (". " with exactly one space) into pieces."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(line):
+        cut = match.end() - 1  # the single space
+        size = cut - start
+        sentence_hash = zlib.crc32(line[max(start, cut - 40):cut].encode("utf-8"))
+        if size >= _MAX_PIECE or (size >= _MIN_PIECE and sentence_hash % _PIECE_MODULUS == 0):
+            pieces.append(line[start:cut])
+            start = cut + 1
+    pieces.append(line[start:])
+    return pieces
+
+
+def _split_paragraph(lines: list[str]) -> list[tuple[list[str], bool]]:
+    """Split an over-long paragraph into (lines, continues) pieces; short ones stay whole."""
+    if sum(len(line) + 1 for line in lines) <= MAX_PARAGRAPH_CHARS:
+        return [(lines, False)]
+    pieces: list[tuple[list[str], bool]] = []
+    group: list[str] = []
+    size = 0
+    for line in lines:
+        if group and size + len(line) > _MAX_PIECE:
+            pieces.append((group, False))
+            group, size = [], 0
+        if len(line) <= _MAX_PIECE:
+            group.append(line)
+            size += len(line) + 1
+            continue
+        if group:
+            pieces.append((group, False))
+            group, size = [], 0
+        for n, piece in enumerate(_sentence_pieces(line)):
+            pieces.append(([piece], n > 0))
+    if group:
+        pieces.append((group, False))
+    return pieces
+
+
+def segment_text(text: str) -> list[Clause]:
+    """Split ``text`` into ordered clauses with heading paths (see module docstring)."""
+    clauses: list[Clause] = []
+    stack: list[tuple[int, str]] = []
+    for block in _parse_blocks(text):
+        if block.kind == "heading":
+            path = tuple(title for _, title in stack)
+            clauses.append(Clause(len(clauses), "heading", "\n".join(block.lines), path))
+            if block.title and not _DATE_LABEL.match(block.title):
+                while stack and stack[-1][0] >= block.rank:
+                    stack.pop()
+                stack.append((block.rank, block.title))
+            continue
+        path = tuple(title for _, title in stack)
+        if block.kind == "list_item":
+            clauses.append(Clause(len(clauses), "list_item", "\n".join(block.lines), path))
+            continue
+        for lines, continues in _split_paragraph(block.lines):
+            clauses.append(Clause(len(clauses), "paragraph", "\n".join(lines), path, continues=continues))
+    return clauses
+
+
+def clause_lines(clauses: list[Clause]) -> list[str]:
+    """Rebuild the non-empty stripped lines of the text the clauses came from."""
+    lines: list[str] = []
+    for clause in clauses:
+        parts = clause.text.split("\n")
+        if clause.continues and lines:
+            lines[-1] = lines[-1] + " " + parts[0]
+            parts = parts[1:]
+        lines.extend(parts)
+    return lines
