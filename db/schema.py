@@ -224,7 +224,7 @@ def m003_views(db: Database) -> None:
                v.flip_of, v.technical_upgrade
         FROM versions v
         JOIN policies p ON p.id = v.policy_id
-        LEFT JOIN changes ch ON ch.to_version_id = v.id AND ch.superseded = 0
+        LEFT JOIN changes ch ON ch.to_version_id = v.id AND ch.superseded = 0 AND ch.technical_upgrade = 0
         WHERE v.current = 1
         ORDER BY p.name, v.capture_time"""
     )

@@ -1,2 +1,132 @@
-"""Commands: to be filled in by the owning issue."""
-from policywatch.cli.root import cli  # noqa: F401
+"""Commands that manage the store: init, add, list, import, reprocess."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from policywatch.cli.root import cli, open_db
+
+
+def load_channels(ctx: click.Context) -> list:
+    """Alert channels from the config file (none when no config exists)."""
+    from tracker.config import load_config
+
+    return list(load_config(ctx.obj.get("config_path")).channels)
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database, or migrate an existing one (idempotent, no data loss).
+
+    \b
+    Example:
+      policywatch --db policies.db init
+    """
+    from db.schema import migrations
+
+    db = open_db(ctx, create=True)
+    applied = [m.name for m in migrations.applied(db)]
+    click.echo(f"Database {ctx.obj['db_path']} ready ({len(applied)} migrations applied).")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="Short unique name (default: derived from the host).")
+@click.option("--type", "doc_type", default="privacy_policy", show_default=True, help="Document type.")
+@click.option("--group", help="Group name, for alert filters and scheduled jobs.")
+@click.option("--select", "select_css", help="CSS selector of the policy text, when automatic extraction is wrong.")
+@click.option("--remove", "remove_css", help="CSS selector of elements to drop before extraction.")
+@click.pass_context
+def add(ctx: click.Context, url: str, name: str | None, doc_type: str, group: str | None,
+        select_css: str | None, remove_css: str | None) -> None:
+    """Track the policy at URL.
+
+    \b
+    Example:
+      policywatch add https://example.org/privacy --name example
+    """
+    from db.policies import add_policy
+
+    db = open_db(ctx, create=True)
+    policy = add_policy(db, url, name=name, type=doc_type, group=group, select_css=select_css, remove_css=remove_css)
+    click.echo(f"Tracking {policy['name']} (id {policy['id']}): {policy['url']}")
+
+
+@cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def list_cmd(ctx: click.Context, fmt: str) -> None:
+    """Tracked policies with version counts and their last check."""
+    from db.policies import list_policies
+
+    rows = list_policies(open_db(ctx))
+    if fmt == "json":
+        click.echo(json.dumps({"policies": rows}, indent=2))
+        return
+    if not rows:
+        click.echo("No policy is tracked yet: `policywatch add URL --name NAME` or `policywatch import DIR --name NAME`.")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "name", "versions", "material", "latest version", "last check", "status", "url")
+    for r in rows:
+        status = r["tracking_status"] if not r["last_outcome"] else f"{r['tracking_status']} ({r['last_outcome']})"
+        table.add_row(str(r["id"]), r["name"], str(r["versions"]), str(r["material_changes"]),
+                      r["latest_version_time"] or "-", r["last_checked_at"] or "never", status, r["url"])
+    Console().print(table)
+
+
+@cli.command("import")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--name", required=True, help="Policy name (created if new).")
+@click.option("--url", help="The policy's web address, when the policy is new (default: the folder).")
+@click.pass_context
+def import_cmd(ctx: click.Context, directory: str, name: str, url: str | None) -> None:
+    """Ingest a folder of dated files as versions of one policy.
+
+    Files are named by their UTC capture time, YYYY-MM-DDTHH-MM-SSZ.md (or .txt,
+    .html); ':' is accepted in place of '-' in the time. Every file is checked
+    before anything is written; importing the same folder twice adds nothing.
+    The first import of a policy records its history without raising alerts.
+
+    \b
+    Example:
+      policywatch import ../shared/corpus/zoom --name zoom
+    """
+    from rich.progress import Progress
+
+    from tracker.ingest import import_directory
+
+    db = open_db(ctx, create=True)
+    channels = load_channels(ctx)
+    with Progress(transient=True, disable=not click.get_text_stream("stderr").isatty()) as progress:
+        task = progress.add_task(f"Importing {name}", total=None)
+        summary = import_directory(
+            db, directory, name, url=url, channels=channels,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    rejected = ", ".join(f"{n} {k}" for k, n in sorted(summary.rejected.items())) or "none"
+    click.echo(
+        f"Imported {summary.files} files into {name}: {summary.new_versions} new versions, "
+        f"{summary.duplicates} already stored, rejected: {rejected}; "
+        f"{summary.changes} changes, {summary.alerts} alerts queued."
+    )
+
+
+@cli.command()
+@click.option("--policy", "policy_ref", help="Only this policy (name or id).")
+@click.pass_context
+def reprocess(ctx: click.Context, policy_ref: str | None) -> None:
+    """Re-extract every stored raw capture with the current extractor.
+
+    Versions that differ only because extraction changed are recorded as
+    technical upgrades and never alert.
+    """
+    from tracker.reprocess import reprocess as run_reprocess
+
+    db = open_db(ctx)
+    for line in run_reprocess(db, policy_ref):
+        click.echo(line)

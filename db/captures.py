@@ -1,0 +1,72 @@
+"""Captures: every fetch attempt, whatever its outcome."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+CAPTURE_COLUMNS = (
+    "capture_key", "policy_id", "source", "url", "final_url", "capture_time", "fetched_at", "http_status",
+    "content_type", "outcome", "detail", "blob_sha256", "etag", "last_modified", "wayback_digest", "version_id",
+)
+
+
+def find_capture(db: Database, capture_key: str) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM captures WHERE capture_key = ?", [capture_key]), None)
+
+
+def insert_capture(db: Database, row: dict[str, Any]) -> int:
+    cols = [c for c in CAPTURE_COLUMNS if c in row]
+    cur = db.execute(
+        f"INSERT INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+    return int(cur.lastrowid)
+
+
+def set_capture_version(db: Database, capture_id: int, version_id: int | None) -> None:
+    db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, capture_id])
+
+
+def set_capture_outcome(db: Database, capture_id: int, outcome: str, detail: str | None) -> None:
+    db.execute("UPDATE captures SET outcome = ?, detail = ? WHERE id = ?", [outcome, detail, capture_id])
+
+
+def known_wayback_digests(db: Database, policy_id: int) -> set[str]:
+    """Digests already captured from the archive: the wayback spider skips them."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT wayback_digest FROM captures WHERE policy_id = ? AND wayback_digest IS NOT NULL",
+            [policy_id],
+        )
+    }
+
+
+def last_capture_time(db: Database, policy_id: int, source: str) -> str | None:
+    row = db.execute(
+        "SELECT max(capture_time) FROM captures WHERE policy_id = ? AND source = ?", [policy_id, source]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def live_validators(db: Database, policy_id: int) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified of the newest successful live capture, for conditional requests."""
+    row = db.execute(
+        "SELECT etag, last_modified FROM captures WHERE policy_id = ? AND source = 'live' "
+        "AND outcome = 'ok' ORDER BY capture_time DESC LIMIT 1",
+        [policy_id],
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def ok_captures(db: Database, policy_id: int) -> list[dict[str, Any]]:
+    """Captures whose body can be re-extracted, in capture order (for reprocess)."""
+    return list(
+        db.query(
+            "SELECT * FROM captures WHERE policy_id = ? AND blob_sha256 IS NOT NULL "
+            "AND outcome NOT IN ('http_error', 'network_error', 'too_large', 'unsupported_type', 'blocked', "
+            "'not_modified') ORDER BY capture_time, id",
+            [policy_id],
+        )
+    )

@@ -1,0 +1,121 @@
+"""Versions: distinct extracted texts of a policy, ordered by capture time."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.policies import utc_now
+
+
+def neighbours(db: Database, policy_id: int, capture_time: str) -> tuple[dict | None, dict | None]:
+    """The current versions just before (at or before) and just after ``capture_time``."""
+    prev = next(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND capture_time <= ? "
+            "ORDER BY capture_time DESC, id DESC LIMIT 1",
+            [policy_id, capture_time],
+        ),
+        None,
+    )
+    nxt = next(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND capture_time > ? "
+            "ORDER BY capture_time, id LIMIT 1",
+            [policy_id, capture_time],
+        ),
+        None,
+    )
+    return prev, nxt
+
+
+def count_versions(db: Database, policy_id: int) -> int:
+    return db.execute("SELECT count(*) FROM versions WHERE policy_id = ? AND current = 1", [policy_id]).fetchone()[0]
+
+
+def earliest_with_text(db: Database, policy_id: int, text_sha256: str, *, exclude: int | None = None) -> dict | None:
+    return next(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND text_sha256 = ? AND id != ? "
+            "ORDER BY capture_time, id LIMIT 1",
+            [policy_id, text_sha256, exclude or -1],
+        ),
+        None,
+    )
+
+
+def insert_version(db: Database, row: dict[str, Any], clause_rows: Sequence[tuple]) -> int:
+    """Insert a version and its ordered clause list ``(ordinal, clause_id, kind, heading, categories)``."""
+    row = {**row, "created_at": utc_now()}
+    cols = list(row)
+    cur = db.execute(
+        f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols]
+    )
+    version_id = int(cur.lastrowid)
+    db.conn.executemany(
+        "INSERT INTO version_clauses (version_id, ordinal, clause_id, kind, heading, categories) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(version_id, o, cid, kind, json.dumps(list(h)), json.dumps(list(c))) for o, cid, kind, h, c in clause_rows],
+    )
+    return version_id
+
+
+def move_version_start(db: Database, version_id: int, capture_time: str, capture_id: int) -> None:
+    """An earlier sighting of the same text: the version started earlier than we knew."""
+    db.execute(
+        "UPDATE versions SET capture_time = ?, first_capture_id = ? WHERE id = ?",
+        [capture_time, capture_id, version_id],
+    )
+
+
+def relink_flips(db: Database, policy_id: int, text_sha256: str) -> None:
+    """Point every later version with the same text at the earliest one (flip detection)."""
+    first = earliest_with_text(db, policy_id, text_sha256)
+    if first is None:
+        return
+    db.execute("UPDATE versions SET flip_of = NULL WHERE id = ?", [first["id"]])
+    db.execute(
+        "UPDATE versions SET flip_of = ? WHERE policy_id = ? AND current = 1 AND text_sha256 = ? AND id != ?",
+        [first["id"], policy_id, text_sha256, first["id"]],
+    )
+
+
+def get_version(db: Database, version_id: int) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]), None)
+
+
+def version_clause_rows(db: Database, version_id: int) -> list[dict[str, Any]]:
+    """The ordered clauses of a version with their texts."""
+    return list(
+        db.query(
+            "SELECT vc.ordinal, vc.clause_id, vc.kind, vc.heading, vc.categories, ct.text "
+            "FROM version_clauses vc JOIN clause_texts ct ON ct.id = vc.clause_id "
+            "WHERE vc.version_id = ? ORDER BY vc.ordinal",
+            [version_id],
+        )
+    )
+
+
+def policy_versions(db: Database, policy_id: int) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time, id", [policy_id]
+        )
+    )
+
+
+def latest_version(db: Database, policy_id: int) -> dict[str, Any] | None:
+    return next(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time DESC, id DESC LIMIT 1",
+            [policy_id],
+        ),
+        None,
+    )
+
+
+def retire_versions(db: Database, policy_id: int) -> None:
+    """Mark a policy's versions as not current (reprocess builds a new chain)."""
+    db.execute("UPDATE versions SET current = 0 WHERE policy_id = ? AND current = 1", [policy_id])
