@@ -30,7 +30,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from tracker.model import Clause, ClauseChange
 from tracker.normalize import cosmetic_key
@@ -71,13 +71,14 @@ def align(old: Sequence[Clause], new: Sequence[Clause]) -> Alignment:
     taken_new = {j for _, j in moved}
     old_free = [i for i in old_free if i not in taken_old]
     new_free = [j for j in new_free if j not in taken_new]
-    modified = _pair_similar(old_free, new_free, old_texts, new_texts, anchors)
+    key_of = _memoized(cosmetic_key)
+    modified = _pair_similar(old_free, new_free, old_texts, new_texts, anchors, key_of)
     paired_old = {i for i, _ in modified}
     paired_new = {j for _, j in modified}
     changes = [_moved(old, new, i, j) for i, j in moved]
-    changes += [_modified(old, new, i, j) for i, j in modified]
-    changes += [_removed(old, i) for i in old_free if i not in paired_old]
-    changes += [_added(new, j) for j in new_free if j not in paired_new]
+    changes += [_modified(old, new, i, j, key_of) for i, j in modified]
+    changes += [_removed(old, i, key_of) for i in old_free if i not in paired_old]
+    changes += [_added(new, j, key_of) for j in new_free if j not in paired_new]
     changes.sort(key=_order_key(anchors))
     return Alignment(changes=changes, unchanged_pairs=anchors)
 
@@ -165,14 +166,15 @@ def _pair_similar(
     old_texts: list[str],
     new_texts: list[str],
     anchors: list[tuple[int, int]],
+    key_of: Callable[[str], str],
 ) -> list[tuple[int, int]]:
     """Pair edited clauses: same gap first (weaker threshold), then globally."""
     if not old_free or not new_free:
         return []
     old_tokens = {i: _tokens(old_texts[i]) for i in old_free}
     new_tokens = {j: _tokens(new_texts[j]) for j in new_free}
-    old_keys = {i: cosmetic_key(old_texts[i]) for i in old_free}
-    new_keys = {j: cosmetic_key(new_texts[j]) for j in new_free}
+    old_keys = {i: key_of(old_texts[i]) for i in old_free}
+    new_keys = {j: key_of(new_texts[j]) for j in new_free}
     scored = _candidate_pairs(old_tokens, new_tokens, min(GAP_THRESHOLD, GLOBAL_THRESHOLD))
     scored += _cosmetic_pairs(old_keys, new_keys)
     old_gap = _gap_of(old_free, sorted(i for i, _ in anchors))
@@ -284,22 +286,36 @@ def _moved(old: Sequence[Clause], new: Sequence[Clause], i: int, j: int) -> Clau
     return ClauseChange("moved", i, j, old[i].text, new[j].text, heading=_heading(new[j], old[i]))
 
 
-def _modified(old: Sequence[Clause], new: Sequence[Clause], i: int, j: int) -> ClauseChange:
-    cosmetic = cosmetic_key(old[i].text) == cosmetic_key(new[j].text)
+def _modified(
+    old: Sequence[Clause], new: Sequence[Clause], i: int, j: int, key_of: Callable[[str], str]
+) -> ClauseChange:
+    cosmetic = key_of(old[i].text) == key_of(new[j].text)
     return ClauseChange(
         "modified", i, j, old[i].text, new[j].text, heading=_heading(new[j], old[i]), cosmetic=cosmetic
     )
 
 
-def _removed(old: Sequence[Clause], i: int) -> ClauseChange:
+def _removed(old: Sequence[Clause], i: int, key_of: Callable[[str], str]) -> ClauseChange:
     """A removed clause; cosmetic when it carries no words (a rule, a stray mark)."""
     text = old[i].text
-    return ClauseChange("removed", i, None, text, None, heading=old[i].heading, cosmetic=not cosmetic_key(text))
+    return ClauseChange("removed", i, None, text, None, heading=old[i].heading, cosmetic=not key_of(text))
 
 
-def _added(new: Sequence[Clause], j: int) -> ClauseChange:
+def _added(new: Sequence[Clause], j: int, key_of: Callable[[str], str]) -> ClauseChange:
     text = new[j].text
-    return ClauseChange("added", None, j, None, text, heading=new[j].heading, cosmetic=not cosmetic_key(text))
+    return ClauseChange("added", None, j, None, text, heading=new[j].heading, cosmetic=not key_of(text))
+
+
+def _memoized(function: Callable[[str], str]) -> Callable[[str], str]:
+    """Cache a text -> key function for one alignment (cosmetic_key is not cheap)."""
+    cache: dict[str, str] = {}
+
+    def cached(text: str) -> str:
+        if text not in cache:
+            cache[text] = function(text)
+        return cache[text]
+
+    return cached
 
 
 def _order_key(anchors: list[tuple[int, int]]):
