@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -102,7 +103,7 @@ def import_cmd(ctx: click.Context, directory: str, name: str, url: str | None) -
 
     db = open_db(ctx, create=True)
     channels = load_channels(ctx)
-    with Progress(transient=True, disable=not click.get_text_stream("stderr").isatty()) as progress:
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(f"Importing {name}", total=None)
         summary = import_directory(
             db, directory, name, url=url, channels=channels,
