@@ -1,0 +1,153 @@
+"""Delivering the outbox: claim, send, record, retry with backoff.
+
+For each due alert: claim it with one conditional UPDATE (``pending ->
+sending`` plus a lease), send it outside any transaction, record an
+``alert_attempts`` row, then mark it ``sent`` or put it back to ``pending``
+with an exponential backoff (``failed`` after ``max_attempts``). Because the
+claim is atomic, two senders never send the same alert; because the lease
+expires, an alert whose sender crashed mid-send is taken over later, and the
+receiver sees the same Idempotency-Key / Message-ID again.
+
+Seams: ``now`` (the clock) and ``senders`` (``{kind: Sender}``) are injected.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+from sqlite_utils import Database
+
+from db import alerts as alerts_db
+from policywatch.errors import ConfigError
+from tracker.alerts.clock import later, resolve, stamp
+from tracker.alerts.render import AlertContent, RenderError, render_alert
+from tracker.alerts.sender import Sender, SendResult
+from tracker.config import Channel, Config, DeliveryConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliverySummary:
+    """What one pass did; ``pending`` counts what is left for later passes."""
+
+    sent: int = 0
+    failed: int = 0  # attempts that failed in this pass (retried later or given up)
+    gave_up: int = 0  # of those, alerts now permanently 'failed'
+    skipped: int = 0  # due alerts whose channel is not in the current config
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}, pending {self.pending}"
+
+    def add(self, other: "DeliverySummary") -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.gave_up += other.gave_up
+        self.skipped += other.skipped
+        self.errors.extend(other.errors)
+
+
+def default_senders() -> dict[str, Sender]:
+    """The real transports, one per channel kind (explicit registry)."""
+    from tracker.alerts.apprise_channel import AppriseSender
+    from tracker.alerts.email import EmailSender
+    from tracker.alerts.webhook import WebhookSender
+
+    return {"webhook": WebhookSender(), "email": EmailSender(), "apprise": AppriseSender()}
+
+
+def backoff_seconds(attempts: int, policy: DeliveryConfig) -> float:
+    """Wait after the ``attempts``-th failure: base, 2*base, 4*base ... capped."""
+    return min(policy.backoff_base * 2 ** max(0, attempts - 1), policy.backoff_max)
+
+
+def send_pending(
+    db: Database,
+    config: Config,
+    *,
+    now: datetime | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    limit: int | None = None,
+) -> DeliverySummary:
+    """Deliver every due alert of non-digest channels once; never raises for a bad send."""
+    moment = resolve(now)
+    senders = dict(senders) if senders is not None else default_senders()
+    digest_keys = [c.key for c in config.channels if c.digest]
+    summary = DeliverySummary()
+    for alert_id in alerts_db.due_alert_ids(db, stamp(moment), skip_channels=digest_keys)[:limit]:
+        row = alerts_db.get_alert(db, alert_id)
+        channel = config.channel(row["channel"]) if row else None
+        if channel is None:
+            summary.skipped += 1  # kept for a config that has the channel again
+            continue
+        _deliver_one(db, config.delivery, channel, alert_id, moment, senders, summary)
+    summary.pending = alerts_db.count_by_status(db)["pending"]
+    return summary
+
+
+def _deliver_one(
+    db: Database,
+    policy: DeliveryConfig,
+    channel: Channel,
+    alert_id: str,
+    moment: datetime,
+    senders: Mapping[str, Sender],
+    summary: DeliverySummary,
+) -> None:
+    lease = later(moment, policy.claim_timeout)
+    if not alerts_db.claim_alert(db, alert_id, now=stamp(moment), lease_until=lease):
+        return  # another sender won it
+    try:
+        content = render_alert(db, alert_id)
+        result = _attempt(senders, channel, content)
+    except RenderError as exc:
+        result = SendResult(False, str(exc))
+    finish_claim(db, policy, [alert_id], lease, moment, result, summary)
+
+
+def _attempt(senders: Mapping[str, Sender], channel: Channel, content: AlertContent) -> SendResult:
+    """One send; configuration problems (missing secret) become retryable failures."""
+    sender = senders.get(channel.kind)
+    if sender is None:
+        return SendResult(False, f"no sender for channel kind {channel.kind!r}")
+    try:
+        return sender.send(channel, content)
+    except ConfigError as exc:
+        return SendResult(False, str(exc))
+
+
+def finish_claim(
+    db: Database,
+    policy: DeliveryConfig,
+    alert_ids: list[str],
+    lease: str,
+    moment: datetime,
+    result: SendResult,
+    summary: DeliverySummary,
+) -> None:
+    """Record the attempt and move each claimed alert to its next state."""
+    at = stamp(moment)
+    with db.atomic():
+        for alert_id in alert_ids:
+            alerts_db.record_attempt(
+                db, alert_id, attempted_at=at, ok=result.ok, error=result.error,
+                response_status=result.response_status,
+            )
+            if result.ok:
+                if alerts_db.mark_sent(db, alert_id, lease_until=lease, sent_at=at):
+                    summary.sent += 1
+                continue
+            row = alerts_db.get_alert(db, alert_id)
+            attempts = (row["attempts"] if row else 0) + 1
+            retry_at = None if attempts >= policy.max_attempts else later(moment, backoff_seconds(attempts, policy))
+            if alerts_db.mark_failed_attempt(db, alert_id, lease_until=lease, error=result.error or "failed", retry_at=retry_at):
+                summary.failed += 1
+                summary.gave_up += retry_at is None
+    if not result.ok:
+        message = f"alert {','.join(a[:8] for a in alert_ids)}: {result.error}"
+        summary.errors.append(message)
+        log.warning(message)

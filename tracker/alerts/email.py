@@ -1,0 +1,100 @@
+"""E-mail channel: multipart/alternative (plain text + HTML) over smtplib.
+
+``security`` is ``none``, ``starttls`` or ``ssl``; credentials come from the
+variables named by ``username_env``/``password_env`` at send time and are
+never stored. ``ca_file`` trusts an extra CA (a private relay, or a test's
+self-signed certificate); certificates are always verified. The Message-ID is
+derived from the alert id, so a resend after a crash carries the same id and
+mail systems can drop the duplicate.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+import socket
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Callable
+
+from tracker.alerts.render import AlertContent
+from tracker.alerts.sender import SendResult
+from tracker.config import Channel, read_secret
+
+MESSAGE_ID_DOMAIN = "policywatch.invalid"
+# (host, port, timeout, security, ssl_context) -> a connected smtplib.SMTP
+SmtpFactory = Callable[[str, int, float, str, ssl.SSLContext | None], smtplib.SMTP]
+
+
+def message_id(content: AlertContent) -> str:
+    """Stable across retries of the same alert (or the same digest)."""
+    return f"<{content.idempotency_key}@{MESSAGE_ID_DOMAIN}>"
+
+
+def build_message(channel: Channel, content: AlertContent) -> EmailMessage:
+    """The message: readable text part first, HTML alternative second."""
+    prefix = channel.option("subject_prefix")
+    message = EmailMessage()
+    message["Subject"] = f"{prefix} {content.subject}" if prefix else content.subject
+    message["From"] = channel.option("from")
+    message["To"] = ", ".join(channel.option("to"))
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id(content)
+    message["X-Policywatch-Alert-Id"] = content.idempotency_key
+    message.set_content(content.text)
+    message.add_alternative(content.html, subtype="html")
+    return message
+
+
+def tls_context(channel: Channel) -> ssl.SSLContext:
+    """A verifying context, trusting ``ca_file`` in addition when configured."""
+    context = ssl.create_default_context()
+    if channel.option("ca_file"):
+        context.load_verify_locations(cafile=channel.option("ca_file"))
+    return context
+
+
+def connect_smtp(host: str, port: int, timeout: float, security: str, context: ssl.SSLContext | None) -> smtplib.SMTP:
+    """The default I/O seam: a connection that has completed TLS as configured."""
+    if security == "ssl":
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    if security == "starttls":
+        smtp.ehlo()
+        smtp.starttls(context=context)
+        smtp.ehlo()
+    return smtp
+
+
+class EmailSender:
+    """Sends one message per alert; ``connect`` is the injectable transport."""
+
+    def __init__(self, connect: SmtpFactory = connect_smtp) -> None:
+        self.connect = connect
+
+    def send(self, channel: Channel, content: AlertContent) -> SendResult:
+        username = read_secret(channel.option("username_env"), what="SMTP user", channel=channel)
+        password = read_secret(channel.option("password_env"), what="SMTP password", channel=channel)
+        message = build_message(channel, content)
+        security = channel.option("security", "none")
+        context = tls_context(channel) if security != "none" else None
+        host, port = channel.option("smtp_host"), channel.option("smtp_port")
+        try:
+            smtp = self.connect(host, port, channel.timeout, security, context)
+            try:
+                if username is not None:
+                    smtp.login(username, password or "")
+                refused = smtp.send_message(message)
+            finally:
+                _quit(smtp)
+        except (smtplib.SMTPException, OSError, ssl.SSLError, socket.timeout) as exc:
+            return SendResult(False, f"smtp {host}:{port}: {type(exc).__name__}: {exc}")
+        if refused:
+            return SendResult(False, f"smtp {host}:{port}: refused recipients {sorted(refused)}")
+        return SendResult(True)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
