@@ -24,7 +24,6 @@ new document can be rebuilt from the old one plus the changes alone
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import re
 from bisect import bisect_left
@@ -122,14 +121,15 @@ def _anchor_pairs(old_texts: list[str], new_texts: list[str]) -> list[tuple[int,
 
 
 def _hash_ids(old_texts: list[str], new_texts: list[str]) -> tuple[list[int], list[int]]:
-    """Map each distinct clause text to a small int (via its sha1) for fast matching."""
-    ids: dict[bytes, int] = {}
+    """Map each distinct clause text to a small int, so matching compares ints.
 
-    def to_id(text: str) -> int:
-        digest = hashlib.sha1(text.encode("utf-8")).digest()
-        return ids.setdefault(digest, len(ids))
-
-    return [to_id(t) for t in old_texts], [to_id(t) for t in new_texts]
+    The dict hashes the exact text (Python caches a string's hash), which is
+    cheaper than a cryptographic digest and just as exact.
+    """
+    ids: dict[str, int] = {}
+    old_ids = [ids.setdefault(t, len(ids)) for t in old_texts]
+    new_ids = [ids.setdefault(t, len(ids)) for t in new_texts]
+    return old_ids, new_ids
 
 
 def _unmatched(length: int, matched: Iterable[int]) -> list[int]:

@@ -35,18 +35,25 @@ def compare_texts(old_text: str, new_text: str) -> DocumentDiff:
 
 
 def compare_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> DocumentDiff:
-    """Align two clause lists, assess every change and judge the whole document."""
+    """Align two clause lists, assess every change and judge the whole document.
+
+    Only changed clauses are assessed (and so classified): classifying every
+    clause of a 50,000-word policy costs far more than the whole diff. Clauses
+    keep the categories they came with; use ``classify_clauses`` to fill them.
+    """
     from tracker.materiality import judge_document
 
-    old_clauses = classify_clauses(old)
-    new_clauses = classify_clauses(new)
+    old_clauses, new_clauses = list(old), list(new)
     changes = [_assessed(change) for change in align_clauses(old_clauses, new_clauses)]
     verdict = judge_document(changes, old_clauses, new_clauses)
     return DocumentDiff(tuple(old_clauses), tuple(new_clauses), tuple(changes), verdict)
 
 
 def classify_clauses(clauses: Sequence[Clause]) -> list[Clause]:
-    """Fill each clause's data-practice categories (kept when already set)."""
+    """Fill each clause's data-practice categories (kept when already set).
+
+    Used by ``segment``, whose output lists every clause's categories.
+    """
     from tracker.classify import classify_text
 
     return [c if c.categories else replace(c, categories=tuple(classify_text(c.text))) for c in clauses]
