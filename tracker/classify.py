@@ -1,0 +1,156 @@
+"""Clause -> data-practice categories, with the evidence that triggered them.
+
+A transparent engine on purpose: every category comes from a phrase in
+``tracker.lexicon`` that matched, so a reason can quote it and a reviewer can
+see why. Each match (a ``Signal``) also records whether the phrase is negated
+("we do not sell"), framed as a user choice ("opt out of the sale"), and its
+modality ("may share" vs "will share"): materiality compares these between
+versions. Results are cached by text because the same clause is classified for
+segmenting, aligning and judging, and policies repeat clauses across versions.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tracker import lexicon
+from tracker.model import CATEGORIES
+
+__all__ = ["Signal", "classify_text", "find_signals", "sentence_spans", "fold_text"]
+
+EXPOSING = "exposing"  # the text says data is collected/shared/kept/used (or a right is denied)
+PROTECTIVE = "protective"  # the text grants a right, limits or negates a practice
+NEUTRAL = "info"  # contact details, notices of change
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+_NEGATION_WINDOW = 250  # characters looked back for "not"/"never" inside one sentence
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
+# Protections whose negation means the protection is denied ("you cannot delete").
+_FLIPPABLE_PROTECTIONS = frozenset({"user_rights", "security"})
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One phrase of a clause that signals a category.
+
+    ``polarity`` is EXPOSING, PROTECTIVE or NEUTRAL after negation and choice
+    framing were applied; ``modality`` is "may", "will" or "does".
+    """
+
+    category: str
+    label: str
+    phrase: str
+    span: tuple[int, int]
+    negated: bool
+    modality: str
+    polarity: str
+    risk: str
+    kind: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity used to compare two versions: what, and which way."""
+        return (self.category, self.label, self.polarity)
+
+
+def fold_text(text: str) -> str:
+    """Lowercase and unify apostrophes without changing offsets (spans stay valid)."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters (e.g. "İ") grow when lowercased
+        low = "".join(ch.lower()[0] for ch in text)
+    return low.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
+
+
+@lru_cache(maxsize=8192)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence boundaries as (start, end) offsets: negation never crosses them."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return tuple(spans) or ((0, len(text)),)
+
+
+def _sentence_of(spans: tuple[tuple[int, int], ...], pos: int) -> tuple[int, int]:
+    starts = [s for s, _ in spans]
+    i = max(0, bisect.bisect_right(starts, pos) - 1)
+    return spans[i]
+
+
+def _lead_in(low: str, sent_start: int, pos: int) -> str:
+    """The words before a match in the same sentence part (after the last break)."""
+    window = low[max(sent_start, pos - _NEGATION_WINDOW):pos]
+    last = None
+    for last in lexicon.CLAUSE_BREAK.finditer(window):
+        pass
+    return window[last.end():] if last else window
+
+
+def _polarity(entry: lexicon.Entry, negated: bool, choice: bool) -> str:
+    if entry.kind == lexicon.INFO:
+        return NEUTRAL
+    if entry.kind == lexicon.PRACTICE:
+        return PROTECTIVE if (negated or choice) else EXPOSING
+    if negated and entry.category in _FLIPPABLE_PROTECTIONS:
+        return EXPOSING
+    return PROTECTIVE
+
+
+def _modality(lead: str) -> str:
+    if lexicon.MAY.search(lead):
+        return "may"
+    if lexicon.WILL.search(lead):
+        return "will"
+    return "does"
+
+
+@lru_cache(maxsize=16384)
+def _signals_cached(text: str) -> tuple[Signal, ...]:
+    low = fold_text(text)
+    spans = sentence_spans(low)
+    found: list[Signal] = []
+    for entry in lexicon.ENTRIES:
+        for m in entry.pattern.finditer(low):
+            s_start, s_end = _sentence_of(spans, m.start())
+            if entry.context is not None and not entry.context.search(low, s_start, s_end):
+                continue
+            lead = _lead_in(low, s_start, m.start())
+            negated = bool(lexicon.NEGATION.search(lead))
+            choice = bool(lexicon.CHOICE.search(lead))
+            found.append(
+                Signal(
+                    category=entry.category,
+                    label=entry.label,
+                    phrase=text[m.start():m.end()],
+                    span=(m.start(), m.end()),
+                    negated=negated,
+                    modality=_modality(lead),
+                    polarity=_polarity(entry, negated, choice),
+                    risk=entry.risk,
+                    kind=entry.kind,
+                )
+            )
+    found.sort(key=lambda s: s.span)
+    return tuple(found)
+
+
+def find_signals(text: str) -> list[Signal]:
+    """Every lexicon phrase found in ``text``, in text order, with its polarity."""
+    return list(_signals_cached(text or ""))
+
+
+def order_categories(categories: set[str] | frozenset[str] | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Categories in the fixed CATEGORIES order (the contract's ordering)."""
+    return tuple(sorted(set(categories), key=lambda c: _CATEGORY_ORDER.get(c, len(CATEGORIES))))
+
+
+@lru_cache(maxsize=16384)
+def classify_text(text: str) -> tuple[str, ...]:
+    """The clause's data-practice categories, in CATEGORIES order (empty if none)."""
+    return order_categories({s.category for s in _signals_cached(text or "")})

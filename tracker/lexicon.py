@@ -1,0 +1,217 @@
+"""Phrase lists behind the clause classifier (DESIGN.md "Category taxonomy").
+
+Kept apart from ``classify.py`` so the vocabulary can be read and reviewed as
+data: every entry says which category a phrase signals, what it is called in a
+reason, whether it describes a *practice* (something done with data), a
+*protection* (a right, a limit, a safeguard) or mere *info*, and how risky it is
+when it newly appears. Patterns run over lowercased text; inflections are spelled
+as alternations so no stemmer is needed.
+
+``context`` (optional) must also match somewhere in the same sentence: it keeps
+ambiguous words ("sell", "partners") from counting outside data-practice talk.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PRACTICE = "practice"
+PROTECTION = "protection"
+INFO = "info"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon line: a compiled phrase pattern and what it means."""
+
+    category: str
+    label: str
+    pattern: re.Pattern[str]
+    kind: str = PRACTICE
+    risk: str = "medium"
+    context: re.Pattern[str] | None = None
+
+
+_DATA = r"(?:personal|data|information|\bpi\b|details)"
+_SHARE_VERB = (
+    r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ure|ures)|provid(?:e|es|ed|ing)|"
+    r"transfer(?:s|red|ring)?|mak(?:e|es|ing) (?:it |them |\w+ )?available|send(?:s|ing)?|sent|"
+    r"pass(?:es|ed|ing)? (?:on|along)?|releas(?:e|es|ed|ing)|giv(?:e|es|ing)|given|"
+    r"access(?:es|ed)?)\b"
+)
+_NOT_A_DURATION = r"(?!\s*(?:months?|days?|weeks?|hours?|minutes?|seconds?|%|percent|years?(?! (?:old|of age))))"
+_NUMBER = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty|thirty|sixty|ninety)"
+
+_RAW: list[tuple[str, str, str, str, str, str | None]] = [
+    # (category, label, pattern, kind, risk, context)
+    # --- sale (CCPA "sale" and "sharing" for cross-context behavioural advertising)
+    ("sale", "sell", r"\b(?:sell|sells|selling|sold|resell\w*)\b", PRACTICE, "high", _DATA),
+    ("sale", "sale of data", r"\bsales? (?:of|or sharing of|and sharing of) (?:your |their )?" + _DATA, PRACTICE, "high", None),
+    ("sale", "sale of data", r"\b(?:sale|sales)\b(?= (?:or|and|/) (?:the )?shar)", PRACTICE, "high", None),
+    ("sale", "rent", r"\b(?:rent|rents|rented|renting|lease|leases|leased)\b", PRACTICE, "high", _DATA),
+    ("sale", "cross-context behavioral advertising", r"\bcross[- ]context behaviou?ral advertising\b", PRACTICE, "high", None),
+    ("sale", "share for targeted advertising", r"\b(?:targeted|behaviou?ral|interest[- ]based) advertising\b", PRACTICE, "high", r"\bshar(?:e|es|ed|ing)\b"),
+    ("sale", "valuable consideration", r"\b(?:monetary|valuable) consideration\b", PRACTICE, "high", None),
+    # --- sharing: a sharing verb plus a recipient type (recipient names the risk)
+    ("sharing", "advertisers", r"\badvertis(?:er|ers|ing partners?|ing networks?|ing companies)\b", PRACTICE, "high", _SHARE_VERB),
+    ("sharing", "data brokers", r"\bdata (?:brokers?|resellers?|aggregators?)\b", PRACTICE, "high", None),
+    ("sharing", "affiliates", r"\b(?:affiliat(?:e|es|ed companies)|subsidiar(?:y|ies)|corporate (?:family|group)|group compan(?:y|ies)|family of companies|parent company)\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "partners", r"\b(?:business |marketing |commercial |trusted |integration |measurement |analytics )?partners?\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "third parties", r"\bthird[- ]part(?:y|ies)\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "service providers", r"\b(?:service providers?|vendors?|processors?|sub-?processors?|contractors?|suppliers?)\b", PRACTICE, "low", _SHARE_VERB),
+    ("sharing", "law enforcement", r"\b(?:law enforcement|authorit(?:y|ies)|government(?:al)? (?:agenc\w+|bodies|entities|requests?)|regulators?|courts?|police|judicial|subpoenas?|legal process|court orders?)\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "other users or the public", r"\b(?:publicly (?:available|visible|accessible)|made public|other users|anyone on the internet)\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "researchers", r"\b(?:researchers|academic (?:partners|institutions))\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "search and shopping providers", r"\b(?:search|shopping|payment|identity verification|age verification) (?:and \w+ )?(?:providers?|services? providers?|partners?)\b", PRACTICE, "medium", _SHARE_VERB),
+    ("sharing", "share or disclose", r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ures?))\b", PRACTICE, "medium", _DATA),
+    ("sharing", "merger or acquisition", r"\b(?:merger|acquisition|sale of (?:all or )?(?:a portion of )?(?:our |the )?(?:business|company|assets))\b", PRACTICE, "medium", None),
+    # --- collection: verbs, sources and data types
+    ("collection", "collect", r"\b(?:collect(?:s|ed|ing|ion)?|gather(?:s|ed|ing)?|obtain(?:s|ed|ing)?|captur(?:e|es|ed|ing)|upload(?:s|ed|ing)?)\b", PRACTICE, "medium", None),
+    ("collection", "third-party sources", r"\b(?:receiv\w*|obtain\w*|get|gets|acquir\w*|purchas\w*|buy|buys|bought)\b[^.;]{0,100}?\bfrom (?:our |other |certain )?(?:third[- ]part|advertis|partners?|data (?:providers?|brokers?)|publicly available|other sources|social (?:media|networks?)|app stores?|marketing|analytics)", PRACTICE, "medium", None),
+    ("collection", "precise location", r"\b(?:precise (?:geo)?location|gps|geo-?location|location (?:data|information|history)|physical location)\b", PRACTICE, "high", None),
+    ("collection", "location", r"\b(?:approximate|general|coarse) location\b|\byour location\b", PRACTICE, "medium", None),
+    ("collection", "biometric data", r"\b(?:biometric\w*|face ?(?:scans?|prints?|geometry|recognition)|facial (?:scans?|recognition|age estimation|geometry|features|images?|data)|selfies?|fingerprints?|voice ?prints?|iris scans?|retina)\b", PRACTICE, "high", None),
+    ("collection", "health data", r"\b(?:health|medical|fitness data|mental health|diagnos\w+|genetic)\b", PRACTICE, "high", None),
+    ("collection", "government ID", r"\b(?:social security (?:number|no)|ssn|government(?:-issued)? (?:id|identification)|passports?|driver'?s licen[cs]es?|national (?:id|identity|identification)|identity documents?|tax (?:identification|id)|id (?:card|document)s?)\b", PRACTICE, "high", None),
+    ("collection", "special categories", r"\b(?:racial|ethnic origin|religious|sexual orientation|sex life|trade union|political (?:opinions|views|affiliation))\b", PRACTICE, "high", None),
+    ("collection", "financial data", r"\b(?:financial (?:information|data|accounts?)|payment (?:card|information|details|data|method)s?|credit (?:card|history|score)s?|bank (?:account|details|information)s?|card numbers?|billing (?:information|address|records?)|transaction (?:history|data|information|records?)|income|wallet (?:address|information)s?)\b", PRACTICE, "medium", None),
+    ("collection", "contacts", r"\b(?:address books?|contact lists?|(?:device|phone|your) contacts|contacts? (?:data|information) from)\b", PRACTICE, "high", None),
+    ("collection", "browsing history", r"\b(?:browsing (?:history|activity|data)|search (?:history|queries)|web (?:browsing|history)|(?:pages|sites|websites) (?:you|that you) visit\w*)\b", PRACTICE, "medium", None),
+    ("collection", "device identifiers", r"\b(?:device (?:identifiers?|ids?|information|data)|advertising (?:identifiers?|ids?)|idfa|aaid|imei|mac address\w*|ip address\w*|unique identifiers?)\b", PRACTICE, "medium", None),
+    ("collection", "messages and content", r"\b(?:contents? of (?:your )?(?:messages|communications|emails|chats)|(?:audio|voice) (?:recordings?|data|inputs?)|(?:customer|user) content|prompts?)\b", PRACTICE, "medium", None),
+    ("collection", "inferences", r"\b(?:infer|infers|inferred|inferring|inferences?|deriv(?:e|ed) (?:information|data))\b", PRACTICE, "medium", None),
+    ("collection", "demographics and age", r"\b(?:demographic (?:information|data)|date of birth|birth ?date|age range|your age|gender)\b", PRACTICE, "medium", None),
+    ("collection", "phone number", r"\b(?:phone numbers?|telephone numbers?|mobile numbers?)\b", PRACTICE, "low", None),
+    # --- purpose
+    ("purpose", "AI model training", r"\b(?:train(?:s|ed|ing)?\b[^.;]{0,80}?\b(?:models?|ai|artificial intelligence|machine learning|algorithms?|llms?)\b|(?:model|ai|llm) training|training (?:data|datasets?|purposes)|machine learning|(?:develop|improv)\w* (?:our |the )?(?:ai |foundation |language )?models)", PRACTICE, "high", None),
+    ("purpose", "targeted advertising", r"\b(?:targeted|personali[sz]ed|interest[- ]based|behaviou?ral|tailored|relevant)\s+(?:ads|advertis\w+|marketing)\b", PRACTICE, "high", None),
+    ("purpose", "advertising and marketing", r"\b(?:advertising|advertisements?|ads|marketing|sponsored|promotion(?:al|s)?|promot(?:e|ing) (?:our )?products)\b", PRACTICE, "medium", None),
+    ("purpose", "profiling", r"\b(?:profiling|build(?:ing)? (?:a )?profiles?|automated decision[- ]making)\b", PRACTICE, "high", None),
+    ("purpose", "research", r"\b(?:research|studies|surveys)\b", PRACTICE, "medium", None),
+    ("purpose", "age estimation", r"\b(?:estimat\w* (?:your |a user'?s |their |users'? )?age|age (?:estimation|prediction|assurance|inference))\b", PRACTICE, "medium", None),
+    ("purpose", "use of data", r"\b(?:we|they|it|[a-z]+) (?:may |might |can |will |also |only )*(?:use|uses|process|processes|analy[sz]e)\b[^.;]{0,100}?\b(?:to|for)\b", PRACTICE, "low", None),
+    ("purpose", "stated purposes", r"\b(?:for (?:the )?purposes? of|business purposes|commercial purposes|legitimate interests?)\b", PRACTICE, "low", None),
+    # --- tracking
+    ("tracking", "cookies", r"\bcookies?\b", PRACTICE, "medium", None),
+    ("tracking", "pixels and beacons", r"\b(?:pixels?|web beacons?|clear gifs?|tracking (?:technolog\w+|pixels?|tags?|tools?)|tags? manager|local storage|session replay)\b", PRACTICE, "medium", None),
+    ("tracking", "SDKs", r"\b(?:sdks?|software development kits?)\b", PRACTICE, "medium", None),
+    ("tracking", "cross-site tracking", r"\b(?:cross[- ](?:site|device|app|platform)|fingerprinting|across (?:other |different )?(?:websites|sites|apps|devices|services))\b", PRACTICE, "high", None),
+    ("tracking", "analytics", r"\b(?:google analytics|analytics (?:tools?|providers?|services?|partners?|companies)|measurement (?:partners|tools|services))\b", PRACTICE, "medium", None),
+    ("tracking", "Do Not Track", r"\b(?:do[- ]not[- ]track|global privacy control|gpc)\b", INFO, "low", None),
+    # --- retention
+    ("retention", "retain", r"\b(?:retain(?:s|ed|ing)?|retention|keep(?:s|ing)?|kept|preserv(?:e|es|ed|ing)|archiv(?:e|es|ed|ing))\b", PRACTICE, "medium", None),
+    ("retention", "store", r"\bstor(?:e|es|ed|ing)\b[^.;]{0,80}?\b(?:for|until|as long as|up to|after|period)\b", PRACTICE, "medium", None),
+    ("retention", "indefinite retention", r"\b(?:indefinitely|forever|permanently|in perpetuity|no (?:fixed |set )?(?:time )?limit)\b", PRACTICE, "high", None),
+    ("retention", "retained after deletion", r"\b(?:even (?:if|after) (?:you )?(?:delete|close|deactivate)|after (?:you )?(?:delete|close|deactivate) your account)\b", PRACTICE, "medium", None),
+    ("retention", "deletion period", r"\b(?:delet\w+|eras\w+|purg\w+|anonymi[sz]\w+|destroy\w*|self-destruct\w*)\b[^.;]{0,100}?\b(?:after|within|\d+ (?:days?|weeks?|months?|years?))\b", PROTECTION, "medium", None),
+    ("retention", "retention period", r"\b" + _NUMBER + r"[\s-]+(?:calendar |business )?(?:days?|weeks?|months?|years?)\b", PROTECTION, "medium", r"\b(?:delet|eras|purg|retain|retention|keep|kept|stor(?:e|ed|age)|inactiv|remov|destroy|expir)"),
+    ("retention", "as long as necessary", r"\bas long as (?:is |it is )?(?:necessary|needed|required|reasonably|your account)", PROTECTION, "medium", None),
+    # --- user rights and choices
+    ("user_rights", "right of access", r"\b(?:right (?:to|of) (?:access|know)|access (?:to )?(?:your|the) (?:personal )?(?:data|information)|(?:request|obtain|download|export) (?:a copy|access|your data|your information))", PROTECTION, "medium", None),
+    ("user_rights", "right to delete", r"\b(?:right (?:to|of) (?:delet\w*|erasure|be forgotten)|delete (?:your|the|their) (?:account|data|information|personal|content|conversations?|chats?)|request (?:the )?delet\w+|deletion requests?)", PROTECTION, "medium", None),
+    ("user_rights", "right to correct", r"\b(?:right (?:to|of) (?:correct\w*|rectif\w*)|correct (?:your|inaccurate)|rectif\w+|update (?:or correct )?your (?:personal )?(?:data|information))", PROTECTION, "medium", None),
+    ("user_rights", "opt-out", r"\b(?:opt(?:s|ed|ing)?[- ]?outs?|unsubscrib\w*|do not sell or share|limit the use)\b", PROTECTION, "medium", None),
+    ("user_rights", "consent and withdrawal", r"\b(?:withdraw\w* (?:your )?consent|revoke (?:your )?consent|opt(?:s|ed)?[- ]?in|your consent|with consent)\b", PROTECTION, "medium", None),
+    ("user_rights", "portability", r"\b(?:portab\w+|port your data)\b", PROTECTION, "medium", None),
+    ("user_rights", "right to object or restrict", r"\b(?:right to (?:object|restrict|limit)|object to|restrict(?:ion of)? (?:the )?processing)\b", PROTECTION, "medium", None),
+    ("user_rights", "appeal and complaint", r"\b(?:appeal\w*|lodge a complaint|supervisory authority|data protection authority|non-discrimination)\b", PROTECTION, "medium", None),
+    ("user_rights", "your rights and choices", r"\b(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|privacy (?:settings|controls|choices)|data subject (?:access )?requests?)\b", PROTECTION, "medium", None),
+    # --- children
+    ("children", "children", r"\b(?:child|children|children's|minors?|kids?|teens?|teenagers?|young people|coppa)\b", PROTECTION, "medium", None),
+    ("children", "age limit", r"\b(?:under (?:the age of )?\d{1,2}|(?:below|younger than|over|older than|at least) (?:the age of )?\d{1,2}|age of \d{1,2}|\d{1,2} years? (?:of age|old)|aged? \d{1,2})\b" + _NOT_A_DURATION, PROTECTION, "medium", None),
+    ("children", "parental consent", r"\b(?:parental (?:consent|controls?|permission)|parents? (?:or|and) (?:legal )?guardians?|parent accounts?|guardian)\b", PROTECTION, "medium", None),
+    ("children", "age assurance", r"\b(?:age (?:verification|estimation|assurance|prediction|checks?)|verify\w* (?:your |their |a user'?s )?age|estimat\w* (?:your |their )?age)\b", PRACTICE, "medium", None),
+    # --- international transfers
+    ("international_transfer", "transfer abroad", r"\b(?:transfer\w*|transmit\w*|stor\w*|process\w*|host\w*|access\w*|located)\b[^.;]{0,120}?\b(?:outside (?:of )?(?:the|your)|other countries|various countries|countries|abroad|across borders|internationally|united states|the u\.?s\.?|eea|european economic area|third countr\w+|jurisdictions? other)", PRACTICE, "medium", None),
+    ("international_transfer", "international transfer", r"\b(?:international (?:data )?transfers?|cross[- ]border (?:data )?transfers?|data transfers?)\b", PRACTICE, "medium", None),
+    ("international_transfer", "transfer safeguards", r"\b(?:standard contractual clauses|adequacy decisions?|adequate (?:level of )?protection|data privacy framework|privacy shield|binding corporate rules|appropriate safeguards|transfer mechanisms?|international data transfer addendum)\b", PROTECTION, "medium", None),
+    # --- security
+    ("security", "encryption", r"\b(?:encrypt\w*|bcrypt|hash(?:ed|ing)|end-to-end)\b", PROTECTION, "medium", None),
+    ("security", "security measures", r"\b(?:security (?:measures|safeguards|practices|controls|programs?|standards)|(?:technical|organi[sz]ational|administrative|physical) (?:and \w+ )?(?:measures|safeguards)|safeguard\w*|(?<!social )secur(?:e|ely|ity)|protect (?:your|the|personal) (?:personal )?(?:data|information)|access controls?|pseudonymi[sz]\w+|two-factor|2fa)\b", PROTECTION, "medium", None),
+    ("security", "breach", r"\b(?:data breach\w*|security (?:breach|incident)\w*|unauthori[sz]ed access)\b", INFO, "medium", None),
+    # --- policy changes
+    ("policy_change", "changes to this policy", r"\b(?:chang\w*|updat\w*|modif\w*|revis\w*|amend\w*)\b[^.;]{0,40}?\b(?:this|our|the) (?:privacy )?(?:policy|statement|notice)\b", INFO, "low", None),
+    ("policy_change", "notice of changes", r"\b(?:we will|we may|we'll) (?:\w+ )?(?:notify|inform|let you know|alert)\b|\b(?:last (?:updated|modified|revised)|effective date|go into effect|takes? effect)\b", INFO, "low", None),
+    # --- contact and controller
+    ("contact", "contact us", r"\b(?:contact (?:us|our|the)|reach (?:out to )?us|write to us|email us|get in touch|mailing address|postal address|headquarter\w*)\b", INFO, "low", None),
+    ("contact", "data protection officer", r"\b(?:data protection officer|dpo|privacy officer|eu representative|uk representative|representative in the)\b", INFO, "low", None),
+    ("contact", "controller", r"\b(?:(?:data )?controllers?|operated by|provided by|responsible for (?:the )?(?:processing|your (?:personal )?(?:data|information)))\b", INFO, "low", None),
+    ("contact", "email address", r"[\w.+~-]+@[\w-]+(?:\.[\w-]+)+", INFO, "low", None),
+    ("contact", "postal address", r"\b\d{1,5}\s+[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?:street|st\.|avenue|ave\.?|road|rd\.?|boulevard|blvd|drive|lane|place|plaza|square|way|gracht|straat|strasse|straße)\b|\b(?:suite|floor) \d+", INFO, "low", None),
+]
+
+
+def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Entry, ...]:
+    """Compile every phrase once at import (classification must stay fast)."""
+    return tuple(
+        Entry(
+            category=cat,
+            label=label,
+            pattern=re.compile(pattern),
+            kind=kind,
+            risk=risk,
+            context=re.compile(context) if context else None,
+        )
+        for cat, label, pattern, kind, risk, context in raw
+    )
+
+
+ENTRIES: tuple[Entry, ...] = _compile(_RAW)
+
+# Words that negate a practice when they come before it in the same sentence part.
+NEGATION = re.compile(
+    r"\b(?:not|never|no|none|neither|nor|cannot|can't|don't|doesn't|didn't|won't|wouldn't|"
+    r"isn't|aren't|shouldn't|no longer|nothing|refrain\w* from)\b|n['’]t\b"
+)
+# Where a new sentence part starts: negation before it does not reach past it.
+CLAUSE_BREAK = re.compile(
+    r"[;:!?]|\.\s|\b(?:but|however|except|unless|although|though|whereas|instead|rather|other than|"
+    r"if|when)\b|,\s+(?:and|or)\s+(?:we|they|you|it|these|those)\b"
+)
+# Words that turn a practice into a choice the user controls ("opt out of the sale").
+CHOICE = re.compile(
+    r"\b(?:opt(?:s|ed|ing)?[- ]?out|right to|rights to|object to|limit|restrict|request that we|"
+    r"choose (?:not )?to|withdraw|unsubscribe|turn off|disable|decline|refuse|prevent|stop|"
+    r"without your consent|ask us (?:not )?to)\b"
+)
+MAY = re.compile(r"\b(?:may|might|can|could|reserve the right)\b")
+WILL = re.compile(r"\b(?:will|shall|must|always)\b")
+
+# Limiting qualifiers: when one disappears from a practice, the practice widens.
+QUALIFIERS = re.compile(
+    r"\b(?:only|solely|exclusively|strictly|with your (?:explicit |express |prior )?(?:consent|permission)|"
+    r"aggregat\w+|de-?identified|anonymi[sz]\w+|pseudonymi[sz]\w+|"
+    r"(?:as )?required by (?:applicable )?law|strictly necessary|limited to|never)\b"
+)
+
+# Durations for retention comparisons; word numbers are spelled out in policies.
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "thirty": 30, "sixty": 60,
+    "ninety": 90, "a": 1, "an": 1,
+}
+UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
+DURATION = re.compile(
+    r"\b(\d{1,4}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\d+\))?[\s-]*"
+    r"(?:calendar |business )?(hour|day|week|month|year)s?\b"
+)
+INDEFINITE = re.compile(r"\b(?:indefinitely|forever|permanently|in perpetuity|no (?:fixed |set )?(?:time )?limit)\b")
+
+# Age thresholds in children clauses ("under 13", "age of 16", "13 or older").
+AGE = re.compile(
+    r"\b(?:under|below|younger than|over|older than|at least|age of|aged?|minimum age (?:is|of))\s+"
+    r"(?:the age of\s+)?(\d{1,2})\b|\b(\d{1,2})\s*(?:years? (?:of age|old)|\+|or older|and older|or over)"
+)
+
+# Company names in controller/operator clauses ("Discord Netherlands BV", "Superhuman Platform Inc.").
+ORG_SUFFIX = re.compile(
+    r"\b((?:[A-Z][\w&.'-]*\s+){0,4}[A-Z][\w&.'-]*,?\s+(?:Inc|LLC|L\.L\.C|Ltd|Limited|B\.?V|GmbH|S\.?A\.?S?|"
+    r"S\.?à\.? ?r\.?l|AG|plc|PLC|Corp|Corporation|Co|Pte|AB|Oy|ApS|SE|NV|N\.V|LLP|LP|SARL|SRL|S\.?L|Pty)\b\.?)"
+)
+CONTROLLER_CONTEXT = re.compile(
+    r"\b(?:controller|operated by|provided by|we are|is responsible for|owned by|refers? to|"
+    r"(?:the )?company|on behalf of)\b",
+    re.IGNORECASE,
+)
+EMAIL = re.compile(r"[\w.+~-]+@[\w-]+(?:\.[\w-]+)+")

@@ -1,0 +1,584 @@
+"""Change -> direction, severity, material flag and a reason a person can check.
+
+DESIGN.md "Materiality": a change is material (severity high/medium) when it
+widens a practice (collection, sharing, sale, purposes, tracking, international
+transfers), weakens a protection (a negation dropped, a right removed, retention
+lengthened, an age limit lowered, security weakened) or changes who controls the
+data. Narrowing and new protections are substantive but low; cosmetic edits and
+pure moves are ``none``.
+
+The rules work on ``tracker.classify`` signals: for an added or removed clause,
+the signals of its text; for a modified clause, the signals of the sentences
+whose words actually changed, compared with the other version of the clause.
+Each rule yields a ``Finding``; the strongest one decides, and its reason quotes
+the words that triggered it. ``judge_document`` then applies document-level
+guards (extraction failures, truncated captures, duplicated copies) that a
+clause-level view cannot see.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from tracker import lexicon
+from tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories, sentence_spans
+from tracker.model import Assessment, Clause, ClauseChange, Verdict, severity_rank
+
+__all__ = ["assess_change", "judge_document", "Finding"]
+
+# Categories where a newly described practice widens what happens to data.
+WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
+# Categories where an exposing signal means a protection got weaker, not a practice wider.
+PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
+_DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
+_QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
+_MIN_REWORD_WORDS = 3  # content words inserted into a practice sentence before a rewording counts
+_STOPWORDS = frozenset(
+    "a an the and or of to in on for with by as at from that this these those is are be been was were "
+    "we our us you your it its their they them any all such other may will can also which who".split()
+)
+_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a change matters; the strongest finding becomes the assessment."""
+
+    direction: str
+    severity: str
+    categories: tuple[str, ...]
+    reason: str
+
+    @property
+    def material(self) -> bool:
+        return self.severity in ("medium", "high")
+
+    def rank(self) -> tuple[int, int]:
+        return (severity_rank(self.severity), _DIRECTION_RANK.get(self.direction, 0))
+
+
+# --- public entry points -----------------------------------------------------------
+
+
+def assess_change(change: ClauseChange) -> Assessment:
+    """Judge one aligned clause change (added, removed, modified or moved)."""
+    old, new = change.old_text or "", change.new_text or ""
+    if change.kind in ("modified", "moved") and (change.cosmetic or _cosmetic_equal(old, new)):
+        verb = "Moved" if change.kind == "moved" else "Cosmetic edit"
+        cats = order_categories(set(_categories(old)) | set(_categories(new)))
+        return Assessment(cats, "cosmetic", "none", False, f"{verb}: wording unchanged apart from formatting ({_short(new)}).")
+    if change.kind == "added":
+        findings = _assess_added(new)
+    elif change.kind == "removed":
+        findings = _assess_removed(old)
+    else:
+        findings = _assess_modified(old, new)
+    return _combine(findings)
+
+
+def judge_document(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]
+) -> Verdict:
+    """Whole-document verdict from assessed changes, with document-level guards.
+
+    Guards come first because a broken capture produces exactly the changes that
+    look most alarming (everything removed, everything added).
+    """
+    failure = _extraction_failure(old_clauses, new_clauses)
+    if failure:
+        return Verdict(False, False, "none", (), failure, failure)
+    counted = _counted_changes(changes, old_clauses, new_clauses)
+    substantive = [c for c in counted if c.assessment.severity != "none"]
+    truncated = _truncation(substantive, old_clauses)
+    if truncated:
+        return Verdict(False, False, "none", (), truncated, truncated)
+    cosmetic_only = all(_is_cosmetic(c) for c in changes)
+    material = [c for c in substantive if c.assessment.material]
+    basis = material or substantive
+    severity = max((c.assessment.severity for c in basis), key=severity_rank, default="none")
+    categories = order_categories({cat for c in basis for cat in c.assessment.categories})
+    summary = _summary(changes, substantive, material, categories, len(changes) - len(counted))
+    reason = _top(basis).assessment.reason if basis else summary
+    return Verdict(cosmetic_only, bool(material), severity, categories, summary, reason)
+
+
+# --- added and removed clauses -------------------------------------------------------
+
+
+def _assess_added(text: str) -> list[Finding]:
+    """A new clause: a practice widens, a protection strengthens, anything else is neutral."""
+    signals = find_signals(text)
+    exposing = _effective_exposing(signals)
+    findings: list[Finding] = []
+    if exposing:
+        findings.append(_widening_finding("Added", text, exposing))
+    protective = [s for s in signals if s.polarity == PROTECTIVE]
+    if protective:
+        findings.append(Finding("strengthens", "low", _cats(protective), _reason("Added", text, _riskiest(protective), "protection")))
+    if not findings:
+        findings.append(_neutral_finding("Added", text, signals))
+    return findings
+
+
+def _assess_removed(text: str) -> list[Finding]:
+    """A clause gone: a protection removed weakens, a practice removed narrows."""
+    signals = find_signals(text)
+    protective = [s for s in signals if s.polarity == PROTECTIVE]
+    findings: list[Finding] = []
+    if protective:
+        worst = _riskiest(protective)
+        negation = worst.negated and worst.kind == lexicon.PRACTICE
+        severity = "high" if negation and worst.risk == "high" else "medium"
+        what = "protection removed: a negation dropped" if negation else "protection removed"
+        findings.append(Finding("weakens", severity, _cats(protective), _reason("Removed", text, worst, what)))
+    exposing = [s for s in signals if s.polarity == EXPOSING]
+    if exposing:
+        findings.append(Finding("narrows", "low", _cats(exposing), _reason("Removed", text, exposing[0], "practice no longer described")))
+    if not findings:
+        findings.append(_neutral_finding("Removed", text, signals))
+    return findings
+
+
+def _effective_exposing(signals: Sequence[Signal]) -> list[Signal]:
+    """Exposing signals that really widen something.
+
+    A retention statement bounded by a period ("kept for 30 days") is a limit,
+    not an expansion, unless it keeps data indefinitely or after deletion.
+    """
+    bounded = any(s.category == "retention" and s.polarity == PROTECTIVE for s in signals)
+    out = []
+    for s in signals:
+        if s.polarity != EXPOSING:
+            continue
+        if s.category == "retention" and bounded and s.label not in ("indefinite retention", "retained after deletion"):
+            continue
+        out.append(s)
+    return out
+
+
+def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> Finding:
+    worst = _riskiest(exposing)
+    severity = {"high": "high", "medium": "medium"}.get(worst.risk, "low")
+    denial = all(s.category in PROTECTION_CATEGORIES for s in exposing)
+    direction = "weakens" if denial else "expands"
+    what = f"{worst.category.replace('_', ' ')}: {'protection weakened' if denial else 'new practice'}"
+    return Finding(direction, severity, _cats(exposing), _reason(verb, text, worst, what))
+
+
+def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> Finding:
+    cats = _cats(signals)
+    what = "contact or notice details" if cats else "no data-practice terms"
+    return Finding("neutral", "low", cats, f'{verb}: "{_short(text)}" ({what}).')
+
+
+# --- modified clauses ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _WordDiff:
+    """Where two versions of a clause differ, as character ranges and words."""
+
+    old_ranges: tuple[tuple[int, int], ...]
+    new_ranges: tuple[tuple[int, int], ...]
+    inserted: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+def _assess_modified(old: str, new: str) -> list[Finding]:
+    """Compare the signals of the changed sentences with the other version."""
+    diff = _word_diff(old, new)
+    if not diff.inserted and not diff.deleted:
+        return [Finding("cosmetic", "none", (), f'Cosmetic edit: "{_short(new)}".')]
+    old_sigs, new_sigs = find_signals(old), find_signals(new)
+    old_hot = _in_ranges(old_sigs, _changed_sentences(old, diff.old_ranges))
+    new_hot = _in_ranges(new_sigs, _changed_sentences(new, diff.new_ranges))
+    old_keys = {s.key for s in old_sigs}
+    new_keys = {s.key for s in new_sigs}
+    gained = [s for s in new_hot if s.key not in old_keys]
+    lost = [s for s in old_hot if s.key not in new_keys]
+    findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs)
+    findings += _number_findings(old, new, old_sigs, new_sigs)
+    findings += _controller_findings(old, new)
+    findings += _qualifier_findings(old, new, diff, new_hot)
+    if not any(f.severity != "low" or f.direction != "neutral" for f in findings):
+        findings += _rewording_findings(old, new, diff, new_hot, old_sigs + new_sigs)
+    return findings
+
+
+def _polarity_findings(
+    old: str,
+    new: str,
+    gained: list[Signal],
+    lost: list[Signal],
+    old_keys: set,
+    new_keys: set,
+    new_sigs: Sequence[Signal],
+) -> list[Finding]:
+    """Negations dropped/added, practices gained/lost, protections gained/lost."""
+    findings: list[Finding] = []
+    flipped: set[tuple[str, str]] = set()
+    for s in gained:
+        before = (s.category, s.label, PROTECTIVE if s.polarity == EXPOSING else EXPOSING)
+        if before in old_keys and before not in new_keys:
+            flipped.add((s.category, s.label))
+            if s.polarity == EXPOSING:
+                sev = "high" if s.risk != "low" else "medium"
+                findings.append(Finding("weakens", sev, (s.category,), _reason("Changed", new, s, "negation or limit dropped")))
+            else:
+                findings.append(Finding("strengthens", "low", (s.category,), _reason("Changed", new, s, "negation added")))
+    exposing = [s for s in _effective_exposing(new_sigs) if s in gained and (s.category, s.label) not in flipped]
+    if exposing:
+        findings.append(_widening_finding("Added", new, exposing))
+    protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
+    if protective_lost:
+        worst = _riskiest(protective_lost)
+        findings.append(Finding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
+    protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
+    if protective_gained:
+        findings.append(Finding("strengthens", "low", _cats(protective_gained), _reason("Added", new, protective_gained[0], "protection")))
+    exposing_lost = [s for s in lost if s.polarity == EXPOSING and (s.category, s.label) not in flipped]
+    if exposing_lost:
+        findings.append(Finding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
+    return findings
+
+
+def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: Sequence[Signal]) -> list[Finding]:
+    """Retention periods compared in days; children's age thresholds compared."""
+    findings: list[Finding] = []
+    cats = {s.category for s in old_sigs} | {s.category for s in new_sigs}
+    if "retention" in cats:
+        before, after = _durations(old), _durations(new)
+        if before and after and max(after) != max(before):
+            b, a = _duration_phrase(old, max(before)), _duration_phrase(new, max(after))
+            if max(after) > max(before):
+                findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept longer).'))
+            else:
+                findings.append(Finding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept for less time).'))
+    if "children" in cats:
+        before, after = _ages(old), _ages(new)
+        if before and after and before != after:
+            if min(after) < min(before):
+                findings.append(Finding("weakens", "medium", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit lowered)."))
+            elif min(after) > min(before):
+                findings.append(Finding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
+    return findings
+
+
+def _controller_findings(old: str, new: str) -> list[Finding]:
+    """A different company named where the text says who controls or operates the service."""
+    if not (lexicon.CONTROLLER_CONTEXT.search(new) or lexicon.CONTROLLER_CONTEXT.search(old)):
+        findings: list[Finding] = []
+    else:
+        before, after = _orgs(old), _orgs(new)
+        newcomers = [o for o in after if o.lower() not in {b.lower() for b in before}]
+        if newcomers and (before or lexicon.CONTROLLER_CONTEXT.search(new)):
+            return [Finding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).')]
+        findings = []
+    if set(lexicon.EMAIL.findall(old)) != set(lexicon.EMAIL.findall(new)):
+        findings.append(Finding("neutral", "low", ("contact",), f'Changed: contact details in "{_short(new)}" (contact).'))
+    return findings
+
+
+def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal]) -> list[Finding]:
+    """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
+    before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
+    after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
+    practice = [s for s in find_signals(old) + find_signals(new) if s.kind == lexicon.PRACTICE and s.category in WIDENING]
+    if not practice:
+        return []
+    cats = _cats(practice)
+    dropped, added = sorted(before - after), sorted(after - before)
+    findings = []
+    if dropped:
+        findings.append(Finding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
+    if added:
+        findings.append(Finding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
+    return findings
+
+
+def _rewording_findings(
+    old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal], all_sigs: Sequence[Signal]
+) -> list[Finding]:
+    """New words inside a sentence that describes a practice: treat as a possible widening.
+
+    Missing a material change is worse than a false alarm (DESIGN.md), so a
+    practice sentence that gains several content words without any narrowing
+    cue is reported as medium.
+    """
+    practice = [s for s in new_hot if s.polarity == EXPOSING and s.category in WIDENING]
+    content = [w for w in diff.inserted if w.lower() not in _STOPWORDS and not w.isdigit()]
+    if practice and len(content) >= _MIN_REWORD_WORDS:
+        inserted = " ".join(diff.inserted[:_QUOTE_WORDS * 2])
+        worst = _riskiest(practice)
+        return [Finding("expands", "medium", _cats(practice), f'Changed: "{inserted}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
+    cats = _cats(all_sigs)
+    words = " ".join(diff.inserted[:_QUOTE_WORDS]) or " ".join(diff.deleted[:_QUOTE_WORDS])
+    return [Finding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]
+
+
+# --- document-level guards -------------------------------------------------------------
+
+_MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
+
+
+def _document_text(clauses: Sequence[Clause]) -> str:
+    return "\n\n".join(c.text for c in clauses)
+
+
+def _extraction_failure(old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]) -> str:
+    """Why either side does not look like a policy text at all ('' when both do)."""
+    old_text, new_text = _document_text(old_clauses), _document_text(new_clauses)
+    for side, text, previous in (("new", new_text, old_text), ("old", old_text, None)):
+        problem = _quality_problem(text, previous)
+        if problem:
+            which = "the new version" if side == "new" else "the previous version"
+            return f"Not material: {which} looks like an extraction failure ({problem}), not a policy change."
+    return ""
+
+
+def _quality_problem(text: str, previous: str | None) -> str:
+    """Ask tracker.quality when available; otherwise a word-count floor."""
+    if not text.strip():
+        return "empty text" if previous is not None and previous.strip() else ""
+    try:
+        from tracker.quality import assess_text, word_count
+    except ImportError:  # quality.py lands separately; keep a conservative floor meanwhile
+        words = len(text.split())
+        return f"only {words} words" if words < _MIN_POLICY_WORDS else ""
+    quality = assess_text(text, previous_words=word_count(previous) if previous else None)
+    if quality.outcome == "ok":
+        return ""
+    return f"{quality.outcome}: {quality.detail}" if quality.detail else str(quality.outcome)
+
+
+def _counted_changes(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]
+) -> list[ClauseChange]:
+    """Drop additions of text the old version already had, and removals of text the new one keeps.
+
+    A page that suddenly holds the policy twice (or loses a duplicate copy) adds
+    or removes clauses that say nothing new; they are not material additions.
+    """
+    from tracker.normalize import cosmetic_key
+
+    old_keys = {cosmetic_key(c.text) for c in old_clauses}
+    new_keys = {cosmetic_key(c.text) for c in new_clauses}
+    kept = []
+    for c in changes:
+        if c.kind == "added" and cosmetic_key(c.new_text or "") in old_keys:
+            continue
+        if c.kind == "removed" and cosmetic_key(c.old_text or "") in new_keys:
+            continue
+        kept.append(c)
+    return kept
+
+
+def _truncation(substantive: Sequence[ClauseChange], old_clauses: Sequence[Clause]) -> str:
+    """A capture cut short: the only changes remove a contiguous run of clauses ending the old text."""
+    if not substantive or any(c.kind != "removed" or c.old_ordinal is None for c in substantive):
+        return ""
+    ordinals = sorted(c.old_ordinal for c in substantive if c.old_ordinal is not None)
+    last = max((c.ordinal for c in old_clauses), default=-1)
+    contiguous = ordinals == list(range(ordinals[0], ordinals[0] + len(ordinals)))
+    if contiguous and ordinals[-1] == last:
+        return f"Not material: possible truncated capture: the last {len(ordinals)} clauses are missing."
+    return ""
+
+
+def _is_cosmetic(change: ClauseChange) -> bool:
+    a = change.assessment
+    return change.cosmetic or a.direction == "cosmetic" or (change.kind == "moved" and a.severity == "none")
+
+
+def _top(changes: Sequence[ClauseChange]) -> ClauseChange:
+    return max(changes, key=lambda c: (severity_rank(c.assessment.severity), _DIRECTION_RANK.get(c.assessment.direction, 0)))
+
+
+def _summary(
+    changes: Sequence[ClauseChange],
+    substantive: Sequence[ClauseChange],
+    material: Sequence[ClauseChange],
+    categories: tuple[str, ...],
+    ignored: int,
+) -> str:
+    """One line: '3 material changes (sale, sharing): Added "..."; 12 clauses changed'."""
+    tail = f"{len(changes)} clause{'s' if len(changes) != 1 else ''} changed"
+    if ignored:
+        tail += f", {ignored} duplicated clause{'s' if ignored != 1 else ''} ignored"
+    if not changes:
+        return "No changes."
+    if not substantive:
+        return f"Cosmetic changes only; {tail}."
+    basis = material or substantive
+    head = f"{len(material)} material change{'s' if len(material) != 1 else ''}" if material else \
+        f"{len(substantive)} substantive change{'s' if len(substantive) != 1 else ''}, none material"
+    cats = f" ({', '.join(categories)})" if categories else ""
+    top = _top(basis).assessment.reason.rstrip(".")
+    return f"{head}{cats}: {top}; {tail}."
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _combine(findings: Iterable[Finding]) -> Assessment:
+    """The strongest finding decides; material findings' categories are kept together."""
+    ranked = sorted(findings, key=lambda f: f.rank(), reverse=True)
+    top = ranked[0]
+    same_weight = [f for f in ranked if f.material == top.material]
+    cats = order_categories({c for f in same_weight for c in f.categories})
+    reason = top.reason
+    others = len({f.reason for f in ranked}) - 1
+    if others:
+        reason = f"{reason[:-1] if reason.endswith('.') else reason} (+{others} more finding{'s' if others > 1 else ''})."
+    return Assessment(cats, top.direction, top.severity, top.material, reason)
+
+
+@lru_cache(maxsize=8192)
+def _cosmetic_equal(old: str, new: str) -> bool:
+    """True when the texts differ only in dates, punctuation, quotes, case, spacing or links."""
+    from tracker.normalize import cosmetic_key
+
+    return cosmetic_key(old) == cosmetic_key(new)
+
+
+@lru_cache(maxsize=16384)
+def _categories(text: str) -> tuple[str, ...]:
+    return order_categories({s.category for s in find_signals(text)})
+
+
+def _word_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Normalised words and their character spans (punctuation and case ignored)."""
+    words, spans = [], []
+    for m in _TOKEN.finditer(text):
+        word = _EDGE_PUNCT.sub("", fold_text(m.group(0)))
+        if word:
+            words.append(word)
+            spans.append(m.span())
+    return words, spans
+
+
+def _word_diff(old: str, new: str) -> _WordDiff:
+    """Word-level diff (difflib on word lists is enough at clause scale)."""
+    a, a_spans = _word_tokens(old)
+    b, b_spans = _word_tokens(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    old_ranges, new_ranges, inserted, deleted = [], [], [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old_ranges.append(_span_of(a_spans, i1, i2, len(old)))
+        new_ranges.append(_span_of(b_spans, j1, j2, len(new)))
+        deleted += a[i1:i2]
+        inserted += b[j1:j2]
+    if _only_dates(deleted, inserted, old, new):
+        return _WordDiff((), (), (), ())
+    return _WordDiff(tuple(old_ranges), tuple(new_ranges), tuple(inserted), tuple(deleted))
+
+
+def _only_dates(deleted: list[str], inserted: list[str], old: str, new: str) -> bool:
+    from tracker.normalize import neutralize_dates
+
+    return bool(deleted or inserted) and _cosmetic_equal(neutralize_dates(old), neutralize_dates(new))
+
+
+def _span_of(spans: list[tuple[int, int]], i1: int, i2: int, length: int) -> tuple[int, int]:
+    """Character range of words i1..i2; an empty range sits where the insertion happened."""
+    if i1 < i2:
+        return (spans[i1][0], spans[i2 - 1][1])
+    pos = spans[i1][0] if i1 < len(spans) else length
+    return (pos, pos)
+
+
+def _changed_sentences(text: str, ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences touched by the changed ranges (a pure insertion touches its sentence)."""
+    out = []
+    for start, end in sentence_spans(fold_text(text)):
+        if any(r0 <= end and r1 >= start for r0, r1 in ranges):
+            out.append((start, end))
+    return out
+
+
+def _in_ranges(signals: Sequence[Signal], ranges: Sequence[tuple[int, int]]) -> list[Signal]:
+    return [s for s in signals if any(r0 <= s.span[0] < r1 or (r0 == r1 == s.span[0]) for r0, r1 in ranges)]
+
+
+def _durations(text: str) -> list[float]:
+    """Retention-like periods in days ("6 months" -> 180, "eighteen months" -> 540)."""
+    out = []
+    for m in lexicon.DURATION.finditer(fold_text(text)):
+        n = m.group(1)
+        value = int(n) if n.isdigit() else lexicon.NUMBER_WORDS.get(n, 0)
+        out.append(value * lexicon.UNIT_DAYS[m.group(2)])
+    return out
+
+
+def _duration_phrase(text: str, days: float) -> str:
+    for m in lexicon.DURATION.finditer(fold_text(text)):
+        n = m.group(1)
+        value = int(n) if n.isdigit() else lexicon.NUMBER_WORDS.get(n, 0)
+        if value * lexicon.UNIT_DAYS[m.group(2)] == days:
+            return text[m.start():m.end()]
+    return f"{days:g} days"
+
+
+def _ages(text: str) -> set[int]:
+    out = set()
+    for m in lexicon.AGE.finditer(fold_text(text)):
+        n = int(m.group(1) or m.group(2))
+        if 8 <= n <= 21:  # plausible age limits only
+            out.add(n)
+    return out
+
+
+def _orgs(text: str) -> list[str]:
+    return [m.group(1).strip().rstrip(",") for m in lexicon.ORG_SUFFIX.finditer(text)]
+
+
+def _riskiest(signals: Sequence[Signal]) -> Signal:
+    order = {"high": 2, "medium": 1, "low": 0}
+    return max(signals, key=lambda s: (order.get(s.risk, 0), -s.span[0]))
+
+
+def _cats(signals: Iterable[Signal]) -> tuple[str, ...]:
+    return order_categories({s.category for s in signals})
+
+
+def _sentence_around(text: str, span: tuple[int, int]) -> str:
+    for start, end in sentence_spans(fold_text(text)):
+        if start <= span[0] <= end:
+            return text[start:end]
+    return text
+
+
+def _reason(verb: str, text: str, signal: Signal, what: str) -> str:
+    """'Added: "we may sell your data to data brokers" (sale: new practice).'"""
+    quote = _quote(text, signal.span)
+    label = signal.category.replace("_", " ")
+    what = what if what.startswith(label) else f"{label}: {what}"
+    return f'{verb}: "{quote}" ({what}; "{signal.phrase}").'
+
+
+def _quote(text: str, span: tuple[int, int]) -> str:
+    """Words around a trigger, inside its sentence, trimmed to a checkable length."""
+    sentence = _sentence_around(text, span)
+    offset = text.find(sentence) if sentence else 0
+    words = list(_TOKEN.finditer(sentence))
+    if not words:
+        return _short(text)
+    hit = next((i for i, w in enumerate(words) if offset + w.end() > span[0]), 0)
+    lo, hi = max(0, hit - _QUOTE_WORDS), min(len(words), hit + _QUOTE_WORDS)
+    out = sentence[words[lo].start():words[hi - 1].end()]
+    return ("..." if lo else "") + _clean(out) + ("..." if hi < len(words) else "")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = _clean(text)
+    return text if len(text) <= limit else text[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace('"', "'").split())
