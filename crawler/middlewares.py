@@ -1,0 +1,163 @@
+"""Downloader middlewares: safety, retries that honour Retry-After, politeness.
+
+- ``SafetyMiddleware`` refuses non-http(s) URLs and non-public addresses
+  (every request, redirects included, passes through it).
+- ``RetryAfterMiddleware`` replaces Scrapy's retry middleware: same retry
+  rules, plus a delay (Retry-After, else exponential backoff) and the circuit
+  breaker: a 429 from the archive pauses ALL archive traffic.
+- ``PolitenessMiddleware`` is the ONE place that gives a request its politeness
+  key (host, or the archive's cdx/capture/save budget), uses it as the download
+  slot, and waits for the key's budget. A shared limiter can replace it.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+
+from crawler.budget import (
+    ARCHIVE_CAPTURE,
+    ARCHIVE_CDX,
+    ARCHIVE_SAVE,
+    Limiter,
+    backoff_delay,
+    breaker_group,
+    parse_retry_after,
+    politeness_key,
+)
+from crawler.safety import BlockedRequest, env_flag, origin, resolve_host, scheme_refusal, host_refusal
+
+logger = logging.getLogger(__name__)
+_LIMITERS: dict[tuple, Limiter] = {}
+
+
+async def sleep(seconds: float) -> None:
+    """Wait without blocking the reactor (works with the asyncio and default reactors)."""
+    if seconds > 0:
+        await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+def limiter_for(settings: Any) -> Limiter:
+    """The process-wide limiter for these budgets (live and wayback crawlers share the archive's)."""
+    rates = {
+        ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE", 24) / 60.0,
+        ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND", 8),
+        ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE", 6) / 60.0,
+    }
+    key = tuple(sorted(rates.items()))
+    if key not in _LIMITERS:
+        _LIMITERS[key] = Limiter(rates=rates)
+    return _LIMITERS[key]
+
+
+def archive_base(settings: Any) -> str:
+    return (settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+
+
+class SafetyMiddleware:
+    """Refuse URLs the crawler must not fetch (see ``crawler.safety``); raises BlockedRequest."""
+
+    def __init__(self, allow_private: bool, trusted: list[str]) -> None:
+        self.allow_private = allow_private
+        self.trusted = set(trusted)
+        self._host_cache: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "SafetyMiddleware":
+        settings = crawler.settings
+        return cls(env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE", "0")), [origin(archive_base(settings))])
+
+    async def process_request(self, request: Request) -> None:
+        reason = scheme_refusal(request.url)
+        if reason is None and not self.allow_private and origin(request.url) not in self.trusted:
+            host = request.url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+            hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if hostname not in self._host_cache:
+                # getaddrinfo blocks: resolve on a thread, never on the reactor.
+                self._host_cache[hostname] = await maybe_deferred_to_future(
+                    deferToThread(host_refusal, hostname.strip("[]"), resolve_host)
+                )
+            reason = self._host_cache[hostname]
+        if reason:
+            raise BlockedRequest(f"refused {request.url}: {reason}")
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, delayed by Retry-After or exponential backoff; 429s trip the breaker."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_BASE", 2)
+        self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX", 120)
+        self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE", 60)
+        self.limiter = limiter_for(settings)
+        self.archive = archive_base(settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "RetryAfterMiddleware":
+        mw = cls(crawler.settings)
+        mw.crawler = crawler
+        return mw
+
+    def process_response(self, request: Request, response: Response) -> Any:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        key = request.meta.get("politeness_key") or politeness_key(request.url, self.archive)
+        attempt = request.meta.get("retry_times", 0) + 1
+        retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        delay = backoff_delay(attempt, base=self.base, cap=self.cap, retry_after=retry_after)
+        if response.status == 429 or (response.status == 503 and retry_after is not None):
+            if breaker_group(key) == "archive" and response.status == 429:
+                delay = max(delay, self.archive_pause if retry_after is None else retry_after)
+            paused = self.limiter.trip(key, delay)
+            logger.warning("HTTP %s from %s: pausing %s for %.1fs", response.status, request.url, breaker_group(key), paused)
+            self.crawler.stats.inc_value(f"policywatch/pauses/{breaker_group(key).split(':')[0]}")
+        retry = self._retry_later(request, f"HTTP {response.status}", delay)
+        return retry or response
+
+    def process_exception(self, request: Request, exception: Exception) -> Any:
+        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry", False):
+            attempt = request.meta.get("retry_times", 0) + 1
+            delay = backoff_delay(attempt, base=self.base, cap=self.cap)
+            return self._retry_later(request, exception, delay)
+        return None
+
+    def _retry_later(self, request: Request, reason: Any, delay: float) -> Request | None:
+        retry = self._retry(request, reason)
+        if retry is not None:
+            retry.meta["pw_not_before"] = time.monotonic() + delay
+        return retry
+
+
+class PolitenessMiddleware:
+    """Give each request its politeness key and slot, then wait for that key's budget."""
+
+    def __init__(self, limiter: Limiter, archive: str) -> None:
+        self.limiter = limiter
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "PolitenessMiddleware":
+        return cls(limiter_for(crawler.settings), archive_base(crawler.settings))
+
+    async def process_request(self, request: Request) -> None:
+        key = politeness_key(request.url, self.archive)
+        request.meta["politeness_key"] = key
+        request.meta["download_slot"] = key
+        if breaker_group(key) == "archive":
+            # The archive's budget is fixed by the limiter; AutoThrottle must not stretch it.
+            request.meta["autothrottle_dont_adjust_delay"] = True
+        await sleep(request.meta.pop("pw_not_before", 0.0) - time.monotonic())
+        await sleep(self.limiter.reserve(key))
+        while (pause := self.limiter.pause_remaining(key)) > 0:
+            # The breaker tripped while this request waited: wait it out, then queue again.
+            await sleep(pause)
+            await sleep(self.limiter.reserve(key))

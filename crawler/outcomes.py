@@ -1,0 +1,107 @@
+"""What an HTTP exchange says about a capture, decided before any text is read.
+
+The tracker judges the text (soft 404, not a policy, extraction failure); the
+crawler only judges what HTTP shows: status, content type, size, where a
+redirect landed and how the download failed. Plain functions, no Scrapy, so the
+rules are tested on their own and shared by the live and wayback spiders.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Types the extractor can read. Anything else (PDF, images, archives...) is kept as
+# an ``unsupported_type`` capture so the history shows why there is no version.
+TEXTUAL_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "application/xml", "text/xml"}
+)
+# Bare locale paths a site sends visitors to instead of a page: "/en", "/en-us/", "/de_DE".
+_LOCALE_HOME = re.compile(r"^/?([a-z]{2}([-_][a-z]{2,4})?)?/?(index\.(html?|php|aspx?))?$", re.IGNORECASE)
+_HOME_NAMES = re.compile(r"^/?(home|start|accueil|inicio|startseite)?/?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The crawler's outcome for one capture, with a detail a person can read."""
+
+    outcome: str
+    detail: str | None = None
+
+
+def media_type(content_type: str | bytes | None) -> str | None:
+    """``text/html; charset=utf-8`` -> ``text/html`` (None when absent)."""
+    if content_type is None:
+        return None
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    value = content_type.split(";", 1)[0].strip().lower()
+    return value or None
+
+
+def is_textual(content_type: str | None) -> bool:
+    """True when the extractor can read this type (a missing type gets the benefit of the doubt)."""
+    kind = media_type(content_type)
+    return kind is None or kind in TEXTUAL_TYPES or kind.endswith("+xml") and "svg" not in kind
+
+
+def is_home_page(url: str) -> bool:
+    """Whether a URL is a site's front page (root, a bare locale like ``/en-us/``, ``/home``)."""
+    parts = urlsplit(url)
+    if parts.query:
+        return False
+    path = parts.path or "/"
+    return bool(_LOCALE_HOME.match(path) or _HOME_NAMES.match(path))
+
+
+def redirected_home(requested_url: str, final_url: str | None) -> bool:
+    """A policy URL that now lands on the front page: the policy moved or was removed."""
+    if not final_url or final_url == requested_url:
+        return False
+    return is_home_page(final_url) and not is_home_page(requested_url)
+
+
+def classify_response(
+    status: int,
+    content_type: str | None,
+    requested_url: str,
+    final_url: str | None = None,
+) -> Verdict:
+    """Outcome of a completed HTTP exchange (after redirects were followed)."""
+    if status == 304:
+        return Verdict("not_modified", "HTTP 304: unchanged since the stored validators")
+    if status >= 400:
+        return Verdict("http_error", f"HTTP {status}")
+    if 300 <= status < 400:
+        return Verdict("http_error", f"HTTP {status}: redirect not followed (loop, limit or no Location)")
+    if redirected_home(requested_url, final_url):
+        return Verdict("not_a_policy", f"redirected to the home page {final_url}")
+    if not is_textual(content_type):
+        return Verdict("unsupported_type", f"content type {media_type(content_type)} is not a text page")
+    return Verdict("ok")
+
+
+def classify_failure(exc: BaseException) -> Verdict:
+    """Outcome of a download that produced no response (refused, oversize, network)."""
+    from crawler.safety import BlockedRequest  # local: safety imports nothing from here
+
+    name = type(exc).__name__
+    message = str(exc) or name
+    if isinstance(exc, BlockedRequest):
+        return Verdict("blocked", message)
+    if name == "DownloadCancelledError" and "max size" in message:
+        return Verdict("too_large", message)
+    if name == "CancelledError":
+        # Scrapy cancels a streamed body once it passes DOWNLOAD_MAXSIZE, without a message;
+        # nothing else in the crawler cancels downloads.
+        return Verdict("too_large", "body larger than DOWNLOAD_MAXSIZE (download cancelled)")
+    if name == "StopDownload":
+        return Verdict("too_large", message)
+    return Verdict("network_error", f"{name}: {message}"[:500])
+
+
+def is_transient(outcome: str, http_status: int | None) -> bool:
+    """Failures worth retrying on the next run (the archive or network was unwell)."""
+    if outcome == "network_error":
+        return True
+    return outcome == "http_error" and (http_status is None or http_status == 429 or http_status >= 500)

@@ -1,0 +1,210 @@
+"""Item pipelines: hand captures to the tracker's sink, record discoveries and moves.
+
+The sink is ``tracker.ingest.Ingestor`` (one transaction per capture,
+idempotent per capture key); anything with a ``put(capture)`` method can
+replace it (a Redis stream feeding one SQLite writer, when crawling scales out).
+Counts go to the crawl stats under ``policywatch/...``; with
+``POLICYWATCH_PROGRESS=1`` each capture is also printed as a JSON line on stdout
+for the CLI's progress bar.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+from scrapy.exceptions import DropItem
+from twisted.internet.defer import Deferred, DeferredList
+
+from crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
+from crawler.safety import env_flag
+
+logger = logging.getLogger(__name__)
+
+
+def open_sink(db: Any, config_path: str | None) -> Any:
+    """The default sink: an Ingestor on ``db`` with the configured alert channels."""
+    from tracker.config import load_config
+    from tracker.ingest import Ingestor
+
+    return Ingestor(db, channels=load_config(config_path).channels)
+
+
+def progress_line(event: dict[str, Any]) -> None:
+    """One JSON line on stdout: the CLI reads them to draw progress."""
+    sys.stdout.write(json.dumps(event, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+class DiscoveryPipeline:
+    """Track policies found by discovery (add_policy) and record moves (record_move)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.db: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "DiscoveryPipeline":
+        pipeline = cls(crawler.settings.get("POLICYWATCH_DB"))
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self, spider: Any = None) -> None:
+        from db.connection import open_database
+
+        self.db = open_database(self.db_path)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        from db import policies as policy_db
+
+        stats = self.crawler.stats
+        if isinstance(item, PolicyFound):
+            policy = policy_db.add_policy(self.db, item.url, name=item.name)
+            stats.inc_value("policywatch/discovered")
+            logger.info("Tracking %s as %s (link %r, score %.1f)", item.url, policy["name"], item.link_text, item.score)
+            if env_flag(self.crawler.settings.get("POLICYWATCH_PROGRESS")):
+                progress_line({"event": "discovered", "policy": policy["name"], "url": item.url})
+            return item
+        if isinstance(item, PolicyMoved):
+            current = policy_db.get_policy(self.db, item.policy_id)
+            if current["url"] != item.new_url:
+                policy_db.record_move(self.db, item.policy_id, item.old_url, item.new_url, item.reason)
+                stats.inc_value("policywatch/moves")
+                logger.warning("Policy %s moved: %s -> %s (%s)", current["name"], item.old_url, item.new_url, item.reason)
+            return item
+        return item
+
+
+class IngestPipeline:
+    """Put each capture into the sink and count what it produced."""
+
+    def __init__(self, db_path: str, config_path: str | None, *, save: bool, progress: bool) -> None:
+        self.db_path = db_path
+        self.config_path = config_path
+        self.save = save
+        self.progress = progress
+        self.db: Any = None
+        self.sink: Any = None
+        self._saves: list[Deferred] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "IngestPipeline":
+        s = crawler.settings
+        pipeline = cls(
+            s.get("POLICYWATCH_DB"),
+            s.get("POLICYWATCH_CONFIG"),
+            save=env_flag(s.get("POLICYWATCH_SAVE", "0")),
+            progress=env_flag(s.get("POLICYWATCH_PROGRESS", "0")),
+        )
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self, spider: Any = None) -> None:
+        from db.connection import open_database
+
+        self.db = open_database(self.db_path)
+        self.sink = open_sink(self.db, self.config_path)
+
+    def close_spider(self, spider: Any = None) -> Deferred | None:
+        def close(_: Any = None) -> None:
+            if self.db is not None:
+                self.db.conn.close()
+
+        if self._saves:
+            return DeferredList(self._saves, consumeErrors=True).addBoth(close)
+        close()
+        return None
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, ArchivedRepeat):
+            item = self._repeat_capture(item)
+        if not isinstance(item, Capture):
+            return item
+        result = self.sink.put(item)
+        self._count(item, result)
+        if self.save and item.source == "live" and getattr(result, "new_version", False):
+            self._saves.append(self._save_page(item.final_url or item.url))
+        return item
+
+    def _repeat_capture(self, item: ArchivedRepeat) -> Capture:
+        """Rebuild an archive capture of a known digest from its stored body."""
+        from db.crawl_state import stored_wayback_body
+
+        stored = stored_wayback_body(self.db, item.policy_id, item.wayback_digest)
+        if stored is None:
+            # The first copy of this digest failed transiently; the next run goes back to it.
+            self.crawler.stats.inc_value("policywatch/repeats_unavailable")
+            raise DropItem(f"no stored body for digest {item.wayback_digest} of policy {item.policy_id}")
+        self.crawler.stats.inc_value("policywatch/repeats_reused")
+        return Capture(
+            policy=item.policy_id,
+            source="wayback",
+            url=item.url,
+            capture_time=item.capture_time,
+            body=stored["body"],
+            http_status=stored["http_status"],
+            content_type=stored["content_type"],
+            final_url=stored["final_url"],
+            wayback_digest=item.wayback_digest,
+        )
+
+    def _count(self, capture: Capture, result: Any) -> None:
+        stats = self.crawler.stats
+        outcome = getattr(result, "outcome", capture.outcome)
+        duplicate = bool(getattr(result, "duplicate", False))
+        stats.inc_value(f"policywatch/captures/{outcome}")
+        stats.inc_value("policywatch/captures_total")
+        if duplicate:
+            stats.inc_value("policywatch/duplicates")
+        if getattr(result, "new_version", False):
+            stats.inc_value("policywatch/new_versions")
+        stats.inc_value("policywatch/changes", len(getattr(result, "change_ids", []) or []))
+        stats.inc_value("policywatch/alerts", len(getattr(result, "alert_ids", []) or []))
+        if self.progress:
+            progress_line({
+                "event": "capture", "policy": capture.policy, "source": capture.source, "outcome": outcome,
+                "time": capture.capture_time, "duplicate": duplicate,
+                "new_version": bool(getattr(result, "new_version", False)),
+            })
+
+    def _save_page(self, url: str) -> Deferred:
+        """Ask Save Page Now to archive a page whose text changed (waybackpy, on a thread)."""
+        from crawler.budget import ARCHIVE_SAVE
+        from crawler.middlewares import archive_base, limiter_for, sleep
+        from scrapy.utils.defer import deferred_from_coro
+
+        limiter = limiter_for(self.crawler.settings)
+        base = archive_base(self.crawler.settings)
+        user_agent = self.crawler.settings.get("USER_AGENT")
+        stats = self.crawler.stats
+
+        async def run() -> None:
+            await sleep(limiter.reserve(ARCHIVE_SAVE))
+            while (pause := limiter.pause_remaining(ARCHIVE_SAVE)) > 0:
+                await sleep(pause)
+            from scrapy.utils.defer import maybe_deferred_to_future
+            from twisted.internet.threads import deferToThread
+
+            try:
+                archived = await maybe_deferred_to_future(deferToThread(save_page_now, url, base, user_agent))
+                stats.inc_value("policywatch/saved")
+                logger.info("Saved %s to the archive: %s", url, archived)
+            except Exception as exc:  # a failed save never stops tracking
+                stats.inc_value("policywatch/save_errors")
+                logger.warning("Save Page Now failed for %s: %s", url, exc)
+
+        return deferred_from_coro(run())
+
+
+def save_page_now(url: str, base: str, user_agent: str) -> str:
+    """Blocking Save Page Now request through waybackpy (call it on a thread only)."""
+    from waybackpy import WaybackMachineSaveAPI
+
+    api = WaybackMachineSaveAPI(url, user_agent=user_agent, max_tries=1)
+    api.request_url = f"{base}/save/{api.url}"
+    return api.save()

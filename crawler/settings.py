@@ -1,0 +1,87 @@
+"""Scrapy settings of the policywatch crawler.
+
+Politeness first: a clear User-Agent, AutoThrottle, a small per-host
+concurrency, retries with backoff that honour Retry-After, and the Internet
+Archive's published limits as budgets (``POLICYWATCH_CDX_PER_MINUTE``,
+``POLICYWATCH_CAPTURES_PER_SECOND``). Every POLICYWATCH_* setting can also be
+given as an environment variable of the same name (see ``_env``), which is how
+the CLI and the tests tune a run without editing this file.
+"""
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+BOT_NAME = "policywatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch; privacy-policy archiver)"
+# Policies are public pages meant to be read; robots.txt rules written for search
+# engines often exclude legal pages by accident. Politeness comes from the budgets.
+ROBOTSTXT_OBEY = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = _env("POLICYWATCH_LOG_LEVEL", "INFO")
+
+# --- concurrency and throttling -------------------------------------------------------
+CONCURRENT_REQUESTS = int(_env("POLICYWATCH_CONCURRENT_REQUESTS", "32"))
+CONCURRENT_REQUESTS_PER_DOMAIN = int(_env("POLICYWATCH_CONCURRENT_PER_HOST", "2"))
+DOWNLOAD_DELAY = float(_env("POLICYWATCH_DOWNLOAD_DELAY", "0.5"))
+AUTOTHROTTLE_ENABLED = _env("POLICYWATCH_AUTOTHROTTLE", "1") not in ("0", "false", "no", "off")
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = int(_env("POLICYWATCH_DOWNLOAD_TIMEOUT", "60"))
+
+# --- Internet Archive budgets (the politeness middleware enforces them) ---------------
+POLICYWATCH_WAYBACK_URL = _env("POLICYWATCH_WAYBACK_URL", "https://web.archive.org")
+POLICYWATCH_CDX_PER_MINUTE = float(_env("POLICYWATCH_CDX_PER_MINUTE", "24"))
+POLICYWATCH_CAPTURES_PER_SECOND = float(_env("POLICYWATCH_CAPTURES_PER_SECOND", "8"))
+POLICYWATCH_SAVES_PER_MINUTE = float(_env("POLICYWATCH_SAVES_PER_MINUTE", "6"))
+POLICYWATCH_CDX_LIMIT = int(_env("POLICYWATCH_CDX_LIMIT", "500"))
+# Slot concurrency per archive budget (slots are named by the politeness key).
+DOWNLOAD_SLOTS = {
+    "archive:cdx": {"concurrency": 1, "delay": 0},
+    "archive:capture": {"concurrency": int(_env("POLICYWATCH_ARCHIVE_CONCURRENCY", "4")), "delay": 0},
+    "archive:save": {"concurrency": 1, "delay": 0},
+}
+
+# --- retries ---------------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = int(_env("POLICYWATCH_RETRY_TIMES", "5"))
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 408]
+POLICYWATCH_RETRY_BACKOFF_BASE = float(_env("POLICYWATCH_RETRY_BACKOFF_BASE", "2"))
+POLICYWATCH_RETRY_BACKOFF_MAX = float(_env("POLICYWATCH_RETRY_BACKOFF_MAX", "120"))
+# The archive's first block after ignoring a 429 is an hour: always wait at least this long.
+POLICYWATCH_ARCHIVE_429_PAUSE = float(_env("POLICYWATCH_ARCHIVE_429_PAUSE", "60"))
+
+# --- size limits -> too_large captures --------------------------------------------------
+DOWNLOAD_MAXSIZE = int(_env("POLICYWATCH_DOWNLOAD_MAXSIZE", str(10 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = int(_env("POLICYWATCH_DOWNLOAD_WARNSIZE", str(2 * 1024 * 1024)))
+
+# --- safety ------------------------------------------------------------------------------
+POLICYWATCH_ALLOW_PRIVATE = _env("POLICYWATCH_ALLOW_PRIVATE", "0")
+
+# --- database and sink ------------------------------------------------------------------
+POLICYWATCH_DB = _env("POLICYWATCH_DB", "policywatch.db")
+POLICYWATCH_CONFIG = os.environ.get("POLICYWATCH_CONFIG")
+POLICYWATCH_SAVE = _env("POLICYWATCH_SAVE", "0")
+POLICYWATCH_PROGRESS = _env("POLICYWATCH_PROGRESS", "0")
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SafetyMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+    "crawler.middlewares.PolitenessMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.DiscoveryPipeline": 200,
+    "crawler.pipelines.IngestPipeline": 300,
+}

@@ -1,0 +1,93 @@
+"""Crawl state derived from the database: what the crawler still has to do.
+
+Nothing about remaining work lives in memory or in a queue (DESIGN.md "Ready to
+scale out"): a killed crawl re-derives its work from these queries. Transient
+failures (network errors, 429/5xx) do not count as done, so the next run goes
+back to them; every other outcome (including soft 404s and unsupported types)
+is a final answer about that archived copy.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.blobs import get_blob
+
+# SQL twin of crawler.outcomes.is_transient (db/ must not import the crawler).
+def _transient(alias: str = "") -> str:
+    """SQL condition: the capture (table alias ``alias``) failed transiently."""
+    p = f"{alias}." if alias else ""
+    return (
+        f"({p}outcome = 'network_error' OR ({p}outcome = 'http_error' AND "
+        f"({p}http_status IS NULL OR {p}http_status = 429 OR {p}http_status >= 500)))"
+    )
+
+
+_TRANSIENT = _transient()
+
+
+def policies_for_crawl(
+    db: Database, *, policy_ids: list[int] | None = None, shard: int = 0, shards: int = 1
+) -> list[dict[str, Any]]:
+    """Active policies in this shard (``id % shards == shard``), optionally limited to ids."""
+    if shards < 1 or not 0 <= shard < shards:
+        raise ValueError(f"shard must be in 0..{shards - 1}, got {shard}")
+    sql = "SELECT id, name, url FROM policies WHERE active = 1 AND (id % ?) = ?"
+    params: list[Any] = [shards, shard]
+    if policy_ids is not None:
+        if not policy_ids:
+            return []
+        sql += f" AND id IN ({', '.join('?' * len(policy_ids))})"
+        params.extend(policy_ids)
+    return list(db.query(sql + " ORDER BY id", params))
+
+
+def done_wayback_digests(db: Database, policy_id: int) -> set[str]:
+    """Archive digests with a final answer stored: never downloaded again."""
+    return {
+        row[0]
+        for row in db.execute(
+            f"SELECT DISTINCT wayback_digest FROM captures WHERE policy_id = ? AND source = 'wayback' "
+            f"AND wayback_digest IS NOT NULL AND NOT {_TRANSIENT}",
+            [policy_id],
+        )
+    }
+
+
+def wayback_resume_time(db: Database, policy_id: int) -> str | None:
+    """Capture time (ISO) the next CDX query starts from, None for a full backfill.
+
+    The newest archive capture, unless an older one failed transiently and was
+    never fetched since: then the query goes back to that one.
+    """
+    newest = db.execute(
+        "SELECT max(capture_time) FROM captures WHERE policy_id = ? AND source = 'wayback'", [policy_id]
+    ).fetchone()[0]
+    retry = db.execute(
+        f"""SELECT min(c.capture_time) FROM captures c
+            WHERE c.policy_id = ? AND c.source = 'wayback' AND {_transient('c')}
+              AND NOT EXISTS (SELECT 1 FROM captures d WHERE d.policy_id = c.policy_id AND d.source = 'wayback'
+                              AND d.wayback_digest = c.wayback_digest AND NOT {_transient('d')})""",
+        [policy_id],
+    ).fetchone()[0]
+    if retry and (newest is None or retry < newest):
+        return retry
+    return newest
+
+
+def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, Any] | None:
+    """Body and HTTP metadata of a stored archive copy with this digest (to record a flip back)."""
+    row = next(
+        db.query(
+            f"SELECT url, final_url, http_status, content_type, blob_sha256 FROM captures "
+            f"WHERE policy_id = ? AND source = 'wayback' AND wayback_digest = ? AND blob_sha256 IS NOT NULL "
+            f"AND NOT {_TRANSIENT} ORDER BY capture_time LIMIT 1",
+            [policy_id, digest],
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    row["body"] = get_blob(db, row.pop("blob_sha256"))
+    return row
