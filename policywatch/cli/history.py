@@ -83,3 +83,30 @@ def diff(ctx: click.Context, policy_ref: str, from_version: int | None, to_versi
 
     db = open_db(ctx)
     click.echo(show_diff(db, policy_ref, from_version, to_version, fmt))
+
+
+@cli.command()
+@click.option(
+    "--out", "out_dir", default="report", show_default=True, type=click.Path(file_okay=False),
+    help="Folder to write the report into (created if missing; its pages are regenerated).",
+)
+@click.pass_context
+def report(ctx: click.Context, out_dir: str) -> None:
+    """Write a static HTML report: an index of policies, a timeline per policy, a redline per change.
+
+    The pages work offline and without JavaScript; open the printed index.html
+    in a browser.
+
+    \b
+    Examples:
+      policywatch report
+      policywatch report --out /var/www/policies
+    """
+    from tracker.report import write_report
+
+    db = open_db(ctx)
+    try:
+        index = write_report(db, out_dir)
+    except OSError as exc:
+        raise UsageError(f"Cannot write the report into {out_dir!r}: {exc.strerror or exc}.") from None
+    click.echo(str(index.resolve()))
