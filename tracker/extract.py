@@ -100,18 +100,20 @@ def _codec(name: str | None) -> str | None:
 
 
 def _sniff_encoding(body: bytes) -> str:
-    """Best guess for undeclared bytes: UTF-8 if valid, else charset_normalizer, else cp1252."""
-    try:
-        body.decode("utf-8")
+    """Best guess for undeclared bytes: UTF-8 if valid, else cp1252 for mostly-ASCII
+    (Western) text, else charset_normalizer's guess (Cyrillic, Greek, CJK pages)."""
+    if _is_utf8(body):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    sample = body[:200_000]
+    non_ascii = sum(1 for byte in sample if byte >= 0x80)
+    if non_ascii <= 0.15 * max(1, len(sample)):
+        return "cp1252"
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - charset_normalizer comes with trafilatura
         return "cp1252"
-    best = from_bytes(body[:200_000]).best()
-    return _codec(best.encoding) if best is not None and _codec(best.encoding) else "cp1252"
+    best = from_bytes(sample).best()
+    return (_codec(best.encoding) if best is not None else None) or "cp1252"
 
 
 def decode_body(body: bytes, content_type: str | None = None, html: bool = True) -> tuple[str, str]:
@@ -190,9 +192,16 @@ def _parse_html(text: str) -> HtmlElement:
     if not text.strip():
         return lxml.html.fromstring("<html><body></body></html>")
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=_html_parser())
     except Exception:  # lxml raises ParserError on documents without any element
         return lxml.html.fromstring("<html><body></body></html>")
+
+
+def _html_parser():
+    """An lxml HTML parser that accepts multi-MB text nodes (libxml2 caps them by default)."""
+    import lxml.html
+
+    return lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
 
 
 def _drop(elements: list[HtmlElement]) -> None:
