@@ -28,9 +28,11 @@ Recognised structure:
   data-category table); the separator row is folded into the header row.
 * everything else: paragraphs, blocks of consecutive non-blank lines.
 
-Heading path: the stack of enclosing heading texts without markup. Markdown levels
-rank 1-6; inferred headings rank below them (numbered depth d: 6+d, ALL CAPS: 7,
-bold: 10, colon/question: 11), so a Markdown heading closes inferred sections. A
+Heading path: the stack of enclosing heading texts without markup (a heading
+clause's own path holds its parents, not itself). Markdown levels rank 10-60;
+inferred headings rank below them (numbered depth d: 60+10d, ALL CAPS: 75,
+lettered "A.": 95, bold: 100, colon/question: 110; a bold title that starts with a
+number ranks as numbered), so a Markdown heading closes inferred sections. A
 heading that is only a date stamp ("Last updated: May 1, 2024") is a heading clause
 but opens no section.
 """
@@ -68,6 +70,10 @@ _DATE_LABEL = re.compile(
     re.I,
 )
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_LIST_BOLD = re.compile(r"^(?:\d{1,3}[.)]|[-*+])\s+(?=\*\*|__)")
+_LETTER_HEADING = re.compile(r"^[A-Z][.)]\s+[A-Z]")
+# Ranks of headings: Markdown levels are 10..60; inferred styles rank below them.
+_STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "label": 110}
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\s])")
 
 
@@ -93,6 +99,7 @@ class _Block:
 def heading_text(line: str) -> str:
     """Heading text without Markdown markup: ``## **1\\. Who** ##`` -> ``1. Who``."""
     text = _ATX.sub("", line.strip())
+    text = _LIST_BOLD.sub("", text)
     text = re.sub(r"[ \t]+#+[ \t]*$", "", text)
     text = _LINK.sub(r"\1", text)
     text = text.replace("**", "").replace("__", "")
@@ -112,61 +119,61 @@ def _words(text: str) -> int:
 def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_index: int | None) -> int:
     """Rank of an inferred heading on line ``i``, or 0 when the line is no heading.
 
-    Inferred headings must stand alone (blank line or start before them), must be
-    short, and need content after them.
+    Inferred headings must stand alone (blank line or start before them, blank
+    line or a list after them), must be short, and need content after them.
     """
     if next_index is None or not prev_blank:
         return 0
     text = lines[i].text
-    nxt = lines[next_index].text
-    next_is_blank_or_list = lines[i + 1].blank or _is_list_item(lines[i + 1].text)
-    if not next_is_blank_or_list:
+    if len(text) > 150 or not (lines[i + 1].blank or _is_list_item(lines[i + 1].text)):
         return 0
-    if len(text) > 120:
+    core = _LIST_BOLD.sub("", text)  # "3. **2\\. Updates**": a Markdown list number around a bold title
+    bold = bool(_BOLD_ONLY.match(core))
+    plain = heading_text(core)
+    if not plain or _words(plain) > 15 or plain.endswith((".", ",", ";")) and not bold:
         return 0
-    rank = _numbered_rank(text, lines, i, next_index)
+    if bold:
+        if _BOLD_ONLY.match(lines[next_index].text):
+            return 0  # a run of bold lines is emphasis, not structure
+        return _numbered_rank(plain) or _STYLE_RANK["bold"]
+    rank = _numbered_rank(plain)
     if rank:
-        return rank
+        return 0 if _is_list_run(lines, i, next_index) else rank
     if _is_list_item(text):
         return 0
-    if _BOLD_ONLY.match(text) and _words(text) <= 15 and not _BOLD_ONLY.match(nxt):
-        return 10
-    plain = heading_text(text)
     letters = [c for c in plain if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters) and _words(plain) <= 12:
-        if not plain.endswith((".", ",", ";")):
-            return 7
-    if text.endswith("?") and _words(text) <= 14 and text[0].isupper():
-        return 11
-    if text.endswith(":") and text[0].isupper() and _words(text) <= 6 and "." not in text[:-1]:
-        return 11
+        return _STYLE_RANK["caps"]
+    if text[0].isupper() and (
+        (text.endswith("?") and _words(text) <= 14)
+        or (text.endswith(":") and _words(text) <= 6 and "." not in text[:-1])
+    ):
+        return _STYLE_RANK["label"]
     return 0
 
 
-def _numbered_rank(text: str, lines: list[_Line], i: int, next_index: int) -> int:
-    """Rank of a numbered heading ("1. Collection", "3.2 Sharing", "Section 4 -")."""
-    if _SECTION_HEADING.match(text) and _words(text) <= 12:
-        return 7
-    match = _NUMBERED_HEADING.match(text)
-    if not match:
+def _numbered_rank(plain: str) -> int:
+    """Rank of a numbered title ("1. Collection", "3.2 Sharing", "Section 4", "A. Uses")."""
+    if _SECTION_HEADING.match(plain):
+        return _STYLE_RANK["numbered"]
+    match = _NUMBERED_HEADING.match(plain)
+    if match:
+        number, dot, title = match.groups()
+        depth = number.count(".") + 1
+        if (depth > 1 or dot) and (title[0].isupper() or title[0].isdigit() or title[0] in "[*_"):
+            return _STYLE_RANK["numbered"] + 10 * (min(depth, 3) - 1)
         return 0
-    number, dot, title = match.groups()
-    depth = number.count(".") + 1
-    if depth == 1 and not dot:
-        return 0  # "2 apples" is a sentence, not a heading
-    title_plain = heading_text(title)
-    if not title_plain or not (title_plain[0].isupper() or title_plain[0].isdigit()):
-        return 0
-    if _words(title_plain) > 12 or title_plain.endswith((".", ",", ";")):
-        return 0
+    if _LETTER_HEADING.match(plain):
+        return _STYLE_RANK["lettered"]
+    return 0
+
+
+def _is_list_run(lines: list[_Line], i: int, next_index: int) -> bool:
+    """True when a numbered line sits among numbered siblings (a list, e.g. a ToC)."""
     if _is_list_item(lines[next_index].text):
-        return 0  # a run of numbered lines is a list (e.g. a table of contents)
+        return True
     prev = next((lines[j].text for j in range(i - 1, -1, -1) if not lines[j].blank), "")
-    if _ORDERED.match(prev) and _NUMBERED_HEADING.match(prev) is not None:
-        prev_number = _NUMBERED_HEADING.match(prev).group(1)
-        if prev_number.count(".") + 1 == depth and len(prev) <= 120 and not prev.endswith("."):
-            return 0
-    return 6 + min(depth, 3)
+    return bool(_ORDERED.match(prev)) and len(prev) <= 150 and not prev.endswith(".")
 
 
 def _parse_blocks(text: str) -> list[_Block]:
@@ -192,14 +199,14 @@ def _parse_blocks(text: str) -> list[_Block]:
         text = line.text
         was_blank, prev_blank = prev_blank, False
         if _SETEXT.match(text) and current is not None and current.kind == "paragraph" and not _is_table(current):
-            current.kind, current.rank = "heading", 1 if text[0] == "=" else 2
+            current.kind, current.rank = "heading", 10 if text[0] == "=" else 20
             current.title = heading_text(" ".join(current.lines))
             current.lines.append(text)
             current = None
             continue
         atx = _ATX.match(text)
         if atx:
-            blocks.append(_Block("heading", [text], len(atx.group(1)), heading_text(text)))
+            blocks.append(_Block("heading", [text], 10 * len(atx.group(1)), heading_text(text)))
             current = None
             continue
         if _TABLE.match(text):
@@ -280,11 +287,13 @@ def segment_text(text: str) -> list[Clause]:
     stack: list[tuple[int, str]] = []
     for block in _parse_blocks(text):
         if block.kind == "heading":
-            path = tuple(title for _, title in stack)
-            clauses.append(Clause(len(clauses), "heading", "\n".join(block.lines), path))
-            if block.title and not _DATE_LABEL.match(block.title):
+            opens_section = bool(block.title) and not _DATE_LABEL.match(block.title)
+            if opens_section:
                 while stack and stack[-1][0] >= block.rank:
                     stack.pop()
+            path = tuple(title for _, title in stack)
+            clauses.append(Clause(len(clauses), "heading", "\n".join(block.lines), path))
+            if opens_section:
                 stack.append((block.rank, block.title))
             continue
         path = tuple(title for _, title in stack)
