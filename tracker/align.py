@@ -283,7 +283,8 @@ def _heading(*clauses: Clause | None) -> tuple[str, ...]:
 
 
 def _moved(old: Sequence[Clause], new: Sequence[Clause], i: int, j: int) -> ClauseChange:
-    return ClauseChange("moved", i, j, old[i].text, new[j].text, heading=_heading(new[j], old[i]))
+    """A clause whose exact text changed place: its wording is untouched, so cosmetic."""
+    return ClauseChange("moved", i, j, old[i].text, new[j].text, heading=_heading(new[j], old[i]), cosmetic=True)
 
 
 def _modified(

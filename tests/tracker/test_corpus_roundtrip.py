@@ -1,0 +1,51 @@
+"""Every consecutive pair of real policy versions: round trip and cosmetic verdicts.
+
+Reads the shared Open Terms Archive corpus (skipped when it is absent).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tracker.align import apply_changes
+from tracker.compare import compare_clauses
+from tracker.normalize import cosmetic_key
+from tracker.quality import assess_text
+from tracker.segment import segment_text
+
+CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
+
+pytestmark = [
+    pytest.mark.corpus,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}"),
+]
+
+
+def histories() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.is_dir() and any(p.glob("*.md")))
+
+
+def key_equal(change) -> bool:
+    return cosmetic_key(change.old_text or "") == cosmetic_key(change.new_text or "")
+
+
+@pytest.mark.parametrize("service", histories(), ids=lambda p: p.name)
+def test_every_consecutive_pair_round_trips_and_cosmetic_verdict_is_exact(service: Path):
+    files = sorted(service.glob("*.md"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    clauses = [segment_text(t) for t in texts]
+    for k in range(1, len(files)):
+        old, new = clauses[k - 1], clauses[k]
+        diff = compare_clauses(old, new)
+        where = f"{files[k - 1].name} -> {files[k].name}"
+        assert apply_changes(old, diff.changes) == [c.text for c in new], where
+        assert all(c.cosmetic == key_equal(c) for c in diff.changes), where
+        both_policies = all(assess_text(t).outcome == "ok" for t in (texts[k - 1], texts[k]))
+        if both_policies:  # otherwise the extraction-failure guard decides the verdict
+            assert diff.verdict.cosmetic_only == all(c.cosmetic for c in diff.changes), where
+            if diff.verdict.cosmetic_only:
+                assert diff.verdict.material is False, where
