@@ -32,7 +32,7 @@ _QUOTES_AND_DASHES = str.maketrans(
 # Everything str.splitlines() treats as a line break, so lines agree with segment.py.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _INNER_SPACES = re.compile(r"(?<=\S) {2,}")
-_BLANK_RUNS = re.compile(r"\n{3,}")
+_LIST_ITEM = re.compile(r"^ *(?:[-*+\u2022\u00b7]|\d{1,3}[.)]|[a-zA-Z][.)]|\((?:[ivxlcdm]+|[a-z]|\d{1,3})\))(?: |$)")
 
 
 def _spaces(line: str) -> str:
@@ -50,7 +50,27 @@ def normalize_text(text: str) -> str:
     for line in _LINE_BREAKS.split(text):
         line = _spaces(line).rstrip(" ")
         lines.append(_INNER_SPACES.sub(" ", line))
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    return "\n".join(_tighten_lists(lines)).strip("\n")
+
+
+def _tighten_lists(lines: list[str]) -> list[str]:
+    """Collapse blank-line runs; drop blank lines between two list items.
+
+    A loose list (items separated by blank or whitespace-only lines) and a tight
+    one render as the same list; re-renders flip between them (chatgpt 2026-07).
+    """
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if line:
+            kept.append(line)
+            continue
+        if not kept or not kept[-1]:
+            continue  # leading blank line or a run of blank lines
+        following = next((nxt for nxt in lines[i + 1:i + 50] if nxt), "")
+        if _LIST_ITEM.match(kept[-1]) and _LIST_ITEM.match(following):
+            continue
+        kept.append("")
+    return kept
 
 
 def text_sha256(text: str) -> str:

