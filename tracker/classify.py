@@ -92,6 +92,12 @@ def _lead_in(low: str, sent_start: int, pos: int) -> str:
     return window[last.end():] if last else window
 
 
+def _negated(lead: str) -> bool:
+    """A bare "not" right before the phrase, or a negated practice verb anywhere before it."""
+    near = " ".join(lead.split()[-lexicon.NEGATION_WORDS:])
+    return bool(lexicon.NEGATION.search(near) or lexicon.NEGATED_VERB.search(lead))
+
+
 def _polarity(entry: lexicon.Entry, negated: bool, choice: bool) -> str:
     if entry.kind == lexicon.INFO:
         return NEUTRAL
@@ -121,7 +127,7 @@ def _signals_cached(text: str) -> tuple[Signal, ...]:
             if entry.context is not None and not entry.context.search(low, s_start, s_end):
                 continue
             lead = _lead_in(low, s_start, m.start())
-            negated = bool(lexicon.NEGATION.search(lead))
+            negated = _negated(lead)
             choice = bool(lexicon.CHOICE.search(lead))
             found.append(
                 Signal(

@@ -48,7 +48,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("sale", "sell", r"\b(?:sell|sells|selling|sold|resell\w*)\b", PRACTICE, "high", _DATA),
     ("sale", "sale of data", r"\bsales? (?:of|or sharing of|and sharing of) (?:your |their )?" + _DATA, PRACTICE, "high", None),
     ("sale", "sale of data", r"\b(?:sale|sales)\b(?= (?:or|and|/) (?:the )?shar)", PRACTICE, "high", None),
-    ("sale", "rent", r"\b(?:rent|rents|rented|renting|lease|leases|leased)\b", PRACTICE, "high", _DATA),
+    ("sale", "rent", r"\b(?:rent|rents|rented|renting|lease|leases|leased|trade|trades|traded)\b(?= (?:or \w+ )?(?:(?:your|our|their|the|any|such) )?(?:personal|data|information|it\b|them\b))", PRACTICE, "high", None),
     ("sale", "cross-context behavioral advertising", r"\bcross[- ]context behaviou?ral advertising\b", PRACTICE, "high", None),
     ("sale", "share for targeted advertising", r"\b(?:targeted|behaviou?ral|interest[- ]based) advertising\b", PRACTICE, "high", r"\bshar(?:e|es|ed|ing)\b"),
     ("sale", "valuable consideration", r"\b(?:monetary|valuable) consideration\b", PRACTICE, "high", None),
@@ -114,7 +114,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("user_rights", "consent and withdrawal", r"\b(?:withdraw\w* (?:your )?consent|revoke (?:your )?consent|opt(?:s|ed)?[- ]?in|your consent|with consent)\b", PROTECTION, "medium", None),
     ("user_rights", "portability", r"\b(?:portab\w+|port your data)\b", PROTECTION, "medium", None),
     ("user_rights", "right to object or restrict", r"\b(?:right to (?:object|restrict|limit)|object to|restrict(?:ion of)? (?:the )?processing)\b", PROTECTION, "medium", None),
-    ("user_rights", "appeal and complaint", r"\b(?:appeal\w*|lodge a complaint|supervisory authority|data protection authority|non-discrimination)\b", PROTECTION, "medium", None),
+    ("user_rights", "appeal and complaint", r"\b(?:appeal\w*|lodge a complaint|right to complain|complain to (?:a|the|your) (?:supervisory|data protection) authority|non-discrimination)\b", PROTECTION, "medium", None),
     ("user_rights", "your rights and choices", r"\b(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|privacy (?:settings|controls|choices)|data subject (?:access )?requests?)\b", PROTECTION, "medium", None),
     # --- children
     ("children", "children", r"\b(?:child|children|children's|minors?|kids?|teens?|teenagers?|young people|coppa)\b", PROTECTION, "medium", None),
@@ -127,7 +127,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("international_transfer", "transfer safeguards", r"\b(?:standard contractual clauses|adequacy decisions?|adequate (?:level of )?protection|data privacy framework|privacy shield|binding corporate rules|appropriate safeguards|transfer mechanisms?|international data transfer addendum)\b", PROTECTION, "medium", None),
     # --- security
     ("security", "encryption", r"\b(?:encrypt\w*|bcrypt|hash(?:ed|ing)|end-to-end)\b", PROTECTION, "medium", None),
-    ("security", "security measures", r"\b(?:security (?:measures|safeguards|practices|controls|programs?|standards)|(?:technical|organi[sz]ational|administrative|physical) (?:and \w+ )?(?:measures|safeguards)|safeguard\w*|(?<!social )secur(?:e|ely|ity)|protect (?:your|the|personal) (?:personal )?(?:data|information)|access controls?|pseudonymi[sz]\w+|two-factor|2fa)\b", PROTECTION, "medium", None),
+    ("security", "security measures", r"\b(?:security (?:measures|safeguards|practices|controls|programs?|standards|features|technologies)|(?:technical|organi[sz]ational|administrative|physical|contractual) (?:and \w+ )?(?:measures|safeguards|controls)|safeguards? (?:your|the|personal)|(?:reasonable|appropriate|industry[- ]standard|adequate) (?:\w+ ){0,2}(?:security|safeguards|measures)|secure(?:ly)? (?:servers?|storage|stored|environment|connection|socket|facilities|transmission)|protect (?:your|the|personal) (?:personal )?(?:data|information)|access controls?|pseudonymi[sz]\w+|two-factor|2fa|penetration test\w*|audit(?:s|ed)? (?:our )?security)\b", PROTECTION, "medium", None),
     ("security", "breach", r"\b(?:data breach\w*|security (?:breach|incident)\w*|unauthori[sz]ed access)\b", INFO, "medium", None),
     # --- policy changes
     ("policy_change", "changes to this policy", r"\b(?:chang\w*|updat\w*|modif\w*|revis\w*|amend\w*)\b[^.;]{0,40}?\b(?:this|our|the) (?:privacy )?(?:policy|statement|notice)\b", INFO, "low", None),
@@ -163,6 +163,13 @@ NEGATION = re.compile(
     r"\b(?:not|never|no|none|neither|nor|cannot|can't|don't|doesn't|didn't|won't|wouldn't|"
     r"isn't|aren't|shouldn't|no longer|nothing|refrain\w* from)\b|n['’]t\b"
 )
+# A negated data-practice verb ("does not use ... to train") reaches further than a bare "not".
+NEGATED_VERB = re.compile(
+    r"\b(?:(?:do|does|did|will|shall|would|may|must|to)\s+not|never|don't|doesn't|didn't|won't|"
+    r"wouldn't|cannot|can't|no longer)\s+(?:\w+\s+){0,2}?(?:use|sell|share|disclose|collect|rent|process|"
+    r"train|provide|transfer|store|retain|keep|access|track|monitor|scan|read|give|trade|allow|permit)\b"
+)
+NEGATION_WORDS = 6  # a bare negation word counts only this close before the phrase
 # Where a new sentence part starts: negation before it does not reach past it.
 CLAUSE_BREAK = re.compile(
     r"[;:!?]|\.\s|\b(?:but|however|except|unless|although|though|whereas|instead|rather|other than|"
@@ -181,7 +188,7 @@ WILL = re.compile(r"\b(?:will|shall|must|always)\b")
 QUALIFIERS = re.compile(
     r"\b(?:only|solely|exclusively|strictly|with your (?:explicit |express |prior )?(?:consent|permission)|"
     r"aggregat\w+|de-?identified|anonymi[sz]\w+|pseudonymi[sz]\w+|"
-    r"(?:as )?required by (?:applicable )?law|strictly necessary|limited to|never)\b"
+    r"(?:as )?required by (?:applicable )?law|strictly necessary|limited to)\b"
 )
 
 # Durations for retention comparisons; word numbers are spelled out in policies.

@@ -86,23 +86,30 @@ def judge_document(
     """Whole-document verdict from assessed changes, with document-level guards.
 
     Guards come first because a broken capture produces exactly the changes that
-    look most alarming (everything removed, everything added).
+    look most alarming (everything removed, everything added). Then each change's
+    assessment is checked against the rest of the diff (``_in_context``): text
+    that only moved between clauses, or a protection restated in rewritten text,
+    is not a widening or a weakening.
     """
     failure = _extraction_failure(old_clauses, new_clauses)
     if failure:
         return Verdict(False, False, "none", (), failure, failure)
-    counted = _counted_changes(changes, old_clauses, new_clauses)
-    substantive = [c for c in counted if c.assessment.severity != "none"]
-    truncated = _truncation(substantive, old_clauses)
+    counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
+    assessed = _in_context(counted)
+    substantive = [(c, a) for c, a in assessed if a.severity != "none"]
+    truncated = _truncation([c for c, _ in substantive], old_clauses)
     if truncated:
         return Verdict(False, False, "none", (), truncated, truncated)
     cosmetic_only = all(_is_cosmetic(c) for c in changes)
-    material = [c for c in substantive if c.assessment.material]
-    basis = material or substantive
-    severity = max((c.assessment.severity for c in basis), key=severity_rank, default="none")
-    categories = order_categories({cat for c in basis for cat in c.assessment.categories})
-    summary = _summary(changes, substantive, material, categories, len(changes) - len(counted))
-    reason = _top(basis).assessment.reason if basis else summary
+    material = [a for _, a in substantive if a.material]
+    basis = material or [a for _, a in substantive]
+    severity = max((a.severity for a in basis), key=severity_rank, default="none")
+    categories = {cat for a in basis for cat in a.categories}
+    if material and any("contact" in a.categories for _, a in substantive):
+        categories.add("contact")  # who to contact or who controls the data changed: worth naming
+    categories = order_categories(categories)
+    summary = _summary(len(changes), [a for _, a in substantive], material, categories, ignored)
+    reason = _top(basis).reason if basis else summary
     return Verdict(cosmetic_only, bool(material), severity, categories, summary, reason)
 
 
@@ -309,7 +316,10 @@ def _rewording_findings(
     practice sentence that gains several content words without any narrowing
     cue is reported as medium.
     """
-    practice = [s for s in new_hot if s.polarity == EXPOSING and s.category in WIDENING]
+    practice = [
+        s for s in new_hot
+        if s.polarity == EXPOSING and s.category in WIDENING and _overlaps(s.span, diff.new_ranges)
+    ]
     content = [w for w in diff.inserted if w.lower() not in _STOPWORDS and not w.isdigit()]
     if practice and len(content) >= _MIN_REWORD_WORDS:
         inserted = " ".join(diff.inserted[:_QUOTE_WORDS * 2])
@@ -322,6 +332,8 @@ def _rewording_findings(
 
 # --- document-level guards -------------------------------------------------------------
 
+_BULK_COPY_CLAUSES = 10  # at least this many copied clauses (and a quarter of the document) make a "copy"
+_BULK_COPY_SHARE = 0.25
 _MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
 
 
@@ -357,24 +369,59 @@ def _quality_problem(text: str, previous: str | None) -> str:
 
 def _counted_changes(
     changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]
-) -> list[ClauseChange]:
-    """Drop additions of text the old version already had, and removals of text the new one keeps.
+) -> tuple[list[ClauseChange], int]:
+    """Drop a bulk copy of the policy added or removed (the page holds the policy twice).
 
-    A page that suddenly holds the policy twice (or loses a duplicate copy) adds
-    or removes clauses that say nothing new; they are not material additions.
+    Only a run of many clauses whose text the other version already has counts as
+    a copy; a single clause removed while a duplicate survives elsewhere can still
+    matter (its context differed), so it is kept.
     """
     from tracker.normalize import cosmetic_key
 
     old_keys = {cosmetic_key(c.text) for c in old_clauses}
     new_keys = {cosmetic_key(c.text) for c in new_clauses}
-    kept = []
+    added_copies = {id(c) for c in changes if c.kind == "added" and cosmetic_key(c.new_text or "") in old_keys}
+    removed_copies = {id(c) for c in changes if c.kind == "removed" and cosmetic_key(c.old_text or "") in new_keys}
+    drop: set[int] = set()
+    if len(added_copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(old_clauses)):
+        drop |= added_copies
+    if len(removed_copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(new_clauses)):
+        drop |= removed_copies
+    return [c for c in changes if id(c) not in drop], len(drop)
+
+
+def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Assessment]]:
+    """Downgrade findings that the rest of the diff cancels out.
+
+    * a material addition whose weighty practices all appear in text that was
+      removed or rewritten elsewhere in this diff: reorganised, not new;
+    * a removed protection restated in added or rewritten text: reworded, not lost.
+    """
+    removed_keys: set = set()
+    added_keys: set = set()
     for c in changes:
-        if c.kind == "added" and cosmetic_key(c.new_text or "") in old_keys:
-            continue
-        if c.kind == "removed" and cosmetic_key(c.old_text or "") in new_keys:
-            continue
-        kept.append(c)
-    return kept
+        if c.kind in ("removed", "modified"):
+            removed_keys |= {s.key for s in find_signals(c.old_text or "")}
+        if c.kind in ("added", "modified"):
+            added_keys |= {s.key for s in find_signals(c.new_text or "")}
+    out = []
+    for c in changes:
+        a = c.assessment
+        if a.material and c.kind == "added" and a.direction == "expands":
+            weighty = {s.key for s in _effective_exposing(find_signals(c.new_text or "")) if s.risk != "low"}
+            if weighty and weighty <= removed_keys:
+                a = _downgraded(a, "the same practices were described in text that this change rewrote")
+        elif a.material and c.kind == "removed" and a.direction == "weakens":
+            kept = {s.key for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE}
+            if kept and kept <= added_keys:
+                a = _downgraded(a, "the same protections are restated in the new text")
+        out.append((c, a))
+    return out
+
+
+def _downgraded(a: Assessment, why: str) -> Assessment:
+    reason = a.reason.rstrip(".") + f"; not counted as material: {why}."
+    return Assessment(a.categories, "neutral", "low", False, reason)
 
 
 def _truncation(substantive: Sequence[ClauseChange], old_clauses: Sequence[Clause]) -> str:
@@ -394,31 +441,32 @@ def _is_cosmetic(change: ClauseChange) -> bool:
     return change.cosmetic or a.direction == "cosmetic" or (change.kind == "moved" and a.severity == "none")
 
 
-def _top(changes: Sequence[ClauseChange]) -> ClauseChange:
-    return max(changes, key=lambda c: (severity_rank(c.assessment.severity), _DIRECTION_RANK.get(c.assessment.direction, 0)))
+def _top(assessments: Sequence[Assessment]) -> Assessment:
+    return max(assessments, key=lambda a: (severity_rank(a.severity), _DIRECTION_RANK.get(a.direction, 0)))
 
 
 def _summary(
-    changes: Sequence[ClauseChange],
-    substantive: Sequence[ClauseChange],
-    material: Sequence[ClauseChange],
+    n_changes: int,
+    substantive: Sequence[Assessment],
+    material: Sequence[Assessment],
     categories: tuple[str, ...],
     ignored: int,
 ) -> str:
     """One line: '3 material changes (sale, sharing): Added "..."; 12 clauses changed'."""
-    tail = f"{len(changes)} clause{'s' if len(changes) != 1 else ''} changed"
-    if ignored:
-        tail += f", {ignored} duplicated clause{'s' if ignored != 1 else ''} ignored"
-    if not changes:
+    if not n_changes:
         return "No changes."
+    tail = f"{n_changes} clause{'s' if n_changes != 1 else ''} changed"
+    if ignored:
+        tail += f", {ignored} copied clause{'s' if ignored != 1 else ''} ignored"
     if not substantive:
         return f"Cosmetic changes only; {tail}."
     basis = material or substantive
-    head = f"{len(material)} material change{'s' if len(material) != 1 else ''}" if material else \
-        f"{len(substantive)} substantive change{'s' if len(substantive) != 1 else ''}, none material"
+    if material:
+        head = f"{len(material)} material change{'s' if len(material) != 1 else ''}"
+    else:
+        head = f"{len(substantive)} substantive change{'s' if len(substantive) != 1 else ''}, none material"
     cats = f" ({', '.join(categories)})" if categories else ""
-    top = _top(basis).assessment.reason.rstrip(".")
-    return f"{head}{cats}: {top}; {tail}."
+    return f"{head}{cats}: {_top(basis).reason.rstrip('.')}; {tail}."
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -502,6 +550,10 @@ def _changed_sentences(text: str, ranges: Sequence[tuple[int, int]]) -> list[tup
     return out
 
 
+def _overlaps(span: tuple[int, int], ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(r0 < span[1] and span[0] < r1 for r0, r1 in ranges)
+
+
 def _in_ranges(signals: Sequence[Signal], ranges: Sequence[tuple[int, int]]) -> list[Signal]:
     return [s for s in signals if any(r0 <= s.span[0] < r1 or (r0 == r1 == s.span[0]) for r0, r1 in ranges)]
 
@@ -544,7 +596,10 @@ def _riskiest(signals: Sequence[Signal]) -> Signal:
 
 
 def _cats(signals: Iterable[Signal]) -> tuple[str, ...]:
-    return order_categories({s.category for s in signals})
+    """Categories of the weightiest signals: generic "we use ... to" does not add "purpose"."""
+    signals = list(signals)
+    weighty = [s for s in signals if s.risk != "low"] or signals
+    return order_categories({s.category for s in weighty})
 
 
 def _sentence_around(text: str, span: tuple[int, int]) -> str:

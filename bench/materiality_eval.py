@@ -1,0 +1,291 @@
+"""Evaluate materiality decisions against the hand-labelled corpus pairs.
+
+Run from the repository root: ``.venv/bin/python bench/materiality_eval.py [--corpus DIR]``
+(default ``../shared/corpus``, or env ``POLICYWATCH_CORPUS``; exits 0 with a
+message when the corpus is absent).
+
+Two modes per labelled pair (``labels.json``):
+
+* **tracker** (primary, the product's real use): each service's whole history is
+  imported into a temporary database with the ``policywatch`` CLI, and the
+  recorded change whose from/to capture times match the pair is read from
+  ``policywatch changes --format json``. No such change (same version after
+  normalisation, or the new capture rejected as an extraction failure) means
+  the pair was not flagged.
+* **compare**: ``tracker.compare.compare_texts`` on the two files.
+
+Printed as Markdown and written to the "## Materiality" section of
+``bench/README.md`` (``--no-write`` to skip). Rules must stay general privacy
+language: the same measurements are taken on policies not in this corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+README = ROOT / "bench" / "README.md"
+POLICYWATCH = Path(sys.executable).with_name("policywatch")
+SECTION = "## Materiality"
+WIDENING_DIRECTIONS = ("widens", "mixed")
+
+
+@dataclass
+class Prediction:
+    """What one mode said about one pair."""
+
+    substantive: bool
+    material: bool
+    severity: str
+    categories: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class PairResult:
+    label: dict
+    predictions: dict[str, Prediction] = field(default_factory=dict)
+
+
+# --- running the two modes ------------------------------------------------------------
+
+
+def _time_of(file_name: str) -> datetime:
+    """Capture time from a corpus file name (``2025-06-25T18-15-32Z.md``)."""
+    stem = Path(file_name).name.split(".")[0]
+    return datetime.strptime(stem, "%Y-%m-%dT%H-%M-%SZ").replace(tzinfo=timezone.utc)
+
+
+def _parse_time(value: str) -> datetime:
+    value = value.replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _cli(db: Path, *args: str) -> str:
+    command = [str(POLICYWATCH), "--db", str(db), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[:500]}")
+    return done.stdout
+
+
+def tracker_changes(corpus: Path, services: list[str], work: Path) -> dict[str, list[dict]]:
+    """Import each service's history with the CLI and return its recorded changes."""
+    out: dict[str, list[dict]] = {}
+    for slug in services:
+        folder = work / slug
+        shutil.copytree(corpus / slug, folder)
+        db = work / f"{slug}.db"
+        _cli(db, "import", str(folder), "--name", slug)
+        out[slug] = json.loads(_cli(db, "changes", "--policy", slug, "--format", "json"))["changes"]
+    return out
+
+
+def tracker_prediction(label: dict, changes: list[dict]) -> Prediction:
+    old_t, new_t = _time_of(label["old_file"]), _time_of(label["new_file"])
+    for ch in changes:
+        if _parse_time(ch["from_time"]) == old_t and _parse_time(ch["to_time"]) == new_t:
+            severity = ch.get("severity") or "none"
+            return Prediction(
+                substantive=not ch.get("cosmetic_only", False) and severity != "none",
+                material=bool(ch.get("material")),
+                severity=severity,
+                categories=tuple(ch.get("categories") or ()),
+                reason=ch.get("summary") or "",
+            )
+    to_new = [ch for ch in changes if _parse_time(ch["to_time"]) == new_t]
+    why = "no recorded change between these captures"
+    if to_new:
+        why += f" (the new version follows {to_new[0]['from_time']})"
+    return Prediction(False, False, "none", (), why)
+
+
+def compare_prediction(corpus: Path, label: dict) -> Prediction:
+    from tracker.compare import compare_texts
+
+    old = (corpus / label["old_file"]).read_text(encoding="utf-8")
+    new = (corpus / label["new_file"]).read_text(encoding="utf-8")
+    verdict = compare_texts(old, new).verdict
+    return Prediction(
+        substantive=not verdict.cosmetic_only and verdict.severity != "none",
+        material=verdict.material,
+        severity=verdict.severity,
+        categories=tuple(verdict.categories),
+        reason=verdict.summary,
+    )
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def decision_table(results: list[PairResult], mode: str) -> list[str]:
+    lines = ["| decision | precision | recall | F1 | TP | FP | FN | TN |", "|---|---|---|---|---|---|---|---|"]
+    for name in ("substantive", "material"):
+        tp = fp = fn = tn = 0
+        for r in results:
+            truth, pred = bool(r.label[name]), getattr(r.predictions[mode], name)
+            tp += truth and pred
+            fp += pred and not truth
+            fn += truth and not pred
+            tn += not truth and not pred
+        p, rc, f = _prf(tp, fp, fn)
+        lines.append(f"| {name} | {p:.2f} | {rc:.2f} | {f:.2f} | {tp} | {fp} | {fn} | {tn} |")
+    return lines
+
+
+def widening_recall(results: list[PairResult], mode: str) -> str:
+    pool = [r for r in results if r.label["material"] and r.label.get("direction") in WIDENING_DIRECTIONS]
+    hit = sum(r.predictions[mode].material for r in pool)
+    return f"Recall on material pairs labelled widens/mixed: {hit}/{len(pool)} = {hit / len(pool) if pool else 1:.2f} (goal >= 0.95)."
+
+
+def false_alarms(results: list[PairResult], mode: str) -> list[str]:
+    bad = [r for r in results if not r.label["substantive"] and r.predictions[mode].material]
+    if not bad:
+        return ["Not-substantive pairs flagged material: none."]
+    return ["Not-substantive pairs flagged material:"] + [
+        f"- {r.label['new_file']} ({r.label.get('noise_kind')}): {r.predictions[mode].reason}" for r in bad
+    ]
+
+
+def category_table(results: list[PairResult], mode: str) -> list[str]:
+    from tracker.model import CATEGORIES
+
+    lines = ["| category | precision | recall | F1 | TP | FP | FN |", "|---|---|---|---|---|---|---|"]
+    totals = [0, 0, 0]
+    for cat in CATEGORIES:
+        tp = fp = fn = 0
+        for r in results:
+            if not r.label["material"]:
+                continue
+            pred = r.predictions[mode]
+            predicted = cat in pred.categories if pred.material else False
+            truth = cat in r.label["categories"]
+            tp += truth and predicted
+            fp += predicted and not truth
+            fn += truth and not predicted
+        totals = [totals[0] + tp, totals[1] + fp, totals[2] + fn]
+        if tp or fp or fn:
+            p, rc, f = _prf(tp, fp, fn)
+            lines.append(f"| {cat} | {p:.2f} | {rc:.2f} | {f:.2f} | {tp} | {fp} | {fn} |")
+    p, rc, f = _prf(*totals)
+    lines.append(f"| **all (micro)** | {p:.2f} | {rc:.2f} | {f:.2f} | {totals[0]} | {totals[1]} | {totals[2]} |")
+    return lines
+
+
+def pair_lines(results: list[PairResult], mode: str) -> list[str]:
+    lines = ["| pair | label | predicted | ok | top reason |", "|---|---|---|---|---|"]
+    for r in results:
+        lab, pred = r.label, r.predictions[mode]
+        truth = "material" if lab["material"] else ("substantive" if lab["substantive"] else f"noise:{lab.get('noise_kind')}")
+        if lab["material"]:
+            truth += f" {lab.get('direction')} [{', '.join(lab['categories'])}]"
+        said = "material" if pred.material else ("substantive" if pred.substantive else "not flagged")
+        said += f" {pred.severity}"
+        if pred.categories:
+            said += f" [{', '.join(pred.categories)}]"
+        ok = "yes" if (pred.material == bool(lab["material"]) and pred.substantive == bool(lab["substantive"])) else \
+            ("material ok" if pred.material == bool(lab["material"]) else "**MISS**" if lab["material"] else "**FALSE ALARM**")
+        reason = pred.reason.replace("|", "/")
+        reason = reason if len(reason) <= 220 else reason[:217] + "..."
+        pair = f"{lab['service_slug']} {Path(lab['old_file']).stem[:10]} -> {Path(lab['new_file']).stem[:10]}"
+        lines.append(f"| {pair} | {truth} | {said} | {ok} | {reason} |")
+    return lines
+
+
+def mode_report(results: list[PairResult], mode: str, title: str) -> list[str]:
+    return (
+        [f"### {title}", ""]
+        + decision_table(results, mode)
+        + ["", widening_recall(results, mode), ""]
+        + false_alarms(results, mode)
+        + ["", "Categories on pairs labelled material (predicted categories count only when the pair is flagged material):", ""]
+        + category_table(results, mode)
+        + ["", "Per pair:", ""]
+        + pair_lines(results, mode)
+        + [""]
+    )
+
+
+# --- README section ------------------------------------------------------------------
+
+
+def write_section(body: list[str]) -> None:
+    """Replace (or append) the '## Materiality' section of bench/README.md only."""
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    block = SECTION + "\n\n" + "\n".join(body).rstrip() + "\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + block
+    README.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/README.md alone")
+    parser.add_argument("--mode", choices=("both", "tracker", "compare"), default="both")
+    args = parser.parse_args(argv)
+    labels_path = args.corpus / "labels.json"
+    if not labels_path.exists():
+        print(f"corpus not found at {args.corpus} (labels.json missing): nothing to evaluate")
+        return 0
+    labels = json.loads(labels_path.read_text(encoding="utf-8"))
+    results = [PairResult(label) for label in labels]
+    modes = ("tracker", "compare") if args.mode == "both" else (args.mode,)
+    timings = {}
+    if "tracker" in modes:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="pw-eval-") as tmp:
+            services = sorted({lab["service_slug"] for lab in labels})
+            changes = tracker_changes(args.corpus, services, Path(tmp))
+        for r in results:
+            r.predictions["tracker"] = tracker_prediction(r.label, changes[r.label["service_slug"]])
+        timings["tracker"] = time.perf_counter() - start
+    if "compare" in modes:
+        start = time.perf_counter()
+        for r in results:
+            r.predictions["compare"] = compare_prediction(args.corpus, r.label)
+        timings["compare"] = time.perf_counter() - start
+    body = [
+        f"`bench/materiality_eval.py` on {len(labels)} labelled pairs "
+        f"({sum(bool(l['substantive']) for l in labels)} substantive, {sum(bool(l['material']) for l in labels)} material). "
+        "Predicted substantive = not cosmetic-only and a severity other than none; material = severity medium/high.",
+        "",
+    ]
+    titles = {"tracker": "Tracker mode (import whole history, read `changes --format json`; primary)",
+              "compare": "Compare mode (`compare_texts` on the two files)"}
+    for mode in modes:
+        body += mode_report(results, mode, titles[mode])
+        body.append(f"_{mode} mode took {timings[mode]:.1f} s._")
+        body.append("")
+    print("\n".join(body))
+    if not args.no_write:
+        write_section(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
