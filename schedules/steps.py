@@ -1,0 +1,206 @@
+"""The steps of a scheduled pass: crawl, health check, alert delivery, digest.
+
+Both ``policywatch run`` (one pass, for cron) and the jobs of ``policywatch
+schedule run`` call these. Each step opens its own database connection and is
+idempotent, so a pass killed anywhere is simply repeated by the next one
+(DESIGN.md: "crawl -> ingest -> alert, each step resumable and idempotent").
+
+Crawls go through ``crawler.runner.run_crawl``, which runs Scrapy in a child
+process (Scrapy's reactor cannot be restarted in-process). The crawl function,
+the alert senders and the clock are injectable for tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from db import runs as runs_db
+from db.connection import open_database
+from tracker.alerts.clock import resolve, stamp
+from tracker.alerts.delivery import DeliverySummary, send_pending
+from tracker.alerts.digest import send_digests
+from tracker.alerts.health import check_health
+from tracker.alerts.sender import Sender
+from tracker.config import Config, load_config
+
+log = logging.getLogger(__name__)
+CrawlFunction = Callable[..., Any]
+
+
+def default_crawl(*args: Any, **kwargs: Any) -> Any:
+    """``crawler.runner.run_crawl`` (imported late: the crawler is heavy)."""
+    from crawler.runner import run_crawl
+
+    return run_crawl(*args, **kwargs)
+
+
+@dataclass
+class StepContext:
+    """Where and how the steps run; every external effect is a field (a seam)."""
+
+    db_path: str
+    config_path: str | None = None
+    crawl: CrawlFunction | None = None  # None: crawler.runner.run_crawl
+    senders: Mapping[str, Sender] | None = None
+    clock: Callable[[], datetime] | None = None
+
+    def now(self) -> datetime:
+        return resolve(self.clock() if self.clock else None)
+
+    def config(self) -> Config:
+        """Re-read on every step, so a long-running scheduler picks up edits."""
+        return load_config(self.config_path)
+
+
+@dataclass
+class PassResult:
+    """What one ``policywatch run`` pass did, for its summary line and ``runs`` row."""
+
+    run_id: int | None = None
+    crawl: Any = None
+    crawl_error: str | None = None
+    material_changes: int = 0
+    health_alerts: int = 0
+    delivery: DeliverySummary = field(default_factory=DeliverySummary)
+
+    @property
+    def ok(self) -> bool:
+        return self.crawl_error is None
+
+    def line(self) -> str:
+        crawl = "crawl failed: " + self.crawl_error if self.crawl_error else f"crawl: {describe(self.crawl)}"
+        return (
+            f"run {self.run_id}: {crawl}; material changes {self.material_changes}; "
+            f"health alerts {self.health_alerts}; alerts {self.delivery.line()}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "crawl": summary_json(self.crawl),
+            "crawl_error": self.crawl_error,
+            "material_changes": self.material_changes,
+            "health_alerts": self.health_alerts,
+            "alerts": {"sent": self.delivery.sent, "failed": self.delivery.failed, "pending": self.delivery.pending},
+        }
+
+
+def describe(summary: Any) -> str:
+    """A short text for a CrawlSummary whose exact shape belongs to the crawler."""
+    if summary is None:
+        return "skipped"
+    for name in ("line", "summary_line"):
+        method = getattr(summary, name, None)
+        if callable(method):
+            return str(method())
+    data = summary_json(summary)
+    if isinstance(data, dict):
+        return ", ".join(f"{k} {v}" for k, v in data.items() if isinstance(v, (int, float, str)) and v != "")
+    return str(summary)
+
+
+def summary_json(summary: Any) -> Any:
+    if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
+        return dataclasses.asdict(summary)
+    if isinstance(summary, Mapping):
+        return dict(summary)
+    return None if summary is None else str(summary)
+
+
+def crawl_step(
+    ctx: StepContext,
+    *,
+    live: bool = True,
+    archive: bool = False,
+    since: str | None = None,
+    until: str | None = None,
+    policies: Sequence[str] | None = None,
+    group: str | None = None,
+) -> Any:
+    """Crawl (in a child process) the selected policies; ``group`` selects by policy_group."""
+    if group is not None:
+        policies = policies_in_group(ctx.db_path, group)
+        if not policies:
+            log.info("no policies in group %r: nothing to crawl", group)
+            return None
+    crawl = ctx.crawl or default_crawl
+    return crawl(
+        ctx.db_path, live=live, archive=archive, since=since, until=until,
+        policies=list(policies) if policies else None, config_path=ctx.config_path,
+    )
+
+
+def policies_in_group(db_path: str, group: str) -> list[str]:
+    from db.policies import list_policies
+
+    db = open_database(db_path)
+    try:
+        return [p["name"] for p in list_policies(db, active_only=True) if p.get("policy_group") == group]
+    finally:
+        db.close()
+
+
+def health_step(ctx: StepContext) -> list[str]:
+    db = open_database(ctx.db_path)
+    try:
+        return check_health(db, ctx.config(), now=ctx.now())
+    finally:
+        db.close()
+
+
+def deliver_step(ctx: StepContext) -> DeliverySummary:
+    """Health check first (it may queue alerts), then send what is due."""
+    db = open_database(ctx.db_path)
+    try:
+        config = ctx.config()
+        check_health(db, config, now=ctx.now())
+        return send_pending(db, config, now=ctx.now(), senders=ctx.senders)
+    finally:
+        db.close()
+
+
+def digest_step(ctx: StepContext) -> DeliverySummary:
+    db = open_database(ctx.db_path)
+    try:
+        return send_digests(db, ctx.config(), now=ctx.now(), senders=ctx.senders)
+    finally:
+        db.close()
+
+
+def run_pass(
+    ctx: StepContext,
+    *,
+    live: bool = True,
+    archive: bool = False,
+    policies: Sequence[str] | None = None,
+    group: str | None = None,
+) -> PassResult:
+    """One full pass under the run lock: crawl, health check, delivery; recorded in ``runs``.
+
+    Raises ``db.runs.RunInProgress`` without doing anything if a pass is running.
+    A failed crawl does not stop alert delivery (alerts already queued still go out).
+    """
+    config = ctx.config()  # a broken config fails before any work
+    with runs_db.run_lock(ctx.db_path):
+        db = open_database(ctx.db_path)
+        try:
+            started = stamp(ctx.now())
+            result = PassResult(run_id=runs_db.start_run(db, "run", started_at=started))
+            try:
+                result.crawl = crawl_step(ctx, live=live, archive=archive, policies=policies, group=group)
+            except Exception as exc:  # recorded, reported, and the pass goes on to alerts
+                result.crawl_error = f"{type(exc).__name__}: {exc}"
+                log.error("crawl failed:\n%s", traceback.format_exc())
+            result.material_changes = runs_db.material_changes_since(db, started)
+            result.health_alerts = len(check_health(db, config, now=ctx.now()))
+            result.delivery = send_pending(db, config, now=ctx.now(), senders=ctx.senders)
+            runs_db.finish_run(
+                db, result.run_id, status="ok" if result.ok else "crawl_failed",
+                finished_at=stamp(ctx.now()), summary=result.to_json(),
+            )
+            return result
+        finally:
+            db.close()
