@@ -157,10 +157,10 @@ class IngestPipeline:
         stats = self.crawler.stats
         outcome = getattr(result, "outcome", capture.outcome)
         duplicate = bool(getattr(result, "duplicate", False))
-        stats.inc_value(f"policywatch/captures/{outcome}")
-        stats.inc_value("policywatch/captures_total")
-        if duplicate:
+        if duplicate:  # already stored by an earlier run: not a new capture
             stats.inc_value("policywatch/duplicates")
+        else:
+            stats.inc_value(f"policywatch/captures/{outcome}")
         if getattr(result, "new_version", False):
             stats.inc_value("policywatch/new_versions")
         stats.inc_value("policywatch/changes", len(getattr(result, "change_ids", []) or []))

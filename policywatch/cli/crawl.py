@@ -1,2 +1,101 @@
-"""Commands: to be filled in by the owning issue."""
-from policywatch.cli.root import cli  # noqa: F401
+"""Commands: ``crawl`` (live pages and the Wayback Machine) and ``discover``.
+
+Both only parse arguments and call ``crawler.runner``, which runs Scrapy in a
+subprocess; a summary line is printed at the end, with a rich progress display
+when stdout is a terminal.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import click
+
+from policywatch.cli.root import cli, open_db
+
+
+def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
+    """A rich status line counting captures, only when attached to a terminal."""
+    if not sys.stdout.isatty():
+        return None, None
+    from rich.console import Console
+
+    console = Console()
+    status = console.status("crawling...")
+    counts = {"captures": 0, "new": 0}
+
+    def update(event: dict[str, Any]) -> None:
+        if event.get("event") == "capture":
+            counts["captures"] += 1
+            counts["new"] += int(bool(event.get("new_version")))
+            status.update(
+                f"crawling... {counts['captures']} captures, {counts['new']} new versions "
+                f"(last: policy {event.get('policy')} {event.get('source')} {event.get('outcome')})"
+            )
+
+    return status, update
+
+
+def _resolve_policies(ctx: click.Context, refs: tuple[str, ...]) -> list[int]:
+    if not refs:
+        return []
+    from db.policies import get_policy
+
+    db = open_db(ctx)
+    return [int(get_policy(db, ref)["id"]) for ref in refs]
+
+
+@cli.command()
+@click.option("--live", is_flag=True, help="Fetch the current page of each policy.")
+@click.option("--archive", is_flag=True, help="Backfill from the Wayback Machine (env POLICYWATCH_WAYBACK_URL).")
+@click.option("--since", help="Archive captures from this date: YYYY, YYYYMM or YYYYMMDD.")
+@click.option("--until", help="Archive captures up to this date: YYYY, YYYYMM or YYYYMMDD.")
+@click.option("--policy", "policies", multiple=True, help="Policy name or id (repeatable); default: all.")
+@click.option("--save", is_flag=True, help="Ask Save Page Now to archive live pages whose text changed.")
+@click.pass_context
+def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, until: str | None,
+          policies: tuple[str, ...], save: bool) -> None:
+    """Run the spiders and ingest what they fetch (neither --live nor --archive means both).
+
+    \b
+    Examples:
+      policywatch crawl                      # live check + archive backfill of every policy
+      policywatch crawl --archive --since 2020 --policy example
+    """
+    from crawler.runner import check_stamp, run_crawl
+
+    check_stamp(since, "--since")
+    check_stamp(until, "--until")
+    ids = _resolve_policies(ctx, policies)
+    if not policies:
+        open_db(ctx)  # fail fast (exit 2) on a missing database
+    status, progress = _progress_display()
+    if status is not None:
+        status.start()
+    try:
+        summary = run_crawl(ctx.obj["db_path"], live=live, archive=archive, since=since, until=until,
+                            policies=ids, config_path=ctx.obj.get("config_path"), save=save, progress=progress)
+    finally:
+        if status is not None:
+            status.stop()
+    click.echo(summary.line())
+    if summary.returncode != 0:
+        click.echo(f"Crawl ended abnormally (exit {summary.returncode}); re-run to resume.", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--at", help="Use the home page as archived at this date (YYYYMMDD).")
+@click.option("--name", help="Name of the new policy (default: from the host).")
+@click.pass_context
+def discover(ctx: click.Context, url: str, at: str | None, name: str | None) -> None:
+    """Find the privacy policy linked from a site's home page and track it."""
+    from crawler.runner import check_stamp, run_discover
+
+    check_stamp(at, "--at")
+    open_db(ctx)
+    summary = run_discover(ctx.obj["db_path"], url, at=at, name=name)
+    click.echo(summary.line() if summary.discovered else f"No privacy policy found on {url}.")
+    if not summary.discovered:
+        sys.exit(1)

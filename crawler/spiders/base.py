@@ -1,0 +1,133 @@
+"""What every policywatch spider shares: the database, shards and rediscovery.
+
+Spider arguments (``-a name=value``):
+  shard=K shards=N   take the policies with ``id % N == K`` (deterministic share)
+  policies=1,2       only these policy ids
+  db=PATH            database (default: setting/env POLICYWATCH_DB)
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.discovery import Candidate, page_links, rank_candidates, site_home
+from crawler.items import PolicyFound, PolicyMoved
+from crawler.outcomes import classify_failure, classify_response
+
+ERROR_STATUSES = [304, *range(400, 600)]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ids(value: str | None) -> list[int] | None:
+    """``"1,2"`` -> ``[1, 2]``; None/empty means every policy."""
+    if value in (None, ""):
+        return None
+    return [int(part) for part in str(value).split(",") if part.strip()]
+
+
+def header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class PolicySpider(scrapy.Spider):
+    """Base: reads its share of policies from the database."""
+
+    def __init__(self, *args: Any, shard: str | int = 0, shards: str | int = 1, policies: str | None = None,
+                 db: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shard, self.shards = int(shard), int(shards)
+        if self.shards < 1 or not 0 <= self.shard < self.shards:
+            raise ValueError(f"shard must be in 0..{self.shards - 1}, got {self.shard}")
+        self.policy_ids = parse_ids(policies)
+        self.db_path = db
+        self._db: Any = None
+
+    @property
+    def db(self) -> Any:
+        """A read connection (writes go through the pipelines' sink)."""
+        if self._db is None:
+            from db.connection import open_database
+
+            self._db = open_database(self.db_path or self.settings.get("POLICYWATCH_DB"))
+        return self._db
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+
+    def selected_policies(self) -> list[dict[str, Any]]:
+        from db.crawl_state import policies_for_crawl
+
+        return policies_for_crawl(self.db, policy_ids=self.policy_ids, shard=self.shard, shards=self.shards)
+
+    # --- discovery, shared by the discover spider and live rediscovery -------------------
+
+    def home_request(self, home_url: str, meta: dict[str, Any], fetch_url: str | None = None) -> scrapy.Request:
+        """Fetch a site's home page (or its archived copy at ``fetch_url``) to look for policy links."""
+        return scrapy.Request(
+            fetch_url or home_url, callback=self.parse_home, errback=self.home_failed, dont_filter=True,
+            meta={**meta, "home_url": home_url},
+        )
+
+    def parse_home(self, response: Response) -> Iterator[Any]:
+        home_url = response.meta["home_url"]
+        base = response.meta.get("links_base") or response.url
+        exclude = set(response.meta.get("exclude", ()))
+        candidates = [c for c in rank_candidates(page_links(response.body, base), home_url) if c.url not in exclude]
+        self.crawler.stats.inc_value("policywatch/discovery_pages")
+        if not candidates:
+            self.logger.warning("No privacy policy link found on %s", home_url)
+            return
+        yield from self.try_candidates(candidates, response.meta)
+
+    def home_failed(self, failure: Failure) -> None:
+        self.logger.warning("Home page %s failed: %s", failure.request.url, classify_failure(failure.value).detail)
+
+    def try_candidates(self, candidates: list[Candidate], meta: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """Check the best remaining candidate; the callback falls back to the next one."""
+        if not candidates:
+            self.logger.warning("No working privacy policy candidate for %s", meta.get("home_url"))
+            return
+        best, rest = candidates[0], candidates[1:]
+        yield scrapy.Request(
+            self.candidate_fetch_url(best.url, meta), callback=self.parse_candidate, errback=self.candidate_failed,
+            dont_filter=True, meta={**meta, "candidate": best, "rest": rest, "handle_httpstatus_list": ERROR_STATUSES},
+        )
+
+    def candidate_fetch_url(self, url: str, meta: dict[str, Any]) -> str:
+        return url
+
+    def parse_candidate(self, response: Response) -> Iterator[Any]:
+        candidate: Candidate = response.meta["candidate"]
+        verdict = classify_response(response.status, header(response, "Content-Type"), candidate.url, response.url)
+        if verdict.outcome != "ok":
+            self.logger.info("Candidate %s rejected: %s", candidate.url, verdict.detail)
+            yield from self.try_candidates(response.meta["rest"], response.meta)
+            return
+        yield from self.candidate_accepted(candidate, response)
+
+    def candidate_failed(self, failure: Failure) -> Iterator[Any]:
+        meta = failure.request.meta
+        self.logger.info("Candidate %s failed: %s", meta["candidate"].url, classify_failure(failure.value).detail)
+        yield from self.try_candidates(meta["rest"], meta)
+
+    def candidate_accepted(self, candidate: Candidate, response: Response) -> Iterator[Any]:
+        """Discovery: track the policy. Rediscovery (live spider) overrides this to record a move."""
+        meta = response.meta
+        if meta.get("policy_id") is not None:
+            yield PolicyMoved(meta["policy_id"], meta["old_url"], candidate.url,
+                              f"rediscovered from {meta['home_url']} via link {candidate.text!r}")
+        else:
+            yield PolicyFound(candidate.url, meta["home_url"], candidate.text, candidate.score, meta.get("policy_name"))
+
+
+__all__ = ["PolicySpider", "site_home", "utc_now_iso", "header", "ERROR_STATUSES"]
