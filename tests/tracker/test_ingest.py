@@ -22,7 +22,8 @@ Last updated: January 1, 2024
 
 ## What we collect
 
-We collect your email address and your username when you register.
+We collect your email address and your username when you register. We also keep the
+IP address of your device and basic technical logs for up to 30 days, to keep the service secure.
 
 ## Sharing
 
@@ -32,7 +33,12 @@ We share information with service providers who host our website.
 
 ## Your rights
 
-You can ask us to delete your account at any time.
+You can ask us to delete your account at any time. You can also ask for a copy of the
+personal data we hold about you, or ask us to correct it, by writing to privacy@example.org.
+
+## Changes to this policy
+
+We will notify you by email before any change to this policy takes effect.
 """
 SELLING = BASE.replace(
     "We do not sell your personal information.",
