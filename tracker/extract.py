@@ -166,19 +166,25 @@ _DROP_TAGS = (
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
     "button", "input", "select", "textarea", "option", "label", "dialog", "link", "meta",
 )
-# Page chrome by class/id tokens. Kept narrow: a policy's own "cookies" or
-# "how-we-share" sections must survive, so bare "cookie" or "share" never match.
-_CHROME_ATTR = re.compile(
-    r"(?:^|[\s_-])(?:"
-    r"cookie-?(?:banner|consent|notice|bar|popup|modal|law|message|settings-button|wall)|cookiebanner|cookieconsent"
-    r"|onetrust(?:-\w+)?|ot-sdk\w*|cybotcookiebot\w*|cookiebot|truste\w*|didomi\w*|usercentrics|cmp-?(?:banner|container)"
+# Page chrome by class/id. Kept narrow: a policy's own "cookies" or "how-we-share"
+# sections must survive, so bare "cookie" or "share" never match. Phrases match
+# inside a token at "-"/"_" boundaries ("js-cookie-banner-wrapper"); ambiguous
+# words ("sharing", "social", "sidebar") only as a whole class token or id.
+_CHROME_PHRASE = re.compile(
+    r"(?:^|[_-])(?:"
+    r"cookie-?(?:banner|consent|notice|bar|popup|modal|law|message|wall)|cookiebanner|cookieconsent"
+    r"|onetrust|ot-sdk|cybotcookiebot|cookiebot|truste-?consent|didomi|usercentrics|cmp-?(?:banner|container)"
     r"|consent-?(?:banner|manager|modal|bar)|gdpr-?(?:banner|consent|notice)|cc-(?:window|banner)"
     r"|share-?(?:buttons?|bar|links?|icons?|widget|tools?|this)|social-?(?:share|sharing|links|icons|media|buttons?)"
-    r"|sharing|sharethis|addthis\w*|a2a_kit|shariff"
-    r"|smart-?banner|app-?(?:banner|install|download|promo)|download-?app|get-?the-?app|open-?in-?app"
-    r"|breadcrumbs?|skip-?(?:link|to-content)|site-?(?:header|footer|nav)|global-?(?:header|footer|nav)"
-    r"|navbar|nav-?bar|main-?nav|sidebar|newsletter|subscribe|back-?to-?top|print-?button|feedback-?widget"
-    r")(?:$|[\s_-])",
+    r"|sharethis|addthis|a2a_kit|shariff"
+    r"|smart-?banner|app-?(?:banner|install|download|promo)|download-?(?:the-?)?app|get-?the-?app|open-?in-?app"
+    r"|skip-?(?:link|to-content)|site-?(?:header|footer|nav)|global-?(?:header|footer|nav)"
+    r"|nav-?bar|main-?nav|back-?to-?top|print-?button|feedback-?widget"
+    r")(?:$|[_-])",
+    re.I,
+)
+_CHROME_TOKEN = re.compile(
+    r"share|sharing|social|sidebar|navbar|navigation|breadcrumbs?|newsletter|subscribe|toolbar|menu",
     re.I,
 )
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "dialog", "alertdialog", "search", "complementary"}
@@ -229,9 +235,14 @@ def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
                 doomed.append(el)
         elif el.get("role") in _CHROME_ROLES or el.get("aria-modal") == "true":
             doomed.append(el)
-        elif _CHROME_ATTR.search(f"{el.get('class', '')} {el.get('id', '')}"):
+        elif _is_chrome_by_name(el):
             doomed.append(el)
     _drop(doomed)
+
+
+def _is_chrome_by_name(el: HtmlElement) -> bool:
+    tokens = f"{el.get('class', '')} {el.get('id', '')}".split()
+    return any(_CHROME_TOKEN.fullmatch(t) or _CHROME_PHRASE.search(t) for t in tokens)
 
 
 def _apply_css(root: HtmlElement, select_css: str | None, remove_css: str | None) -> HtmlElement:

@@ -1,0 +1,325 @@
+"""HTML/bytes -> policy text: chrome removal, CSS rules, encodings, size, binary input."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from policywatch.errors import InputError, UsageError
+from tracker import extract
+from tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
+from tracker.segment import segment_text
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+
+POLICY_SENTENCES = [
+    "This Privacy Policy explains how Example Corp collects, uses and shares personal information",
+    "We collect the information you provide to us, such as your name, email address and payment details.",
+    "Account data, such as your username and password.",
+    "Device identifiers and IP addresses.",
+    "We use cookies and pixels to remember your preferences",
+    "We share personal information with service providers who process it on our behalf.",
+    "We do not sell your personal information.",
+    "Server logs",
+    "18 months",
+    "Questions about this policy can be sent to privacy@example.com.",
+    "Last updated: May 1, 2024",
+]
+CHROME_MARKERS = [
+    "Skip to main content", "GET OUR APP", "Install now", "EXAMPLE CORP HEADER LOGO", "navigation link",
+    "COOKIE BANNER", "Accept all cookies", "Legal breadcrumb", "SHARE ON", "NEWSLETTER", "Subscribe",
+    "SIDEBAR", "FOOTER", "footer link", "TRACKING_SCRIPT_TEXT", "BODY_SCRIPT_TEXT", "font-family",
+]
+
+
+def html_page(body: str, head: str = "") -> bytes:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>".encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def chrome_page() -> bytes:
+    return (FIXTURES / "chrome_page.html").read_bytes()
+
+
+# --- chrome, structure ----------------------------------------------------------------
+
+
+def test_chrome_removed_and_policy_kept(chrome_page: bytes) -> None:
+    result = extract_text(chrome_page, "text/html; charset=utf-8", url="https://example.com/privacy")
+    for sentence in POLICY_SENTENCES:
+        assert sentence in result.text
+    for marker in CHROME_MARKERS:
+        assert marker not in result.text, marker
+    assert result.title == "Privacy Policy | Example Corp"
+    assert result.encoding == "utf-8"
+
+
+def test_structure_survives_extraction(chrome_page: bytes) -> None:
+    text = extract_text(chrome_page, "text/html").text
+    assert "# Example Corp Privacy Policy" in text
+    assert "## 2. Cookies and similar technologies" in text
+    assert "- Account data, such as your username and password." in text
+    clauses = segment_text(text)
+    sharing = next(c for c in clauses if c.text.startswith("We do not sell"))
+    assert sharing.heading == ("Example Corp Privacy Policy", "3. How we share information")
+    assert any(c.kind == "list_item" for c in clauses)
+
+
+def test_lxml_walker_also_removes_chrome(chrome_page: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "_trafilatura", lambda root: "")
+    result = extract_text(chrome_page, "text/html")
+    assert result.engine == "lxml"
+    for sentence in POLICY_SENTENCES:
+        assert sentence in result.text
+    for marker in CHROME_MARKERS:
+        assert marker not in result.text, marker
+    assert "- Account data, such as your username and password." in result.text
+    assert "  - Device identifiers and IP addresses." in result.text
+    assert "| Server logs | 18 months |" in result.text
+
+
+def test_falls_back_when_trafilatura_cuts_sections(chrome_page: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "_trafilatura", lambda root: "# Example Corp Privacy Policy\n\nOnly the intro.")
+    result = extract_text(chrome_page, "text/html")
+    assert result.engine == "lxml"
+    assert "We do not sell your personal information." in result.text
+
+
+def test_trafilatura_is_the_default_engine(chrome_page: bytes) -> None:
+    assert extract_text(chrome_page, "text/html").engine == "trafilatura"
+
+
+def test_policy_sections_named_cookies_or_sharing_survive() -> None:
+    body = (
+        "<main><h1>Privacy</h1><section id='cookies' class='cookies'><h2>Cookies</h2><p>We use cookies for analytics.</p></section>"
+        "<section id='how-we-share' class='sharing-section'><h2>How we share</h2><p>We share data with processors.</p></section></main>"
+    )
+    text = extract_text(html_page(body), "text/html").text
+    assert "We use cookies for analytics." in text
+    assert "We share data with processors." in text
+
+
+def test_header_inside_article_is_kept_but_page_header_dropped() -> None:
+    body = "<header>SITE HEADER</header><article><header><h1>Our Privacy Policy</h1></header><p>We collect your data for reasons.</p></article>"
+    text = extract_text(html_page(body), "text/html").text
+    assert "Our Privacy Policy" in text and "SITE HEADER" not in text
+
+
+def test_page_wrapped_in_a_form_is_kept() -> None:
+    # ASP.NET WebForms put the whole page inside one <form>.
+    body = "<form id='aspnetForm'><main><h1>Privacy</h1><p>We collect your name and email address.</p></main></form>"
+    assert "We collect your name and email address." in extract_text(html_page(body), "text/html").text
+
+
+def test_bold_only_paragraph_and_layout_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "_trafilatura", lambda root: "")
+    body = "<table><tr><td><p><strong>Sharing</strong></p><p>We share with partners.</p></td></tr></table>"
+    text = extract_text(html_page(body), "text/html").text
+    assert text == "**Sharing**\n\nWe share with partners."
+
+
+# --- CSS rules ------------------------------------------------------------------------
+
+
+def test_select_css_extracts_only_selected(chrome_page: bytes) -> None:
+    text = extract_text(chrome_page, "text/html", select_css="article h2, article p").text
+    assert "We do not sell your personal information." in text
+    assert "Account data" not in text  # list items not selected
+    assert "COOKIE BANNER" not in text
+
+
+def test_remove_css_removes_first(chrome_page: bytes) -> None:
+    text = extract_text(chrome_page, "text/html", remove_css="table, #cookies + p").text
+    assert "Server logs" not in text
+    assert "We use cookies and pixels" not in text
+    assert "We do not sell your personal information." in text
+
+
+def test_select_and_remove_together() -> None:
+    body = "<div class='policy'><p>Keep this sentence about data.</p><p class='ad'>Advert text.</p></div><p>Outside text.</p>"
+    text = extract_text(html_page(body), "text/html", select_css=".policy", remove_css=".ad").text
+    assert text == "Keep this sentence about data."
+
+
+def test_invalid_css_is_a_usage_error(chrome_page: bytes) -> None:
+    with pytest.raises(UsageError, match="CSS selector"):
+        extract_text(chrome_page, "text/html", select_css="div[[")
+
+
+# --- encodings ------------------------------------------------------------------------
+
+FRENCH = "Politique de confidentialité : nous collectons vos données – « café » ’ €."
+
+
+def test_cp1252_declared_in_meta() -> None:
+    body = f'<html><head><meta charset="windows-1252"></head><body><p>{FRENCH}</p></body></html>'.encode("cp1252")
+    result = extract_text(body, "text/html")
+    assert FRENCH in result.text and result.encoding == "cp1252"
+
+
+def test_cp1252_declared_in_http_equiv_as_latin1() -> None:
+    head = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+    body = f"<html><head>{head}</head><body><p>{FRENCH}</p></body></html>".encode("cp1252")
+    assert FRENCH in extract_text(body, None).text  # latin-1 means cp1252 (WHATWG), so € decodes
+
+
+def test_utf8_bom_wins_over_wrong_header() -> None:
+    body = b"\xef\xbb\xbf" + f"<html><body><p>{FRENCH}</p></body></html>".encode("utf-8")
+    result = extract_text(body, "text/html; charset=iso-8859-1")
+    assert FRENCH in result.text and result.encoding == "utf-8"
+    assert not result.text.startswith("\ufeff")
+
+
+def test_wrong_header_charset_for_cp1252_bytes() -> None:
+    body = f"<html><body><p>{FRENCH}</p></body></html>".encode("cp1252")
+    result = extract_text(body, "text/html; charset=utf-8")
+    assert FRENCH in result.text and result.encoding == "cp1252"
+
+
+def test_utf8_bytes_declared_as_latin1() -> None:
+    body = f'<html><head><meta charset="iso-8859-1"></head><body><p>{FRENCH}</p></body></html>'.encode("utf-8")
+    assert FRENCH in extract_text(body, "text/html").text
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "cp1252"])
+def test_no_declaration_is_sniffed(codec: str) -> None:
+    body = f"<html><body><p>{FRENCH}</p></body></html>".encode(codec)
+    result = extract_text(body)
+    assert FRENCH in result.text and result.encoding == codec
+
+
+def test_undeclared_cyrillic_is_sniffed() -> None:
+    text = "Политика конфиденциальности: мы собираем ваши персональные данные и храним их."
+    decoded, codec = decode_body(f"<p>{text}</p>".encode("cp1251"))
+    assert text in decoded and codec == "cp1251"
+
+
+def test_utf16_with_bom() -> None:
+    body = "\ufeff<html><body><p>Privacy data text.</p></body></html>".encode("utf-16-le")
+    assert "Privacy data text." in extract_text(body, "text/html").text
+
+
+# --- text, empty, binary, size --------------------------------------------------------
+
+
+def test_markdown_and_plain_bodies_are_returned_as_they_are() -> None:
+    text = "# Policy\n\n<b>not html</b> and  spaces  \n- item\n"
+    for content_type in ("text/markdown; charset=utf-8", "text/plain"):
+        result = extract_text(text.encode("utf-8"), content_type)
+        assert result == Extracted(text, None, "plain", "utf-8")
+
+
+@pytest.mark.parametrize("body", [b"", b"<html></html>", b"<html><body>  </body></html>", b"   "])
+def test_empty_html(body: bytes) -> None:
+    assert extract_text(body, "text/html").text == ""
+
+
+@pytest.mark.parametrize(
+    "body, content_type, message",
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", None, "PDF"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/html", "PNG"),
+        (b"GIF89a\x01\x00", None, "GIF"),
+        (b"hello\x00world\x00\x00", None, "NUL"),
+        (bytes(range(1, 9)) * 200, None, "control characters"),
+        (b"<html>fine</html>", "image/png", "content type"),
+    ],
+)
+def test_binary_input_is_an_input_error(body: bytes, content_type: str | None, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        extract_text(body, content_type)
+
+
+def test_20_mb_page_is_fast() -> None:
+    section = "<h2>Section {i}</h2>" + "".join(
+        f"<p>Paragraph {{i}}-{j}: we collect personal information and keep it for {j} months.</p>" for j in range(30)
+    )
+    chunks, size, i = [], 0, 0
+    while size < 20_000_000:
+        chunk = section.format(i=i)
+        chunks.append(chunk)
+        size += len(chunk)
+        i += 1
+    body = ("<html><head><title>Big</title></head><body><main>" + "".join(chunks) + "</main></body></html>").encode()
+    start = time.perf_counter()
+    result = extract_text(body, "text/html")
+    elapsed = time.perf_counter() - start
+    assert "Paragraph 0-0:" in result.text and f"Paragraph {i - 1}-29:" in result.text
+    assert elapsed < 30, f"{elapsed:.1f}s"
+
+
+def test_one_huge_text_node() -> None:
+    body = b"<html><body><p>" + b"privacy " * 2_500_000 + b"</p></body></html>"
+    assert len(extract_text(body, "text/html").text) > 19_000_000
+
+
+def test_extractor_version_is_a_string() -> None:
+    assert isinstance(EXTRACTOR_VERSION, str) and EXTRACTOR_VERSION
+
+
+# --- read_document --------------------------------------------------------------------
+
+
+def test_read_document_html_md_txt_and_sniffed(tmp_path: Path, chrome_page: bytes) -> None:
+    (tmp_path / "p.html").write_bytes(chrome_page)
+    (tmp_path / "p.md").write_text("# Policy\n\n<p>kept as text</p>\n", encoding="utf-8")
+    (tmp_path / "p.txt").write_bytes("Données\n".encode("cp1252"))
+    (tmp_path / "p.page").write_bytes(chrome_page)
+    (tmp_path / "p.data").write_text("Just text about privacy.", encoding="utf-8")
+    assert "We do not sell your personal information." in read_document(str(tmp_path / "p.html"))
+    assert "COOKIE BANNER" not in read_document(str(tmp_path / "p.html"))
+    assert read_document(str(tmp_path / "p.md")) == "# Policy\n\n<p>kept as text</p>\n"
+    assert read_document(str(tmp_path / "p.txt")) == "Données\n"
+    assert "COOKIE BANNER" not in read_document(str(tmp_path / "p.page"))
+    assert read_document(str(tmp_path / "p.data")) == "Just text about privacy."
+
+
+def test_read_document_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = io.TextIOWrapper(io.BytesIO(b"<html><body><main><p>From stdin about data.</p></main></body></html>"))
+    monkeypatch.setattr(sys, "stdin", fake)
+    assert read_document("-") == "From stdin about data."
+
+
+def test_read_document_errors(tmp_path: Path) -> None:
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4 binary")
+    (tmp_path / "x.md").write_bytes(b"\x00\x01\x02binary")
+    cases = {
+        str(tmp_path / "missing.md"): "no such file",
+        str(tmp_path): "is a directory",
+        str(tmp_path / "x.pdf"): "PDF",
+        str(tmp_path / "x.md"): "binary",
+    }
+    for path, message in cases.items():
+        with pytest.raises(InputError, match=message) as info:
+            read_document(path)
+        assert "\n" not in str(info.value) and path in str(info.value)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_read_document_unreadable(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "secret.md"
+    path.write_text("text")
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as root: permissions are not enforced")
+    with pytest.raises(InputError, match="cannot read"):
+        read_document(str(path))
+
+
+def test_reading_markdown_does_not_import_trafilatura(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("# Policy\n\nText.", encoding="utf-8")
+    code = (
+        "import sys; from tracker.extract import read_document; read_document(sys.argv[1]); "
+        "bad = [m for m in ('trafilatura', 'lxml', 'charset_normalizer') if m in sys.modules]; "
+        "sys.exit(str(bad) if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
