@@ -84,12 +84,12 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("collection", "phone number", r"\b(?:phone numbers?|telephone numbers?|mobile numbers?)\b", PRACTICE, "low", None),
     # --- purpose
     ("purpose", "AI model training", r"\b(?:train(?:s|ed|ing)?\b[^.;]{0,80}?\b(?:models?|ai|artificial intelligence|machine learning|algorithms?|llms?)\b|(?:model|ai|llm) training|training (?:data|datasets?|purposes)|machine learning|(?:develop|improv)\w* (?:our |the )?(?:ai |foundation |language )?models)", PRACTICE, "high", None),
-    ("purpose", "targeted advertising", r"\b(?:targeted|personali[sz]ed|interest[- ]based|behaviou?ral|tailored|relevant)\s+(?:ads|advertis\w+|marketing)\b", PRACTICE, "high", None),
+    ("purpose", "targeted advertising", r"\b(?:target(?:ed|ing)?|personali[sz]ed|interest[- ]based|behaviou?ral|tailored|relevant)\s+(?:ads|advertis\w+|marketing)\b", PRACTICE, "high", None),
     ("purpose", "advertising and marketing", r"\b(?:advertising|advertisements?|ads|marketing|sponsored|promotion(?:al|s)?|promot(?:e|ing) (?:our )?products)\b", PRACTICE, "medium", None),
     ("purpose", "profiling", r"\b(?:profiling|build(?:ing)? (?:a )?profiles?|automated decision[- ]making)\b", PRACTICE, "high", None),
     ("purpose", "research", r"\b(?:research|studies|surveys)\b", PRACTICE, "medium", None),
     ("purpose", "age estimation", r"\b(?:estimat\w* (?:your |a user'?s |their |users'? )?age|age (?:estimation|prediction|assurance|inference))\b", PRACTICE, "medium", None),
-    ("purpose", "use of data", r"\b(?:we|they|it|[a-z]+) (?:may |might |can |will |also |only )*(?:use|uses|process|processes|analy[sz]e)\b[^.;]{0,100}?\b(?:to|for)\b", PRACTICE, "low", None),
+    ("purpose", "use of data", r"\b(?:use|uses|used|using|process|processes|processed|analy[sz]e|analy[sz]es)\s+(?:(?:the|this|that|these|such|your|any|all|certain|personal|of|other|some)\s+)*(?:data|information|content|it|them|details)\b[^.;]{0,80}?\b(?:to|for)\b", PRACTICE, "low", None),
     ("purpose", "stated purposes", r"\b(?:for (?:the )?purposes? of|business purposes|commercial purposes|legitimate interests?)\b", PRACTICE, "low", None),
     # --- tracking
     ("tracking", "cookies", r"\bcookies?\b", PRACTICE, "medium", None),

@@ -1,0 +1,97 @@
+"""Clause classification: every category from short real-world-style sentences."""
+from __future__ import annotations
+
+import pytest
+
+from tracker.classify import EXPOSING, PROTECTIVE, classify_text, find_signals
+from tracker.model import CATEGORIES
+
+EXAMPLES = [
+    ("collection", "We collect your precise location and device identifiers when you use the app."),
+    ("collection", "If you choose to connect your device contacts, we upload information from your address book."),
+    ("collection", "We may receive information about you from data providers and advertisers."),
+    ("sharing", "We may share your personal information with our business partners and affiliates."),
+    ("sharing", "We may disclose your IP address and phone number to the relevant judicial authorities."),
+    ("sale", "We may sell your personal information to data brokers."),
+    ("sale", "We share personal information for cross-context behavioral advertising."),
+    ("purpose", "We use the content you provide to train our artificial intelligence models."),
+    ("purpose", "We use your information to show you personalized advertising."),
+    ("tracking", "We and our partners use cookies, pixels and SDKs to track you across websites."),
+    ("tracking", "Our services do not respond to Do Not Track signals."),
+    ("retention", "We retain your personal data for as long as necessary to provide the services."),
+    ("retention", "If you do not come online for at least 6 months, your account will be deleted."),
+    ("user_rights", "You have the right to access, correct or delete your personal data."),
+    ("user_rights", "You can opt out of marketing emails or withdraw your consent at any time."),
+    ("children", "Children under the age of 13 are not allowed to create an account."),
+    ("children", "We may use facial age estimation to verify your age."),
+    ("international_transfer", "We may transfer your data to countries outside the European Economic Area."),
+    ("international_transfer", "Such transfers rely on the Standard Contractual Clauses approved by the Commission."),
+    ("security", "We use encryption and other security measures to protect your personal information."),
+    ("policy_change", "We may update this Privacy Policy from time to time and will notify you of changes."),
+    ("contact", "If you have questions, contact us at privacy@example.com."),
+    ("contact", "The controller of your personal data is Example Platform Inc."),
+]
+
+
+@pytest.mark.parametrize("category,text", EXAMPLES)
+def test_category_found(category: str, text: str) -> None:
+    assert category in classify_text(text)
+
+
+def test_categories_follow_vocabulary_order() -> None:
+    cats = classify_text("We collect cookies and may sell data. Contact us at a@b.org.")
+    assert list(cats) == sorted(cats, key=CATEGORIES.index)
+    assert set(cats) <= set(CATEGORIES)
+
+
+def test_plain_text_has_no_category() -> None:
+    assert classify_text("Welcome to our website. We hope you enjoy it.") == ()
+    assert classify_text("") == ()
+
+
+def _polarity(text: str, category: str) -> set[str]:
+    return {s.polarity for s in find_signals(text) if s.category == category}
+
+
+def test_negation_makes_practice_protective() -> None:
+    assert _polarity("We do not sell your personal information.", "sale") == {PROTECTIVE}
+    assert _polarity("We may sell your personal information.", "sale") == {EXPOSING}
+    assert _polarity("We will never share your data with advertisers.", "sharing") == {PROTECTIVE}
+
+
+def test_negated_verb_reaches_a_purpose_far_away() -> None:
+    text = ("Zoom does not use any of your audio, video, chat, screen sharing, attachments or other "
+            "communications-like Customer Content to train Zoom's or third-party artificial intelligence models.")
+    training = [s for s in find_signals(text) if s.label == "AI model training"]
+    assert training and all(s.polarity == PROTECTIVE for s in training)
+
+
+def test_unrelated_negation_does_not_flip() -> None:
+    text = ("We scan emails from someone who is not a registered user, and files exchanged through chat, "
+            "and we use them to target advertising to you.")
+    ads = [s for s in find_signals(text) if s.label == "targeted advertising"]
+    assert ads and ads[0].polarity == EXPOSING
+
+
+def test_opt_out_frames_sale_as_a_choice() -> None:
+    sigs = find_signals("You have the right to opt out of the sale of your personal information.")
+    assert {s.polarity for s in sigs if s.category == "sale"} == {PROTECTIVE}
+    assert "user_rights" in {s.category for s in sigs}
+
+
+def test_modality_recorded() -> None:
+    may = [s for s in find_signals("We may share your data with advertisers.") if s.label == "advertisers"]
+    will = [s for s in find_signals("We will share your data with advertisers.") if s.label == "advertisers"]
+    assert may[0].modality == "may" and will[0].modality == "will"
+
+
+def test_signal_spans_point_at_the_phrase() -> None:
+    text = "Sometimes We SELL your personal information."
+    sale = [s for s in find_signals(text) if s.category == "sale"][0]
+    assert text[sale.span[0]:sale.span[1]] == sale.phrase == "SELL"
+
+
+def test_ambiguous_words_need_data_context() -> None:
+    assert "sale" not in classify_text("Our servers are rented from European hosting companies.")
+    assert "security" not in classify_text("Your social security number is required for tax forms.")
+    assert "children" not in classify_text("Inactive accounts are deleted after at least 6 months.")
