@@ -166,9 +166,9 @@ def fake_world(live_body: str) -> Iterator[tuple[str, str]]:
     """
     wayback, live_site = _import_fakes()
     with ExitStack() as stack:
-        site = stack.enter_context(live_site.FakeLiveSite())
+        site = stack.enter_context(live_site.FakeSiteServer())
         live_url = site.url + LIVE_PATH
-        site.set_page(LIVE_PATH, wayback.markdown_page(live_body))
+        site.site.set(LIVE_PATH, wayback.markdown_page(live_body))
         archive = stack.enter_context(wayback.FakeWaybackServer())
         archive.archive.load_folder(HISTORY, live_url)
         yield archive.url, live_url
@@ -410,7 +410,7 @@ def _intro(console: Console) -> None:
     console.print(Panel(
         escape(DEMO_EDIT),
         title="[bold yellow]Illustrative demo edit: NOT SourceHut's real text[/bold yellow]",
-        subtitle=f"added to the live page under \"{EDIT_AFTER_HEADING}\"",
+        subtitle="added to the live page's sharing section",
         border_style="yellow",
     ))
 
