@@ -444,6 +444,9 @@ def _bold_only(el: HtmlElement) -> bool:
     return 0 < len(text) <= 150
 
 
+_HEADING_LINE = re.compile(r"^#{1,6} ", re.M)
+
+
 def _words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
@@ -479,9 +482,24 @@ def extract_text(
     if len(text) > TRAFILATURA_MAX_CHARS or not walked:
         return Extracted(walked, title, "lxml", encoding)
     extracted = _tidy(_trafilatura(root))
-    if _words(extracted) < RECALL_RATIO * _words(walked):
+    if _lost_content(extracted, walked):
         return Extracted(walked, title, "lxml", encoding)
     return Extracted(extracted, title, "trafilatura", encoding)
+
+
+def _lost_content(extracted: str, walked: str) -> bool:
+    """True when trafilatura's output lost words, headings or paragraph breaks.
+
+    On some pages trafilatura falls back to a plain-text baseline without any
+    Markdown structure; the segmenter needs the structure as much as the words.
+    """
+    if _words(extracted) < RECALL_RATIO * _words(walked):
+        return True
+    walked_headings, extracted_headings = _HEADING_LINE.findall(walked), _HEADING_LINE.findall(extracted)
+    if len(walked_headings) >= 2 and len(extracted_headings) < 0.5 * len(walked_headings):
+        return True
+    walked_blocks, extracted_blocks = walked.count("\n\n"), extracted.count("\n\n")
+    return walked_blocks >= 4 and extracted_blocks < 0.3 * walked_blocks
 
 
 # --- files --------------------------------------------------------------------------

@@ -90,6 +90,16 @@ def test_falls_back_when_trafilatura_cuts_sections(chrome_page: bytes, monkeypat
     assert "We do not sell your personal information." in result.text
 
 
+def test_headings_kept_when_trafilatura_loses_structure() -> None:
+    # On small pages trafilatura can fall back to a plain-text baseline without '#' lines.
+    body = (
+        "<main><h1>Privacy</h1><section><h2>Cookies</h2><p>We use cookies for analytics.</p></section>"
+        "<section><h2>How we share</h2><p>We share data with processors.</p></section></main>"
+    )
+    text = extract_text(html_page(body), "text/html").text
+    assert text == "# Privacy\n\n## Cookies\n\nWe use cookies for analytics.\n\n## How we share\n\nWe share data with processors."
+
+
 def test_trafilatura_is_the_default_engine(chrome_page: bytes) -> None:
     assert extract_text(chrome_page, "text/html").engine == "trafilatura"
 
