@@ -87,8 +87,12 @@ def parse_cdx_json(text: str) -> CdxPage:
             continue
         record = dict(zip(fields, row))
         record.setdefault("length", "-")
-        if all(k in record for k in CDX_FIELDS):
+        if not all(k in record for k in CDX_FIELDS):
+            continue
+        try:
             snapshots.append(CDXSnapshot(record))
+        except ValueError:  # a malformed timestamp: skip the row, keep the page
+            continue
     return CdxPage(snapshots, resume_key or None)
 
 

@@ -149,7 +149,7 @@ def page_links(html: str | bytes, base_url: str) -> list[tuple[str, str]]:
             continue
         text = " ".join(anchor.xpath(".//text()").getall())
         label = anchor.attrib.get("aria-label") or anchor.attrib.get("title") or ""
-        links.append((urljoin(root, href), f"{text} {label}".strip()))
+        links.append((urljoin(root, href), _SPACES.sub(" ", f"{text} {label}").strip()))
     return links
 
 

@@ -1,0 +1,83 @@
+"""CDX query building, JSON parsing and paging, row planning, archive URLs and times."""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+from urllib.request import urlopen
+
+from crawler.cdx import (capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows,
+                         split_archive_url, timestamp_to_iso, valid_stamp)
+
+HEADER = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
+
+
+def row(ts: str, digest: str) -> list[str]:
+    return ["org,example)/privacy", ts, "https://example.org/privacy", "text/html", "200", digest, "100"]
+
+
+def test_query_has_every_parameter() -> None:
+    url = cdx_url("https://web.archive.org/", "https://example.org/privacy?x=1", since="2020", until="20211231",
+                  limit=50, resume_key="k 1")
+    query = parse_qs(urlsplit(url).query)
+    assert urlsplit(url).path == "/cdx/search/cdx"
+    assert query["url"] == ["https://example.org/privacy?x=1"]
+    assert query["output"] == ["json"] and query["filter"] == ["statuscode:200"]
+    assert query["collapse"] == ["digest"] and query["showResumeKey"] == ["true"]
+    assert query["from"] == ["2020"] and query["to"] == ["20211231"]
+    assert query["limit"] == ["50"] and query["resumeKey"] == ["k 1"]
+
+
+def test_parse_with_and_without_resume_key() -> None:
+    page = parse_cdx_json(json.dumps([HEADER, row("20200101000000", "A"), row("20200201000000", "B"), [], ["KEY"]]))
+    assert [s.timestamp for s in page.snapshots] == ["20200101000000", "20200201000000"]
+    assert page.resume_key == "KEY"
+    last = parse_cdx_json(json.dumps([HEADER, row("20200301000000", "C")]))
+    assert last.resume_key is None and last.snapshots[0].digest == "C"
+    assert parse_cdx_json("[]").snapshots == [] and parse_cdx_json("").resume_key is None
+
+
+def test_plan_fetches_each_new_digest_once_and_reuses_flips() -> None:
+    snaps = parse_cdx_json(json.dumps([HEADER, *(row(f"2020010{n}000000", d) for n, d in
+                                              enumerate("ABACB", start=1)), row("2020", "X")])).snapshots
+    seen: set[str] = set()
+    plan = plan_rows(snaps, stored={"C"}, seen=seen)
+    assert [(p.action, p.snapshot.digest) for p in plan] == [
+        ("fetch", "A"), ("fetch", "B"), ("reuse", "A"), ("reuse", "C"), ("reuse", "B")]
+    assert seen == {"A", "B"}  # the malformed "2020" row was skipped
+
+
+def test_archive_urls_and_times() -> None:
+    assert capture_url("http://a.test/", "20200101000000", "https://x.org/p?q=1") == \
+        "http://a.test/web/20200101000000id_/https://x.org/p?q=1"
+    assert split_archive_url("http://a.test/web/20200101000000id_/https://x.org/p?q=1") == \
+        ("20200101000000", "https://x.org/p?q=1")
+    assert split_archive_url("http://a.test/web/20200101000000/https:/x.org/p")[1] == "https://x.org/p"
+    assert split_archive_url("http://a.test/other") is None
+    assert timestamp_to_iso("20240131120000") == "2024-01-31T12:00:00Z"
+    assert timestamp_to_iso("2024") == "2024-01-01T00:00:00Z"
+    assert iso_to_timestamp("2024-01-31T12:00:00Z") == "20240131120000"
+    assert memento_to_iso(b"Wed, 31 Jan 2024 12:00:00 GMT") == "2024-01-31T12:00:00Z"
+    assert all(valid_stamp(v) for v in ("2024", "202401", "20240229", "20240131120000"))
+    assert not any(valid_stamp(v) for v in ("24", "2024x", "20241301", "20230229", "202401011", ""))
+
+
+def test_fake_cdx_collapses_adjacent_only_and_pages(wayback) -> None:
+    url = "https://example.org/privacy"
+    for ts, body in [("20200101000000", "A"), ("20200201000000", "A"), ("20200301000000", "B"),
+                     ("20200401000000", "A"), ("20200501000000", "C")]:
+        wayback.archive.add(url, ts, body)
+    wayback.archive.add(url, "20200601000000", "", status=301, redirect_to="https://example.org/new")
+    seen, key, pages = [], None, 0
+    while True:
+        with urlopen(cdx_url(wayback.url, url, limit=2, resume_key=key)) as response:
+            page = parse_cdx_json(response.read().decode())
+        pages += 1
+        seen += [s.timestamp[:6] for s in page.snapshots]
+        key = page.resume_key
+        if not key:
+            break
+    assert seen == ["202001", "202003", "202004", "202005"]  # adjacent A dropped, later A kept, 301 filtered
+    assert pages == 2
+    with urlopen(cdx_url(wayback.url, url, since="202003", until="202004")) as response:
+        assert [s.timestamp[:6] for s in parse_cdx_json(response.read().decode()).snapshots] == ["202003", "202004"]
+    assert wayback.archive.count("cdx") == 3
