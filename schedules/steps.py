@@ -25,7 +25,7 @@ from tracker.alerts.delivery import DeliverySummary, send_pending
 from tracker.alerts.digest import send_digests
 from tracker.alerts.health import check_health
 from tracker.alerts.sender import Sender
-from tracker.config import Config, load_config
+from tracker.config import Config, find_config_path, load_config
 
 log = logging.getLogger(__name__)
 CrawlFunction = Callable[..., Any]
@@ -117,28 +117,38 @@ def crawl_step(
     archive: bool = False,
     since: str | None = None,
     until: str | None = None,
-    policies: Sequence[str] | None = None,
+    policies: Sequence[str | int] | None = None,
     group: str | None = None,
 ) -> Any:
-    """Crawl (in a child process) the selected policies; ``group`` selects by policy_group."""
-    if group is not None:
-        policies = policies_in_group(ctx.db_path, group)
-        if not policies:
-            log.info("no policies in group %r: nothing to crawl", group)
-            return None
+    """Crawl (in a child process) the selected policies; ``group`` selects by policy_group.
+
+    Policies are resolved to ids here (the crawler takes ids), and the config
+    path is made absolute because the child runs from the repository root.
+    """
+    ids = policy_ids(ctx.db_path, policies=policies, group=group)
+    if ids == []:
+        log.info("no policies in group %r: nothing to crawl", group)
+        return None
     crawl = ctx.crawl or default_crawl
+    found = find_config_path(ctx.config_path)
     return crawl(
         ctx.db_path, live=live, archive=archive, since=since, until=until,
-        policies=list(policies) if policies else None, config_path=ctx.config_path,
+        policies=ids or (), config_path=str(found.resolve()) if found else None,
     )
 
 
-def policies_in_group(db_path: str, group: str) -> list[str]:
-    from db.policies import list_policies
+def policy_ids(db_path: str, *, policies: Sequence[str | int] | None, group: str | None) -> list[int] | None:
+    """Ids of the named policies and/or of a group's active policies; None = all."""
+    if not policies and group is None:
+        return None
+    from db.policies import get_policy, list_policies
 
     db = open_database(db_path)
     try:
-        return [p["name"] for p in list_policies(db, active_only=True) if p.get("policy_group") == group]
+        ids = [int(get_policy(db, p)["id"]) for p in policies or ()]
+        if group is not None:
+            ids += [int(p["id"]) for p in list_policies(db, active_only=True) if p.get("policy_group") == group]
+        return sorted(set(ids))
     finally:
         db.close()
 
@@ -194,6 +204,10 @@ def run_pass(
             except Exception as exc:  # recorded, reported, and the pass goes on to alerts
                 result.crawl_error = f"{type(exc).__name__}: {exc}"
                 log.error("crawl failed:\n%s", traceback.format_exc())
+            else:
+                code = getattr(result.crawl, "returncode", 0)
+                if code:
+                    result.crawl_error = f"crawler exited with status {code}"
             result.material_changes = runs_db.material_changes_since(db, started)
             result.health_alerts = len(check_health(db, config, now=ctx.now()))
             result.delivery = send_pending(db, config, now=ctx.now(), senders=ctx.senders)

@@ -101,12 +101,13 @@ def run_command(
     """
     from db.runs import RunInProgress
     from policywatch.errors import UsageError
-    from schedules.steps import StepContext, run_pass
+    from schedules.steps import StepContext, policy_ids, run_pass
 
     if not (live or archive):
         raise UsageError("Nothing to crawl: give --live and/or --archive.")
     _configure_logging()
     open_db(ctx).close()  # a missing database is exit 2 before any lock is taken
+    policy_ids(ctx.obj["db_path"], policies=policies, group=None)  # unknown policy: exit 2 now
     step_ctx = StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"])
     try:
         result = run_pass(step_ctx, live=live, archive=archive, policies=list(policies) or None, group=group)
