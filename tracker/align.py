@@ -168,23 +168,28 @@ def _pair_similar(
     anchors: list[tuple[int, int]],
     key_of: Callable[[str], str],
 ) -> list[tuple[int, int]]:
-    """Pair edited clauses: same gap first (weaker threshold), then globally."""
+    """Pair edited clauses: same gap first (weaker threshold), then globally.
+
+    Clauses still unpaired after that are paired when their cosmetic keys are
+    equal (a changed link target or date can make word sets differ a lot).
+    Keys are computed only for those leftovers: they are needed anyway to tell
+    whether an added or removed clause carries any words.
+    """
     if not old_free or not new_free:
         return []
     old_tokens = {i: _tokens(old_texts[i]) for i in old_free}
     new_tokens = {j: _tokens(new_texts[j]) for j in new_free}
-    old_keys = {i: key_of(old_texts[i]) for i in old_free}
-    new_keys = {j: key_of(new_texts[j]) for j in new_free}
     scored = _candidate_pairs(old_tokens, new_tokens, min(GAP_THRESHOLD, GLOBAL_THRESHOLD))
-    scored += _cosmetic_pairs(old_keys, new_keys)
-    old_gap = _gap_of(old_free, sorted(i for i, _ in anchors))
-    new_gap = _gap_of(new_free, sorted(j for _, j in anchors))
+    old_gap = _gap_of(old_free, [i for i, _ in anchors])
+    new_gap = _gap_of(new_free, [j for _, j in anchors])
     same_gap = [p for p in scored if old_gap[p[1]] == new_gap[p[2]] and p[0] >= GAP_THRESHOLD]
-    pairs = _greedy(same_gap, set(), set())
-    used_old = {i for i, _ in pairs}
-    used_new = {j for _, j in pairs}
-    anywhere = [p for p in scored if p[0] >= GLOBAL_THRESHOLD]
-    pairs += _greedy(anywhere, used_old, used_new)
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = _greedy(same_gap, used_old, used_new)
+    pairs += _greedy([p for p in scored if p[0] >= GLOBAL_THRESHOLD], used_old, used_new)
+    old_keys = {i: key_of(old_texts[i]) for i in old_free if i not in used_old}
+    new_keys = {j: key_of(new_texts[j]) for j in new_free if j not in used_new}
+    pairs += _greedy(_cosmetic_pairs(old_keys, new_keys), used_old, used_new)
     return pairs
 
 

@@ -204,3 +204,17 @@ def test_moving_one_paragraph_gives_exactly_one_moved(numbers, data):
     # Swapping neighbours is ambiguous: either of the two may be the one that moved.
     assert changes[0].old_text == changes[0].new_text
     assert apply_changes(clauses(*paragraphs), changes) == moved
+
+
+def test_changed_link_target_pairs_as_cosmetic_modification():
+    old = clauses(A, "See [our partners](https://a.example.com/x/y/z/q) for details.", C)
+    new = clauses(A, "See [our partners](https://b.other.org/p/q/r) for details.", C)
+    assert similarity(old[1].text, new[1].text) < 0.4
+    changes = align_clauses(old, new)
+    assert kinds(changes) == ["modified"]
+    assert changes[0].cosmetic is True
+
+
+def test_clause_without_words_added_is_cosmetic():
+    changes = align_clauses(clauses(A, B), clauses(A, "* * *", B))
+    assert kinds(changes) == ["added"] and changes[0].cosmetic is True
