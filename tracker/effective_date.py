@@ -105,14 +105,23 @@ def _date_after_label(line: str, pattern: re.Pattern[str]) -> str | None:
 
 def find_effective_date(text: str) -> str | None:
     """The policy's own stated date (ISO), or None when the text states none."""
-    lines = [_clean(line) for line in normalize_text(text).split("\n")]
-    lines = [line for line in lines if line]
-    for line in lines[:HEAD_LINES]:
+    head: list[str] = []
+    rest_start = 0
+    raw_lines = text.splitlines()
+    for index, raw in enumerate(raw_lines):
+        if len(head) >= HEAD_LINES:
+            break
+        rest_start = index + 1
+        line = _clean(normalize_text(raw))
+        if line:
+            head.append(line)
+    for line in head:
         found = _date_after_label(line, _LABELLED)
         if found:
             return found
-    for line in lines[HEAD_LINES:]:
-        found = _date_after_label(line, _STRONG)
-        if found:
-            return found
+    for raw in raw_lines[rest_start:]:
+        if _STRONG.search(raw):  # cheap filter before normalising the line
+            found = _date_after_label(_clean(normalize_text(raw)), _STRONG)
+            if found:
+                return found
     return None
