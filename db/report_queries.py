@@ -63,3 +63,16 @@ def capture_outcomes(db: Database, policy_id: int) -> dict[str, int]:
         [policy_id],
     )
     return {outcome: int(n) for outcome, n in rows}
+
+
+def alert_status_by_change(db: Database, policy_id: int) -> dict[int, dict[str, int]]:
+    """For each change of a policy that raised alerts: how many are ``sent``, ``pending``, ``failed``..."""
+    statuses: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = db.execute(
+        "SELECT change_id, status, count(*) FROM alerts WHERE policy_id = ? AND change_id IS NOT NULL "
+        "GROUP BY change_id, status ORDER BY change_id, status",
+        [policy_id],
+    )
+    for change_id, status, count in rows:
+        statuses[int(change_id)][status] = int(count)
+    return dict(statuses)

@@ -224,13 +224,16 @@ def _url_link(url: str) -> str:
 
 
 def _status(policy: dict[str, Any]) -> str:
+    """Tracking status in words: is the page still being fetched successfully, and since when."""
     status = policy.get("tracking_status") or "ok"
     css = "status-ok" if status == "ok" else "status-bad"
     text = esc(status)
     if policy.get("last_outcome") and policy["last_outcome"] not in ("ok", "not_modified"):
         failures = policy.get("consecutive_failures") or 0
         text += f" (last check: {esc(policy['last_outcome'])}, {int(failures)} failed in a row)"
-    return f'<span class="{css}">{text}</span>'
+    checked = f", live page checked {_day(policy['last_checked_at'])}" if policy.get("last_checked_at") else \
+        ", live page not checked yet"
+    return f'<span class="{css}">{text}</span>{checked}'
 
 
 # --- index -------------------------------------------------------------------------
@@ -300,6 +303,7 @@ def _timeline_page(db: Database, policy: dict[str, Any], changes: Sequence[dict[
     sources = report_db.version_sources(db, policy["id"])
     outcomes = report_db.capture_outcomes(db, policy["id"])
     by_target = {c["to_version"]: c for c in changes}
+    alerts = report_db.alert_status_by_change(db, policy["id"])
     numbers = {v["id"]: n for n, v in enumerate(versions, 1)}
     body = [
         '<nav><a href="../index.html">All policies</a></nav>',
@@ -316,13 +320,15 @@ def _timeline_page(db: Database, policy: dict[str, Any], changes: Sequence[dict[
     if not versions:
         body.append("<p>No version yet: the policy has not been fetched successfully. Run <code>policywatch crawl</code>.</p>")
     for version in reversed(versions):
-        body.append(_version_entry(policy, version, numbers, sources.get(version["id"], {}), by_target.get(version["id"])))
+        change = by_target.get(version["id"])
+        alerted = alerts.get(change["change_id"], {}) if change else {}
+        body.append(_version_entry(version, numbers, sources.get(version["id"], {}), change, alerted))
     return _page(f"{policy['name']}: timeline", body, up="../")
 
 
 def _version_entry(
-    policy: dict[str, Any], version: dict[str, Any], numbers: dict[int, int],
-    sources: dict[str, int], change: dict[str, Any] | None,
+    version: dict[str, Any], numbers: dict[int, int], sources: dict[str, int],
+    change: dict[str, Any] | None, alerted: dict[str, int],
 ) -> str:
     material = change is not None and change["material"] and not change["technical_upgrade"]
     seen = ", ".join(f"{esc(s)}" + (f" ({n} captures)" if n > 1 else "") for s, n in sources.items()) or "unknown"
@@ -342,21 +348,32 @@ def _version_entry(
         lines.append('<p><span class="badge">technical upgrade</span> Re-extracted with an improved extractor; '
                      "differences from the old text are not the site's doing.</p>")
     if change is not None:
-        lines.append(_change_summary(policy, change, numbers))
+        lines.append(_change_summary(change, numbers, alerted))
     elif numbers[version["id"]] == 1:
         lines.append("<p>First version on record.</p>")
     lines.append("</section>")
     return "".join(lines)
 
 
-def _change_summary(policy: dict[str, Any], change: dict[str, Any], numbers: dict[int, int]) -> str:
+def _change_summary(change: dict[str, Any], numbers: dict[int, int], alerted: dict[str, int]) -> str:
     origin = numbers.get(change["from_version"])
     since = f"version {origin}" if origin else "the previous extraction"
     return (
         f'<div><span class="label">Change since {since}:</span> {_change_badges(change)}</div>'
-        f"<p>{esc(change['summary'])} "
+        f"<p>{esc(change['summary'])} {_alert_note(change, alerted)}"
         f'<a href="{_href("../changes/%d.html" % change["change_id"])}">See what changed, word by word</a></p>'
     )
+
+
+def _alert_note(change: dict[str, Any], alerted: dict[str, int]) -> str:
+    """Whether anyone was told: material changes that raised no alert say why not, briefly."""
+    if alerted:
+        parts = ", ".join(f"{n} {esc(status)}" for status, n in sorted(alerted.items()))
+        return f'<span class="label">Alerts:</span> {parts}. '
+    if change["material"] and not change["technical_upgrade"]:
+        return ("<span class=\"meta\">No alert: history filled in from the archive or an import, "
+                "or no channel matched.</span> ")
+    return ""
 
 
 # --- change page ---------------------------------------------------------------------
