@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +93,7 @@ def write_report(db: Database, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     site = _Site(out)
     policies = report_db.policy_overview(db)
-    files = {p["id"]: _policy_file(p, policies) for p in policies}
+    files = _policy_files(policies)
     all_changes: list[dict[str, Any]] = []
     for policy in policies:
         changes = change_db.list_changes(db, policy_id=policy["id"])
@@ -134,11 +135,11 @@ class _Site:
                     path.unlink()
 
 
-def _policy_file(policy: dict[str, Any], policies: Sequence[dict[str, Any]]) -> str:
-    """A file name for the policy's timeline: its name made path-safe, unique among policies."""
-    slug = _SAFE_NAME.sub("-", policy["name"]).strip(".-")[:80] or f"policy-{policy['id']}"
-    clashes = [p for p in policies if p["id"] != policy["id"] and _SAFE_NAME.sub("-", p["name"]).strip(".-")[:80] == slug]
-    return f"{slug}-{policy['id']}.html" if clashes else f"{slug}.html"
+def _policy_files(policies: Sequence[dict[str, Any]]) -> dict[int, str]:
+    """A timeline file name per policy: its name made path-safe, with the id added when two collide."""
+    slugs = {p["id"]: _SAFE_NAME.sub("-", p["name"]).strip(".-")[:80] or f"policy-{p['id']}" for p in policies}
+    taken = Counter(slugs.values())
+    return {pid: f"{slug}-{pid}.html" if taken[slug] > 1 else f"{slug}.html" for pid, slug in slugs.items()}
 
 
 # --- small HTML pieces -----------------------------------------------------------

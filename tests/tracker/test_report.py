@@ -164,3 +164,17 @@ def test_report_command_prints_index(invoke, tmp_path: Path):
     result = invoke("report", "--out", str(tmp_path / "site"))
     assert result.exit_code == 0
     assert Path(result.output.strip()) == (tmp_path / "site" / "index.html").resolve()
+
+
+def test_flip_is_labelled_and_colliding_names_get_distinct_pages(fresh_db, tmp_path: Path):
+    add_policy(fresh_db, "https://example.org/privacy", name="a b")
+    add_policy(fresh_db, "https://example.net/privacy", name="a/b")
+    reworded = BASE.replace("host our website", "host and operate our website")
+    for when, text in (("2024-01-01", BASE), ("2024-02-01", reworded), ("2024-03-01", BASE)):
+        put(fresh_db, "a b", f"{when}T00:00:00Z", text)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    pages = sorted(p.name for p in (root / "policies").iterdir())
+    assert len(pages) == 2 and len(set(pages)) == 2
+    first = next(p for p in (root / "policies").iterdir() if "a-b-1" in p.name)
+    timeline = first.read_text(encoding="utf-8")
+    assert '<span class="badge">flip</span> Same text as <a href="#v' in timeline
