@@ -35,40 +35,35 @@ def add_policy(db, name: str = "acme", url: str = "https://acme.test/privacy", g
     return dict(next(db.query("SELECT * FROM policies WHERE name = ?", [name])))
 
 
-def _clause_id(db, text: str) -> int:
-    import hashlib
-
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    db.execute("INSERT INTO clause_texts (sha256, text) VALUES (?, ?) ON CONFLICT DO NOTHING", [sha, text])
-    return db.execute("SELECT id FROM clause_texts WHERE sha256 = ?", [sha]).fetchone()[0]
-
-
 def add_change(db, policy: dict, *, old: str = OLD_SHARING, new: str = NEW_SHARING, severity: str = "high",
                times: tuple[str, str] = ("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z")) -> int:
-    """A recorded material change (two versions, one modified clause), written directly."""
-    version_ids = []
-    for time, text in zip(times, (old, new)):
-        cur = db.execute(
-            "INSERT INTO versions (policy_id, capture_time, text_sha256, clause_count, word_count, "
-            "extractor_version, created_at) VALUES (?, ?, ?, 1, 10, 'test', ?)",
-            [policy["id"], time, f"{policy['id']}-{time}", time],
+    """A recorded material change (two versions, one modified clause), through the db/ query modules."""
+    from db.changes import insert_change
+    from db.clauses import intern_clauses, intern_headings
+    from db.versions import insert_version
+
+    old_id, new_id = intern_clauses(db, [old, new])
+    [heading_id] = intern_headings(db, [["Sharing"]])
+    version_ids = [
+        insert_version(
+            db,
+            {"policy_id": policy["id"], "capture_time": time, "text_sha256": f"{policy['id']}-{time}",
+             "clause_count": 1, "word_count": 10, "extractor_version": "test"},
+            [(0, clause_id, "paragraph", heading_id, ("sharing",))],
         )
-        version_ids.append(cur.lastrowid)
-    cur = db.execute(
-        "INSERT INTO changes (policy_id, from_version_id, to_version_id, cosmetic_only, material, severity, "
-        "categories, summary, clause_change_count, created_at) VALUES (?, ?, ?, 0, 1, ?, ?, ?, 1, ?)",
-        [policy["id"], *version_ids, severity, json.dumps(["sale", "sharing"]),
-         "Adds sale of personal information to data brokers.", times[1]],
-    )
-    change_id = cur.lastrowid
-    db.execute(
-        "INSERT INTO clause_changes (change_id, position, kind, old_ordinal, new_ordinal, old_clause_id, "
-        "new_clause_id, heading, categories, direction, severity, material, reason) "
-        "VALUES (?, 0, 'modified', 3, 3, ?, ?, ?, ?, 'expands', ?, 1, ?)",
-        [change_id, _clause_id(db, old), _clause_id(db, new), json.dumps(["Sharing"]),
-         json.dumps(["sale", "sharing"]), severity, 'Adds "sell your personal information".'],
-    )
-    return change_id
+        for time, clause_id in zip(times, (old_id, new_id))
+    ]
+    change = {
+        "policy_id": policy["id"], "from_version_id": version_ids[0], "to_version_id": version_ids[1],
+        "cosmetic_only": 0, "material": 1, "severity": severity, "categories": json.dumps(["sale", "sharing"]),
+        "summary": "Adds sale of personal information to data brokers.", "clause_change_count": 1,
+    }
+    clause = {
+        "position": 0, "kind": "modified", "old_ordinal": 0, "new_ordinal": 0, "old_clause_id": old_id,
+        "new_clause_id": new_id, "heading_id": heading_id, "categories": json.dumps(["sale", "sharing"]),
+        "direction": "expands", "severity": severity, "material": 1, "reason": 'Adds "sell your personal information".',
+    }
+    return insert_change(db, change, [clause])
 
 
 # ---------------------------------------------------------------- HTTP receiver
