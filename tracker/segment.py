@@ -70,7 +70,13 @@ _DATE_LABEL = re.compile(
     re.I,
 )
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_LIST_BOLD = re.compile(r"^(?:\d{1,3}[.)]|[-*+])\s+(?=\*\*|__)")
+_LIST_BOLD = re.compile(r"^\d{1,3}[.)]\s+(?=\*\*|__)")
+# "We use data to:" introduces a list; it is a sentence, not a section title.
+_LIST_INTRO = re.compile(
+    r"^(?:we|you|this|these|those|our|it|they|specifically|such|please|here|below)\b"
+    r"|\b(?:to|include|includes|including|following|follows|are|is|as|with|by|for|of|the|and|or)\s*:$",
+    re.I,
+)
 _LETTER_HEADING = re.compile(r"^[A-Z][.)]\s+[A-Z]")
 # Ranks of headings: Markdown levels are 10..60; inferred styles rank below them.
 _STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "label": 110}
@@ -146,7 +152,7 @@ def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_inde
         return _STYLE_RANK["caps"]
     if text[0].isupper() and (
         (text.endswith("?") and _words(text) <= 14)
-        or (text.endswith(":") and _words(text) <= 6 and "." not in text[:-1])
+        or (text.endswith(":") and _words(text) <= 6 and "." not in text[:-1] and not _LIST_INTRO.search(text))
     ):
         return _STYLE_RANK["label"]
     return 0

@@ -87,6 +87,16 @@ def test_sentence_ending_in_colon_is_not_a_heading() -> None:
     assert segment_text(text)[0].kind == "paragraph"
 
 
+@pytest.mark.parametrize("line", ["We use information about you to:", "This Privacy Policy explains the following:", "Key features of Settings include:"])
+def test_list_intro_sentence_is_not_a_heading(line: str) -> None:
+    assert segment_text(f"{line}\n\n- one\n- two")[0].kind == "paragraph"
+
+
+def test_bullet_with_bold_label_stays_a_list_item() -> None:
+    text = "* **Account Usage:**\n\n    * Logs of sign-ins."
+    assert [c.kind for c in segment_text(text)] == ["list_item", "list_item"]
+
+
 def test_numbered_lines_in_a_run_are_a_list_not_headings() -> None:
     text = "Contents\n\n1. Collection\n2. Sharing\n3. Retention\n\nBody."
     assert [c.kind for c in segment_text(text)] == ["paragraph", "list_item", "list_item", "list_item", "paragraph"]
