@@ -1,0 +1,146 @@
+"""Archive backfills in subprocess crawls against the fake Wayback Machine."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from crawler.runner import child_env, crawl_command, run_crawl
+from tests.crawler.conftest import add_policy, fast_env, query
+from tests.fakes.live_site import policy_html
+from tests.fakes.wayback import FakeWaybackServer
+
+pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(120)]
+URL = "https://policies.example/privacy"
+
+
+def text(n: int) -> str:
+    """Distinct policy texts: version n adds one practice clause."""
+    clauses = [f"Practice {i}: we collect {w} data to operate the service and share it only with processors."
+               for i, w in zip(range(n + 1), ["location", "contact", "payment", "usage", "device", "voice",
+                                              "health", "biometric", "browsing", "purchase", "social", "travel",
+                                              "school", "employment", "vehicle", "energy"])]
+    return policy_html("Privacy Policy", clauses)
+
+
+def stamp(i: int) -> str:
+    return f"2020{1 + i // 28:02d}{1 + i % 28:02d}120000"
+
+
+def load_history(server: FakeWaybackServer, digests: list[int]) -> None:
+    """One capture per entry; entry k is the text number of capture k."""
+    for i, n in enumerate(digests):
+        server.archive.add(URL, stamp(i), text(n))
+
+
+def db_state(db_path: str) -> dict[str, object]:
+    """What must be identical between an interrupted+resumed and an uninterrupted crawl."""
+    versions = query(db_path, "SELECT capture_time, text_sha256, current, flip_of IS NOT NULL AS flip FROM versions")
+    changes = query(db_path, """SELECT fv.capture_time AS f, tv.capture_time AS t, c.superseded, c.material, c.severity
+                                FROM changes c JOIN versions fv ON fv.id = c.from_version_id
+                                JOIN versions tv ON tv.id = c.to_version_id""")
+    captures = query(db_path, """SELECT source, url, capture_time, outcome, blob_sha256, wayback_digest, version_id IS NOT NULL AS v
+                                 FROM captures""")
+    key = lambda r: tuple(str(v) for v in r.values())  # noqa: E731
+    return {"versions": sorted(versions, key=key), "changes": sorted(changes, key=key),
+            "captures": sorted(captures, key=key)}
+
+
+def test_backfill_fetches_each_digest_once_in_capture_order(wayback, db_path) -> None:
+    # 24 captures, 5 distinct texts, with runs and flips back (collapse=digest only drops adjacent ones)
+    history = [0, 0, 0, 1, 1, 0, 0, 2, 2, 2, 1, 3, 3, 3, 3, 4, 4, 4, 2, 2, 4, 4, 4, 4]
+    load_history(wayback, history)
+    add_policy(db_path, URL, "example")
+    summary = run_crawl(db_path, archive=True, env=fast_env(wayback.url, POLICYWATCH_CDX_LIMIT="4"), timeout=90)
+    assert summary.returncode == 0
+    assert wayback.archive.count("content") == 5  # exactly one request per distinct digest
+    collapsed = [n for i, n in enumerate(history) if i == 0 or history[i - 1] != n]
+    assert wayback.archive.count("cdx") == -(-len(collapsed) // 4)  # paged with resumeKey
+    captures = query(db_path, "SELECT capture_time, outcome FROM captures WHERE source = 'wayback' ORDER BY id")
+    assert [c["capture_time"] for c in captures] == sorted(c["capture_time"] for c in captures)  # ingest order
+    assert len(captures) == len(collapsed) and {c["outcome"] for c in captures} == {"ok"}
+    versions = query(db_path, "SELECT id, capture_time FROM versions WHERE current = 1 ORDER BY id")
+    assert [v["capture_time"] for v in versions] == sorted(v["capture_time"] for v in versions)
+    assert summary.new_versions == len(versions) >= 5
+    assert summary.alerts == 0  # a first backfill never alerts
+
+    # second run: incremental CDX query from the last capture, nothing downloaded
+    wayback.archive.reset_log()
+    again = run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=90)
+    assert wayback.archive.count("content") == 0
+    assert wayback.archive.count("cdx") == 1
+    assert f"from={stamp(len(history) - 4)}" in wayback.archive.log[0].path
+    assert again.new_versions == 0 and sum(again.outcomes.values()) == 0
+
+    # new captures appear in the archive: only they are fetched
+    wayback.archive.add(URL, "20211201120000", text(5))
+    wayback.archive.add(URL, "20211202120000", text(4))  # back to a known text: no download
+    wayback.archive.reset_log()
+    third = run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=90)
+    assert wayback.archive.count("content") == 1
+    assert third.new_versions >= 1
+
+
+def test_since_and_until_bound_the_query(wayback, db_path) -> None:
+    load_history(wayback, [0, 1, 2, 3, 4, 5])
+    add_policy(db_path, URL, "example")
+    run_crawl(db_path, archive=True, since="20200102", until="20200104", env=fast_env(wayback.url), timeout=90)
+    cdx = wayback.archive.log[0].path
+    assert "from=20200102" in cdx and "to=20200104" in cdx
+    times = [r["capture_time"] for r in query(db_path, "SELECT capture_time FROM captures ORDER BY capture_time")]
+    assert times == ["2020-01-02T12:00:00Z", "2020-01-03T12:00:00Z", "2020-01-04T12:00:00Z"]
+
+
+def test_429_pauses_all_archive_traffic_and_bursts_lose_nothing(wayback, db_path) -> None:
+    load_history(wayback, list(range(12)))
+    add_policy(db_path, URL, "example")
+    add_policy(db_path, "https://other.example/privacy", "other")
+    for i in range(4):
+        wayback.archive.add("https://other.example/privacy", f"2021010{i + 1}000000", text(i))
+    wayback.archive.fail("cdx", 503, count=2)                       # a 503 burst on the index
+    wayback.archive.fail("content", 429, count=1, retry_after="2", after=3)
+    wayback.archive.fail("content", 503, count=3, after=6)          # a 503 burst on captures
+    summary = run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=90)
+    assert summary.returncode == 0
+    ok = query(db_path, "SELECT count(*) AS n FROM captures WHERE outcome = 'ok'")[0]["n"]
+    assert ok == 16  # nothing lost
+    assert summary.pauses >= 1
+    log = wayback.archive.log
+    (t429,) = [r.at for r in log if r.status == 429]
+    quiet = [r for r in log if t429 + 0.3 < r.at < t429 + 1.9]
+    assert quiet == [], f"archive requests during the pause: {quiet}"
+    assert any(r.at >= t429 + 1.9 for r in log)
+
+
+def test_killed_crawl_resumes_to_the_same_database(tmp_path) -> None:
+    from db.connection import open_database
+
+    history = [0, 1, 1, 2, 3, 2, 4, 5, 6, 6, 7, 8, 9, 3, 10, 11]
+    paths = {}
+    for label in ("killed", "clean"):
+        paths[label] = str(tmp_path / f"{label}.db")
+        open_database(paths[label], create=True).conn.close()
+        add_policy(paths[label], URL, "example")
+    with FakeWaybackServer() as server:
+        load_history(server, history)
+        server.archive.latency = 0.15
+        env = fast_env(server.url, POLICYWATCH_ARCHIVE_CONCURRENCY="3")
+        cmd = crawl_command(paths["killed"], archive=True)
+        proc = subprocess.Popen(cmd, env=child_env(env), cwd=os.getcwd(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if query(paths["killed"], "SELECT count(*) AS n FROM captures")[0]["n"] >= 4:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        partial = query(paths["killed"], "SELECT count(*) AS n FROM captures")[0]["n"]
+        assert 4 <= partial < len(history)
+        server.archive.latency = 0
+        assert run_crawl(paths["killed"], archive=True, env=env, timeout=90).returncode == 0
+        assert run_crawl(paths["clean"], archive=True, env=env, timeout=90).returncode == 0
+    assert db_state(paths["killed"]) == db_state(paths["clean"])
