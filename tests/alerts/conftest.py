@@ -94,6 +94,12 @@ def start_receiver() -> Receiver:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802  (a followed redirect would arrive here)
+            receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": b"", "status": 200})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -101,6 +107,8 @@ def start_receiver() -> Receiver:
                 {"path": self.path, "headers": dict(self.headers), "body": body, "status": status}
             )
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")

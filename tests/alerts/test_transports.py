@@ -192,3 +192,13 @@ def test_apprise_failure_is_retried(db, receiver, monkeypatch):
     assert send_pending(db, config, now=NOW).failed == 1
     assert send_pending(db, config, now=NOW + dt.timedelta(minutes=1)).sent == 1
     assert [r["status"] for r in receiver.requests] == [500, 200]
+
+
+def test_webhook_redirect_is_not_a_delivery(db, receiver):
+    config = parse_config({"alerts": [hook_config(receiver.url)]})
+    [alert_id] = queue(db, config)
+    receiver.statuses[:] = [302]
+    summary = send_pending(db, config, now=NOW)
+    assert summary.failed == 1 and "HTTP 302" in summary.errors[0]
+    assert alerts_db.get_alert(db, alert_id)["status"] == "pending"
+    assert len(receiver.requests) == 1

@@ -33,11 +33,21 @@ def verify_signature(body: bytes, secret: str, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(signature(body, secret), header)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would turn a redirected POST into a body-less GET and report success."""
+
+    def redirect_request(self, *args, **kwargs):  # type: ignore[override]
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def urllib_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """The default I/O seam: one POST with urllib, no redirects followed for POST."""
+    """The default I/O seam: one POST with urllib; a redirect is a failure, not followed."""
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read(65536)
             return response.status
     except urllib.error.HTTPError as exc:
