@@ -33,6 +33,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 HISTORY = DEMO_DATA / "sourcehut"
@@ -472,8 +473,13 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"  [green]$[/green] {escape(result.command)}   [dim]({seconds:.1f} s)[/dim]", soft_wrap=True)
         for line in result.output.splitlines()[:12]:
             console.print(f"    [dim]{escape(line)}[/dim]", soft_wrap=True)
-        for note in result.notes:
-            console.print(f"  [cyan]->[/cyan] {escape(note)}")
+        if result.notes:
+            notes = Table.grid(padding=(0, 1))
+            notes.add_column(width=4, justify="right")
+            notes.add_column()
+            for note in result.notes:
+                notes.add_row("[cyan]->[/cyan]", escape(note))
+            console.print(notes)
         if result.panel:
             title, lines = result.panel
             console.print(Panel("\n".join(escape(line) for line in lines), title=title, border_style="green",

@@ -454,7 +454,7 @@ def _clause_sections(records: Sequence[_StoredClause]) -> list[str]:
     substantive = [r for r in records if not r.change.cosmetic and r.change.assessment.severity != "none"]
     minor = [r for r in records if r.change.cosmetic or r.change.assessment.severity == "none"]
     parts = []
-    if material:
+    if material and len(records) > 3:  # a jump list only helps when there is something to skip
         jump = "".join(
             f'<li><a href="#c{r.number}">Clause change {r.number}</a>: {esc(r.change.assessment.reason)}</li>' for r in material
         )
