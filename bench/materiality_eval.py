@@ -95,9 +95,19 @@ def tracker_changes(corpus: Path, services: list[str], work: Path) -> dict[str, 
 
 
 def tracker_prediction(label: dict, changes: list[dict]) -> Prediction:
+    """The recorded change into the pair's new capture, if it starts from the old capture's version.
+
+    ``from_time`` is the first capture of the older version, which may precede the
+    pair's old file when that file repeats an earlier version (same text after
+    normalisation, or a flip back). The match requires that no other version was
+    recorded between that first capture and the old file.
+    """
     old_t, new_t = _time_of(label["old_file"]), _time_of(label["new_file"])
+    arrivals = sorted(_parse_time(ch["to_time"]) for ch in changes)
     for ch in changes:
-        if _parse_time(ch["from_time"]) == old_t and _parse_time(ch["to_time"]) == new_t:
+        from_t = _parse_time(ch["from_time"])
+        between = [t for t in arrivals if from_t < t <= old_t]
+        if _parse_time(ch["to_time"]) == new_t and from_t <= old_t and not between:
             severity = ch.get("severity") or "none"
             return Prediction(
                 substantive=not ch.get("cosmetic_only", False) and severity != "none",

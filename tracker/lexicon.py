@@ -131,7 +131,8 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("security", "breach", r"\b(?:data breach\w*|security (?:breach|incident)\w*|unauthori[sz]ed access)\b", INFO, "medium", None),
     # --- policy changes
     ("policy_change", "changes to this policy", r"\b(?:chang\w*|updat\w*|modif\w*|revis\w*|amend\w*)\b[^.;]{0,40}?\b(?:this|our|the) (?:privacy )?(?:policy|statement|notice)\b", INFO, "low", None),
-    ("policy_change", "notice of changes", r"\b(?:we will|we may|we'll) (?:\w+ )?(?:notify|inform|let you know|alert)\b|\b(?:last (?:updated|modified|revised)|effective date|go into effect|takes? effect)\b", INFO, "low", None),
+    ("policy_change", "notice of changes", r"\b(?:we will|we may|we'll) (?:\w+ )?(?:notify|inform|let you know|alert)\b", INFO, "low", None),
+    ("policy_change", "update announcement", r"\b(?:last (?:updated|modified|revised)|effective (?:date|as of|from|until|on)|(?:go|goes|went|will go|come|comes) into (?:effect|force)|takes? effect|(?:we have|we've|we) (?:recently )?updated (?:our|this|the)|(?:this|the) (?:page|version) is the (?:updated|new|current)|previous versions?|prior versions?|archived versions?)\b", INFO, "low", None),
     # --- contact and controller
     ("contact", "contact us", r"\b(?:contact (?:us|our|the)|reach (?:out to )?us|write to us|email us|get in touch|mailing address|postal address|headquarter\w*)\b", INFO, "low", None),
     ("contact", "data protection officer", r"\b(?:data protection officer|dpo|privacy officer|eu representative|uk representative|representative in the)\b", INFO, "low", None),

@@ -35,7 +35,8 @@ WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "i
 PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
 _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
 _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
-_MIN_REWORD_WORDS = 3  # content words inserted into a practice sentence before a rewording counts
+_MIN_REWORD_WORDS = 3
+_MIN_CONTENT_WORDS = 8  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
 _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
@@ -108,7 +109,7 @@ def judge_document(
     if material and any("contact" in a.categories for _, a in substantive):
         categories.add("contact")  # who to contact or who controls the data changed: worth naming
     categories = order_categories(categories)
-    summary = _summary(len(changes), [a for _, a in substantive], material, categories, ignored)
+    summary = _summary(len(changes), [a for _, a in assessed], material, categories, ignored)
     reason = _top(basis).reason if basis else summary
     return Verdict(cosmetic_only, bool(material), severity, categories, summary, reason)
 
@@ -177,7 +178,17 @@ def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> Findi
 
 
 def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> Finding:
+    """Text without practices or protections: low, or none when it is not policy content at all.
+
+    An update banner ("we have updated our policy; it goes into effect on ...") or a
+    scrap of page text ("false", "Overview") says nothing about data practices.
+    """
     cats = _cats(signals)
+    labels = {s.label for s in signals}
+    if "update announcement" in labels and labels <= {"update announcement", "changes to this policy"}:
+        return Finding("neutral", "none", (), f'{verb}: "{_short(text)}" (announcement of a policy update, not policy content).')
+    if not signals and len(text.split()) < _MIN_CONTENT_WORDS:
+        return Finding("neutral", "none", (), f'{verb}: "{_short(text)}" (short text without data-practice terms).')
     what = "contact or notice details" if cats else "no data-practice terms"
     return Finding("neutral", "low", cats, f'{verb}: "{_short(text)}" ({what}).')
 
@@ -447,19 +458,22 @@ def _top(assessments: Sequence[Assessment]) -> Assessment:
 
 def _summary(
     n_changes: int,
-    substantive: Sequence[Assessment],
+    assessments: Sequence[Assessment],
     material: Sequence[Assessment],
     categories: tuple[str, ...],
     ignored: int,
 ) -> str:
     """One line: '3 material changes (sale, sharing): Added "..."; 12 clauses changed'."""
+    substantive = [a for a in assessments if a.severity != "none"]
     if not n_changes:
         return "No changes."
     tail = f"{n_changes} clause{'s' if n_changes != 1 else ''} changed"
     if ignored:
         tail += f", {ignored} copied clause{'s' if ignored != 1 else ''} ignored"
     if not substantive:
-        return f"Cosmetic changes only; {tail}."
+        if all(a.direction == "cosmetic" for a in assessments):
+            return f"Cosmetic changes only; {tail}."
+        return f"No substantive change (page text that is not policy content); {tail}."
     basis = material or substantive
     if material:
         head = f"{len(material)} material change{'s' if len(material) != 1 else ''}"
