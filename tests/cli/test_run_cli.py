@@ -160,3 +160,49 @@ def test_schedule_bad_jobs_file_is_exit_2(invoke, db, tmp_path):
     jobs.write_text('[[jobs]]\nid = "x"\ntask = "crawl"\ncron = "0 3 * * 9"\n')
     result = invoke("schedule", "run", "--config", str(jobs))
     assert result.exit_code == 2 and "day-of-week" in result.output
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_full_pass_with_a_real_crawl(invoke, db, tmp_path, monkeypatch, receiver):
+    """`policywatch run` end to end: Scrapy child crawls a loopback site, the ingest
+    queues the alert, the same pass delivers it (signed) to a loopback receiver."""
+    from tests.crawler.conftest import fast_env
+    from tests.fakes.live_site import FakeSiteServer
+    from tracker.alerts.webhook import verify_signature
+
+    for key, value in fast_env().items():
+        if key.startswith("POLICYWATCH_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("RUN_HOOK_SECRET", "run-secret")
+    (tmp_path / "policywatch.toml").write_text(
+        f'[[alerts]]\nkind = "webhook"\nurl = "{receiver.url}"\nsecret_env = "RUN_HOOK_SECRET"\n'
+    )
+    paragraphs = [
+        "We collect your name, email address and device identifiers when you use the service.",
+        "We share personal information with payment processors only to process your payments.",
+        "You may request access, correction or deletion of your data at any time.",
+    ]
+    with FakeSiteServer() as site:
+        site.site.policy("/privacy", paragraphs=paragraphs, words=200)
+        assert invoke("add", site.url + "/privacy", "--name", "acme").exit_code == 0
+        first = invoke("run")
+        assert first.exit_code == 0, first.output
+        assert "material changes 0" in first.output and "alerts sent 0" in first.output
+        changed = list(paragraphs)
+        changed[1] += " We may sell your personal information to data brokers."
+        site.site.policy("/privacy", paragraphs=changed, words=200)
+        second = invoke("run", "--fail-on-material")
+        assert second.exit_code == 1, second.output
+        assert "material changes 1" in second.output and "alerts sent 1, failed 0, pending 0" in second.output
+        third = invoke("run")
+        assert third.exit_code == 0 and "alerts sent 0" in third.output
+    [request] = receiver.requests
+    assert verify_signature(request["body"], "run-secret", request["headers"]["X-Policywatch-Signature"])
+    assert json.loads(request["body"])["change"]["policy"] == "acme"
+    assert [r["status"] for r in runs_db_rows(db)] == ["ok", "ok", "ok"]
+
+
+def runs_db_rows(db) -> list[dict]:
+    return [dict(r) for r in db.query("SELECT * FROM runs ORDER BY id")]
