@@ -125,11 +125,41 @@ class IngestPipeline:
             item = self._repeat_capture(item)
         if not isinstance(item, Capture):
             return item
-        result = self.sink.put(item)
+        result = self._put(item)
         self._count(item, result)
         if self.save and item.source == "live" and getattr(result, "new_version", False):
             self._saves.append(self._save_page(item.final_url or item.url))
         return item
+
+    def _put(self, capture: Capture) -> Any:
+        """Hand one capture to the sink; never let a capture vanish silently.
+
+        Archive results are released in order and the next run resumes after the
+        newest stored one, so a capture the sink refused must still be stored
+        (as an ``extraction_failure`` with its body, for ``reprocess``). If even
+        that fails the sink is unusable: stop the crawl rather than skip ahead.
+        """
+        try:
+            return self.sink.put(capture)
+        except Exception as exc:
+            logger.exception("Ingest failed for %s at %s", capture.url, capture.capture_time)
+            self.crawler.stats.inc_value("policywatch/ingest_errors")
+            fallback = Capture(**{**capture.__dict__, "outcome": "extraction_failure",
+                                  "detail": f"ingest error: {type(exc).__name__}: {exc}"[:500]})
+            try:
+                return self.sink.put(fallback)
+            except Exception:
+                self._stop_crawl("sink_error")
+                raise DropItem(f"sink unusable, crawl stopped: {exc}") from exc
+
+    def _stop_crawl(self, reason: str) -> None:
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+        else:
+            engine.close_spider(self.crawler.spider, reason)
 
     def _repeat_capture(self, item: ArchivedRepeat) -> Capture:
         """Rebuild an archive capture of a known digest from its stored body."""
