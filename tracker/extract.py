@@ -13,6 +13,7 @@ trafilatura is imported lazily: ``policywatch compare a.md b.md`` never loads it
 from __future__ import annotations
 
 import codecs
+import copy
 import os
 import re
 import sys
@@ -296,6 +297,11 @@ def _trafilatura(root: HtmlElement) -> str:
     import lxml.html
     import trafilatura
 
+    # Unwrap links first: we keep only their text anyway, and trafilatura's
+    # link-density filter otherwise drops policy list items made of links.
+    root = copy.deepcopy(root)
+    for anchor in list(root.iter("a")):
+        anchor.drop_tag()
     html = lxml.html.tostring(root, encoding="unicode")
     result = trafilatura.extract(
         html,

@@ -333,3 +333,37 @@ def test_reading_markdown_does_not_import_trafilatura(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- real policies rendered to HTML ---------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_corpus_policies_rendered_to_html_survive_extraction(corpus: Path, chrome_page: bytes) -> None:
+    """Render the newest version of each service to HTML inside the chrome page and
+    check the extractor keeps (nearly) every word and every heading of the policy."""
+    import re
+    from collections import Counter
+
+    markdown_it = pytest.importorskip("markdown_it")
+    import lxml.html
+
+    renderer = markdown_it.MarkdownIt("commonmark").enable("table")
+    page = chrome_page.decode("utf-8")
+    start, end = page.index('<main id="content">'), page.index("</main>") + len("</main>")
+    newest = {}
+    for path in sorted(corpus.glob("*/*.md")):
+        newest[path.parent.name] = path
+    for service, path in sorted(newest.items()):
+        html = renderer.render(path.read_text(encoding="utf-8"))
+        body = page[:start] + f'<main id="content"><article>{html}</article></main>' + page[end:]
+        text = extract_text(body.encode("utf-8"), "text/html").text
+        expected = Counter(re.findall(r"\w+", lxml.html.fromstring(f"<div>{html}</div>").text_content()))
+        got = Counter(re.findall(r"\w+", text))
+        recall = sum((expected & got).values()) / sum(expected.values())
+        assert recall >= 0.97, f"{service}: word recall {recall:.3f}"
+        html_headings = len(re.findall(r"<h[1-6]", html))
+        text_headings = len(re.findall(r"^#{1,6} ", text, re.M))
+        assert text_headings >= 0.9 * html_headings, f"{service}: {text_headings}/{html_headings} headings"
+        for marker in CHROME_MARKERS:
+            assert marker not in text, f"{service}: {marker}"
