@@ -202,3 +202,40 @@ def test_webhook_redirect_is_not_a_delivery(db, receiver):
     assert summary.failed == 1 and "HTTP 302" in summary.errors[0]
     assert alerts_db.get_alert(db, alert_id)["status"] == "pending"
     assert len(receiver.requests) == 1
+
+
+def test_email_over_implicit_tls_and_plain(db, tls_files):
+    """security = "ssl" (port 465 style) and security = "none" (a local relay)."""
+    import ssl
+    from email import message_from_bytes, policy as email_policy
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            tls = server.transport.get_extra_info("ssl_object") is not None
+            received.append((tls, message_from_bytes(envelope.content, policy=email_policy.default)))
+            return "250 OK"
+
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(*tls_files)
+    ssl_port, plain_port = free_port(), free_port()
+    implicit = Controller(Handler(), hostname="127.0.0.1", port=ssl_port, ssl_context=server_tls, ready_timeout=5)
+    plain = Controller(Handler(), hostname="127.0.0.1", port=plain_port, ready_timeout=5)
+    implicit.start()
+    plain.start()
+    try:
+        base = {"kind": "email", "to": ["a@example.org"], "from": "pw@example.org", "smtp_host": "127.0.0.1", "timeout": 5}
+        config = parse_config({"alerts": [
+            {**base, "name": "ssl", "security": "ssl", "smtp_port": ssl_port, "ca_file": str(tls_files[0])},
+            {**base, "name": "plain", "security": "none", "smtp_port": plain_port},
+        ]})
+        queue(db, config)
+        summary = send_pending(db, config, now=NOW)
+        assert summary.sent == 2, summary.errors
+        assert sorted(tls for tls, _ in received) == [False, True]
+    finally:
+        implicit.stop()
+        plain.stop()
