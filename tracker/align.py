@@ -179,14 +179,16 @@ def _pair_similar(
         return []
     old_tokens = {i: _tokens(old_texts[i]) for i in old_free}
     new_tokens = {j: _tokens(new_texts[j]) for j in new_free}
-    scored = _candidate_pairs(old_tokens, new_tokens, min(GAP_THRESHOLD, GLOBAL_THRESHOLD))
+    rank = _rarity_rank(list(old_tokens.values()) + list(new_tokens.values()))
     old_gap = _gap_of(old_free, [i for i, _ in anchors])
     new_gap = _gap_of(new_free, [j for _, j in anchors])
-    same_gap = [p for p in scored if old_gap[p[1]] == new_gap[p[2]] and p[0] >= GAP_THRESHOLD]
     used_old: set[int] = set()
     used_new: set[int] = set()
+    same_gap = _candidate_pairs(old_tokens, new_tokens, rank, GAP_THRESHOLD, old_gap, new_gap)
     pairs = _greedy(same_gap, used_old, used_new)
-    pairs += _greedy([p for p in scored if p[0] >= GLOBAL_THRESHOLD], used_old, used_new)
+    old_left = {i: t for i, t in old_tokens.items() if i not in used_old}
+    new_left = {j: t for j, t in new_tokens.items() if j not in used_new}
+    pairs += _greedy(_candidate_pairs(old_left, new_left, rank, GLOBAL_THRESHOLD), used_old, used_new)
     old_keys = {i: key_of(old_texts[i]) for i in old_free if i not in used_old}
     new_keys = {j: key_of(new_texts[j]) for j in new_free if j not in used_new}
     pairs += _greedy(_cosmetic_pairs(old_keys, new_keys), used_old, used_new)
@@ -207,24 +209,29 @@ def _cosmetic_pairs(
 def _candidate_pairs(
     old_tokens: dict[int, frozenset[str]],
     new_tokens: dict[int, frozenset[str]],
+    rank: dict[str, tuple[int, str]],
     threshold: float,
+    old_group: dict[int, int] | None = None,
+    new_group: dict[int, int] | None = None,
 ) -> list[tuple[float, int, int]]:
     """All (jaccard, old, new) with jaccard >= threshold, via prefix filtering.
 
     Tokens are ordered globally by rarity; two sets with Jaccard >= t must share
     a token within the first ``|A| - ceil(t*|A|) + 1`` tokens of each (AllPairs,
     Bayardo et al. 2007), so only short posting lists of rare words are read.
+    With groups (gap numbers), only pairs in the same group are considered.
     """
-    rank = _rarity_rank(list(old_tokens.values()) + list(new_tokens.values()))
-    index: dict[str, list[int]] = defaultdict(list)
+    index: dict[tuple[int, str], list[int]] = defaultdict(list)
     for j, tokens in new_tokens.items():
+        group = new_group[j] if new_group else 0
         for token in _prefix(tokens, rank, threshold):
-            index[token].append(j)
+            index[group, token].append(j)
     scored = []
     for i, tokens in old_tokens.items():
+        group = old_group[i] if old_group else 0
         seen: set[int] = set()
         for token in _prefix(tokens, rank, threshold):
-            seen.update(index.get(token, ()))
+            seen.update(index.get((group, token), ()))
         low, high = threshold * len(tokens), len(tokens) / threshold if threshold else math.inf
         for j in seen:
             other = new_tokens[j]
