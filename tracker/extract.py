@@ -353,8 +353,12 @@ class _MarkdownWalker:
         return "\n\n".join(self.blocks)
 
     def _flush(self) -> None:
+        if not self.buffer:
+            return
         raw = "".join(self.buffer)
         self.buffer = []
+        if raw.isspace():
+            return
         lines = [_HTML_SPACE.sub(" ", part).strip() for part in raw.split("\n")]
         lines = [line for line in lines if line]
         if not lines:
