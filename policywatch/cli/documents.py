@@ -76,7 +76,8 @@ def _clause_line(clause) -> str:
     """One clause as text: ordinal, kind, heading path, categories, then its text."""
     where = " > ".join(clause.heading) or "-"
     cats = f" [{', '.join(clause.categories)}]" if clause.categories else ""
-    return f"{clause.ordinal:>4} {clause.kind:<9} {where}{cats}\n     {clause.text}"
+    body = "\n".join("     " + line for line in clause.text.splitlines())
+    return f"{clause.ordinal:>4} {clause.kind:<9} {where}{cats}\n{body}"
 
 
 @cli.command("compare", help=COMPARE_HELP, short_help="Diff two documents (no database).")
