@@ -117,6 +117,7 @@ class _Site:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.written: set[Path] = set()
+        self.ours = (root / MARKER).exists()  # a folder holding an earlier report: its old pages are ours
         (root / "policies").mkdir(parents=True, exist_ok=True)
         (root / "changes").mkdir(parents=True, exist_ok=True)
         (root / MARKER).write_text("Written by `policywatch report`; pages here are regenerated.\n", encoding="utf-8")
@@ -128,7 +129,9 @@ class _Site:
         return path
 
     def remove_stale(self) -> None:
-        """Only our own subfolders, only .html files: never touch anything else in --out."""
+        """Only in a folder an earlier report made, only .html files in our subfolders."""
+        if not self.ours:
+            return
         for sub in ("policies", "changes"):
             for path in (self.root / sub).glob("*.html"):
                 if path not in self.written:

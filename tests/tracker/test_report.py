@@ -150,9 +150,15 @@ def test_empty_database_explains_next_step(fresh_db, tmp_path: Path):
 
 def test_rerun_removes_stale_pages_and_names_are_path_safe(fresh_db, tmp_path: Path):
     ensure_policy(fresh_db, "../../etc/x", "https://example.org/a")
+    foreign_out = tmp_path / "site"
+    foreign = foreign_out / "changes" / "notes.html"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("not ours")
+    write_report(fresh_db, foreign_out)
+    assert foreign.exists(), "a folder no report made keeps its files"
     out = tmp_path / "r"
+    write_report(fresh_db, out)
     stale = out / "changes" / "999.html"
-    stale.parent.mkdir(parents=True)
     stale.write_text("old")
     write_report(fresh_db, out)
     assert not stale.exists()
