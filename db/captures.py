@@ -50,6 +50,15 @@ def last_capture_time(db: Database, policy_id: int, source: str) -> str | None:
     return row[0] if row else None
 
 
+def latest_blob(db: Database, policy_id: int) -> str | None:
+    """The policy's most recently stored body: the delta base for the next one."""
+    row = db.execute(
+        "SELECT blob_sha256 FROM captures WHERE policy_id = ? AND blob_sha256 IS NOT NULL ORDER BY id DESC LIMIT 1",
+        [policy_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def live_validators(db: Database, policy_id: int) -> tuple[str | None, str | None]:
     """ETag and Last-Modified of the newest successful live capture, for conditional requests."""
     row = db.execute(

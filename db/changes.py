@@ -126,7 +126,8 @@ def find_change(db: Database, policy_id: int, from_version: int | None, to_versi
 def clause_changes_json(db: Database, change_id: int) -> list[dict[str, Any]]:
     """Clause changes of one change, shaped like `compare --format json` entries."""
     rows = db.query(
-        "SELECT cc.*, o.text AS old_text, n.text AS new_text FROM clause_changes cc "
+        "SELECT cc.*, h.path AS heading, o.text AS old_text, n.text AS new_text FROM clause_changes cc "
+        "JOIN headings h ON h.id = cc.heading_id "
         "LEFT JOIN clause_texts o ON o.id = cc.old_clause_id LEFT JOIN clause_texts n ON n.id = cc.new_clause_id "
         "WHERE cc.change_id = ? ORDER BY cc.position",
         [change_id],

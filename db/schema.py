@@ -50,6 +50,8 @@ def m001_core_tables(db: Database) -> None:
             sha256 TEXT PRIMARY KEY,
             size INTEGER NOT NULL,
             compression TEXT NOT NULL DEFAULT 'zlib',
+            base_sha256 TEXT REFERENCES blobs(sha256),
+            depth INTEGER NOT NULL DEFAULT 0,
             content BLOB NOT NULL
         )"""
     )
@@ -57,8 +59,16 @@ def m001_core_tables(db: Database) -> None:
         """
         CREATE TABLE clause_texts (
             id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL UNIQUE,
-            text TEXT NOT NULL
+            digest BLOB NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            categories TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE headings (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE
         )"""
     )
     db.execute(
@@ -88,8 +98,7 @@ def m001_core_tables(db: Database) -> None:
             ordinal INTEGER NOT NULL,
             clause_id INTEGER NOT NULL REFERENCES clause_texts(id),
             kind TEXT NOT NULL,
-            heading TEXT NOT NULL DEFAULT '[]',
-            categories TEXT NOT NULL DEFAULT '[]',
+            heading_id INTEGER NOT NULL REFERENCES headings(id),
             PRIMARY KEY (version_id, ordinal)
         ) WITHOUT ROWID"""
     )
@@ -149,7 +158,7 @@ def m001_core_tables(db: Database) -> None:
             new_ordinal INTEGER,
             old_clause_id INTEGER REFERENCES clause_texts(id),
             new_clause_id INTEGER REFERENCES clause_texts(id),
-            heading TEXT NOT NULL DEFAULT '[]',
+            heading_id INTEGER NOT NULL REFERENCES headings(id),
             categories TEXT NOT NULL DEFAULT '[]',
             direction TEXT NOT NULL,
             severity TEXT NOT NULL,
@@ -213,6 +222,15 @@ def m003_views(db: Database) -> None:
         """
         CREATE VIEW schema_migrations AS
         SELECT name, applied_at FROM _sqlite_migrations WHERE migration_set = 'policywatch'"""
+    )
+    db.execute(
+        """
+        CREATE VIEW version_clause_texts AS
+        SELECT vc.version_id, v.policy_id, vc.ordinal, vc.kind, h.path AS heading, ct.categories, ct.text
+        FROM version_clauses vc
+        JOIN versions v ON v.id = vc.version_id
+        JOIN headings h ON h.id = vc.heading_id
+        JOIN clause_texts ct ON ct.id = vc.clause_id"""
     )
     db.execute(
         """

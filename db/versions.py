@@ -1,7 +1,6 @@
 """Versions: distinct extracted texts of a policy, ordered by capture time."""
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,7 +46,7 @@ def earliest_with_text(db: Database, policy_id: int, text_sha256: str, *, exclud
 
 
 def insert_version(db: Database, row: dict[str, Any], clause_rows: Sequence[tuple]) -> int:
-    """Insert a version and its ordered clause list ``(ordinal, clause_id, kind, heading, categories)``."""
+    """Insert a version and its ordered clause list ``(ordinal, clause_id, kind, heading_id)``."""
     row = {**row, "created_at": utc_now()}
     cols = list(row)
     cur = db.execute(
@@ -55,9 +54,8 @@ def insert_version(db: Database, row: dict[str, Any], clause_rows: Sequence[tupl
     )
     version_id = int(cur.lastrowid)
     db.conn.executemany(
-        "INSERT INTO version_clauses (version_id, ordinal, clause_id, kind, heading, categories) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(version_id, o, cid, kind, json.dumps(list(h)), json.dumps(list(c))) for o, cid, kind, h, c in clause_rows],
+        "INSERT INTO version_clauses (version_id, ordinal, clause_id, kind, heading_id) VALUES (?, ?, ?, ?, ?)",
+        [(version_id, *row) for row in clause_rows],
     )
     return version_id
 
@@ -90,8 +88,9 @@ def version_clause_rows(db: Database, version_id: int) -> list[dict[str, Any]]:
     """The ordered clauses of a version with their texts."""
     return list(
         db.query(
-            "SELECT vc.ordinal, vc.clause_id, vc.kind, vc.heading, vc.categories, ct.text "
+            "SELECT vc.ordinal, vc.clause_id, vc.kind, h.path AS heading, ct.categories, ct.text "
             "FROM version_clauses vc JOIN clause_texts ct ON ct.id = vc.clause_id "
+            "JOIN headings h ON h.id = vc.heading_id "
             "WHERE vc.version_id = ? ORDER BY vc.ordinal",
             [version_id],
         )

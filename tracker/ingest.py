@@ -122,7 +122,7 @@ class Ingestor:
                 row = capture_db.find_capture(self.db, key)
                 return IngestResult(row["id"], row["outcome"], row["version_id"], duplicate=True)
             if capture.body is not None:
-                put_blob(self.db, capture.body)
+                put_blob(self.db, capture.body, base_sha=capture_db.latest_blob(self.db, policy["id"]))
             capture_id = capture_db.insert_capture(self.db, self._capture_row(capture, policy, key, body_sha, outcome, detail))
             policy_db.record_check(
                 self.db, policy["id"], outcome, capture.capture_time, live=capture.source == "live"

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from db import changes as change_db
 from db import versions as version_db
-from db.clauses import intern_clauses
+from db.clauses import intern_clauses, intern_headings
 from tracker.model import Clause, DocumentDiff
 
 
@@ -72,9 +72,12 @@ def diff_versions(db: Database, from_id: int, to_id: int) -> tuple[DocumentDiff,
     return compare_clauses(old, new), old_ids, new_ids
 
 
-def _clause_change_rows(diff: DocumentDiff, old_ids: list[int], new_ids: list[int]) -> list[dict[str, Any]]:
+def _clause_change_rows(
+    db: Database, diff: DocumentDiff, old_ids: list[int], new_ids: list[int]
+) -> list[dict[str, Any]]:
     rows = []
-    for position, ch in enumerate(diff.changes):
+    heading_ids = intern_headings(db, [ch.heading for ch in diff.changes])
+    for position, (ch, heading_id) in enumerate(zip(diff.changes, heading_ids)):
         a = ch.assessment
         rows.append(
             {
@@ -84,7 +87,7 @@ def _clause_change_rows(diff: DocumentDiff, old_ids: list[int], new_ids: list[in
                 "new_ordinal": ch.new_ordinal,
                 "old_clause_id": old_ids[ch.old_ordinal] if ch.old_ordinal is not None else None,
                 "new_clause_id": new_ids[ch.new_ordinal] if ch.new_ordinal is not None else None,
-                "heading": json.dumps(list(ch.heading)),
+                "heading_id": heading_id,
                 "categories": json.dumps(list(a.categories)),
                 "direction": a.direction,
                 "severity": a.severity,
@@ -134,7 +137,7 @@ def record_change(
             "is_flip": int(flip_of is not None),
             "technical_upgrade": int(technical_upgrade),
         },
-        _clause_change_rows(diff, old_ids, new_ids),
+        _clause_change_rows(db, diff, old_ids, new_ids),
     )
     alert_ids: list[str] = []
     if may_alert and material and channels:
@@ -164,7 +167,8 @@ def place_text(
         version_db.move_version_start(db, nxt["id"], capture_time, capture_id)
         return Placement(nxt["id"], new_version=False)
 
-    clause_ids = intern_clauses(db, [c.text for c in prepared.clauses])
+    clause_ids = intern_clauses(db, [c.text for c in prepared.clauses], [c.categories for c in prepared.clauses])
+    heading_ids = intern_headings(db, [c.heading for c in prepared.clauses])
     version_id = version_db.insert_version(
         db,
         {
@@ -177,7 +181,10 @@ def place_text(
             "word_count": prepared.word_count,
             "extractor_version": prepared.extractor_version,
         },
-        [(c.ordinal, cid, c.kind, c.heading, c.categories) for c, cid in zip(prepared.clauses, clause_ids)],
+        [
+            (c.ordinal, cid, c.kind, hid)
+            for c, cid, hid in zip(prepared.clauses, clause_ids, heading_ids)
+        ],
     )
     version_db.relink_flips(db, policy_id, prepared.text_sha256)
     placement = Placement(version_id, new_version=True)
