@@ -21,7 +21,6 @@ from urllib.parse import quote, urlparse
 from sqlite_utils import Database
 
 from db import changes as change_db
-from db import policies as policy_db
 from db import report_queries as report_db
 from db import versions as version_db
 from tracker.compare import _CSS, change_ops
