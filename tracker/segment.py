@@ -176,8 +176,8 @@ def _numbered_rank(plain: str) -> int:
 
 def _is_list_run(lines: list[_Line], i: int, next_index: int) -> bool:
     """True when a numbered line sits among numbered siblings (a list, e.g. a ToC)."""
-    if _is_list_item(lines[next_index].text):
-        return True
+    if _ORDERED.match(lines[next_index].text):
+        return True  # "1. Collection" then "2. Sharing": a numbered list (e.g. a ToC)
     prev = next((lines[j].text for j in range(i - 1, -1, -1) if not lines[j].blank), "")
     return bool(_ORDERED.match(prev)) and len(prev) <= 150 and not prev.endswith(".")
 

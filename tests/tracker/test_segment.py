@@ -102,6 +102,14 @@ def test_numbered_lines_in_a_run_are_a_list_not_headings() -> None:
     assert [c.kind for c in segment_text(text)] == ["paragraph", "list_item", "list_item", "list_item", "paragraph"]
 
 
+def test_numbered_heading_followed_by_bullets() -> None:
+    text = "1. Collection\n- name\n- email\n\n2. Sharing\n\nWe share."
+    clauses = by_text(text)
+    assert clauses["1. Collection"].kind == "heading"
+    assert clauses["- email"].heading == ("1. Collection",)
+    assert clauses["We share."].heading == ("2. Sharing",)
+
+
 def test_numbered_heading_depth_nests() -> None:
     text = "3. Sharing\n\nIntro.\n\n3.1 Partners\n\nWith partners.\n\n4. Retention\n\nKept."
     clauses = by_text(text)
