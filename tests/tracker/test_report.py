@@ -37,7 +37,7 @@ HOSTILE = BASE.replace(
     "We collect your email address when you register.",
     "We collect your email address when you register. <script>alert(1)</script> "
     '<img src=x onerror=alert(1)> <a href="javascript:alert(1)">click</a>',
-)
+).replace("## Sharing", "## Sharing <script>alert(2)</script>")
 SELLING = HOSTILE.replace(
     "We do not sell your personal information.",
     "We may sell your personal information to data brokers and advertisers.",
@@ -69,7 +69,7 @@ def hostile_report(fresh_db, tmp_path: Path) -> Path:
 def test_hostile_text_is_escaped_everywhere(hostile_report: Path):
     files = html_files(hostile_report.parent)
     assert len(files) >= 4  # index, timeline, two change pages
-    seen_escaped = False
+    seen_escaped = heading_escaped = False
     for path in files:
         page = path.read_text(encoding="utf-8")
         assert "<script" not in page.lower(), path
@@ -77,7 +77,9 @@ def test_hostile_text_is_escaped_everywhere(hostile_report: Path):
         assert not re.search(r"<[^>]*\sonerror\s*=", page, re.I), path
         assert 'href="javascript:' not in page.lower(), path
         seen_escaped |= "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "onerror=alert(1)" in page
+        heading_escaped |= "&lt;script&gt;alert(2)&lt;/script&gt;" in page
     assert seen_escaped, "the hostile text should still be visible, as text"
+    assert heading_escaped, "hostile headings appear (escaped) in the clause's location"
 
 
 def test_pages_have_no_scripts_or_remote_assets(hostile_report: Path):
