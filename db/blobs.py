@@ -31,7 +31,7 @@ def encode_delta(base: bytes, body: bytes) -> bytes:
     base_lines = base.splitlines(keepends=True)
     new_lines = body.splitlines(keepends=True)
     out = bytearray()
-    matcher = difflib.SequenceMatcher(None, base_lines, new_lines, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, base_lines, new_lines)  # autojunk: fast on rewrites
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             out += _COPY + struct.pack(">II", i1, i2)
