@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from policywatch.errors import InputError, UsageError
+from policywatch.errors import InputError
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -258,7 +258,7 @@ def _apply_css(root: HtmlElement, select_css: str | None, remove_css: str | None
             return root
         selected = root.cssselect(select_css)
     except SelectorError as exc:
-        raise UsageError(f"invalid CSS selector: {exc}") from exc
+        raise InputError(f"invalid CSS selector ({exc}): fix the policy's select/remove rule") from exc
     selected = [el for el in selected if not any(a in selected for a in el.iterancestors())]
     new_root = lxml.html.fromstring("<html><body></body></html>")
     body = new_root.find("body")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from policywatch.errors import InputError, UsageError
+from policywatch.errors import InputError
 from tracker import extract
 from tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
 from tracker.segment import segment_text
@@ -156,8 +156,8 @@ def test_select_and_remove_together() -> None:
     assert text == "Keep this sentence about data."
 
 
-def test_invalid_css_is_a_usage_error(chrome_page: bytes) -> None:
-    with pytest.raises(UsageError, match="CSS selector"):
+def test_invalid_css_is_an_input_error(chrome_page: bytes) -> None:
+    with pytest.raises(InputError, match="CSS selector"):
         extract_text(chrome_page, "text/html", select_css="div[[")
 
 
