@@ -198,12 +198,21 @@ def _pair_similar(
 def _cosmetic_pairs(
     old_keys: dict[int, str], new_keys: dict[int, str]
 ) -> list[tuple[float, int, int]]:
-    """Clauses whose cosmetic keys are equal are the same clause, whatever their words."""
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for j, key in new_keys.items():
-        if key:
-            by_key[key].append(j)
-    return [(1.0, i, j) for i, key in old_keys.items() if key for j in by_key.get(key, ())]
+    """Clauses whose cosmetic keys are equal are the same clause, whatever their words.
+
+    Clauses sharing one key are paired in document order (linear, even when a
+    page repeats the same "Learn more" link hundreds of times).
+    """
+    waiting: dict[str, list[int]] = defaultdict(list)
+    for j in sorted(new_keys, reverse=True):
+        if new_keys[j]:
+            waiting[new_keys[j]].append(j)
+    pairs = []
+    for i in sorted(old_keys):
+        queue = waiting.get(old_keys[i])
+        if queue:
+            pairs.append((1.0, i, queue.pop()))
+    return pairs
 
 
 def _candidate_pairs(

@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -218,3 +220,19 @@ def test_changed_link_target_pairs_as_cosmetic_modification():
 def test_clause_without_words_added_is_cosmetic():
     changes = align_clauses(clauses(A, B), clauses(A, "* * *", B))
     assert kinds(changes) == ["added"] and changes[0].cosmetic is True
+
+
+def test_apply_changes_rejects_changes_that_do_not_fit():
+    changes = align_clauses(clauses(A, B), clauses(A, B, C))
+    with pytest.raises(ValueError):
+        apply_changes(clauses(A), changes)  # not the old document these changes describe
+
+
+def test_many_clauses_with_one_cosmetic_key_pair_in_order():
+    old = clauses(*[f"[Learn more](https://example.com/a/{k})" for k in range(300)])
+    new = clauses(*[f"[Learn more](https://example.org/b/{k})" for k in range(300)])
+    start = time.perf_counter()
+    changes = align_clauses(old, new)
+    assert time.perf_counter() - start < 5
+    assert all(c.kind == "modified" and c.cosmetic for c in changes)
+    assert apply_changes(old, changes) == [c.text for c in new]
