@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import socket
 import ssl
 import threading
@@ -18,8 +17,7 @@ import pytest
 from db.connection import open_database
 
 NOW = dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
-OLD_SHARING = "We share your email address with our payment processor to process payments."
-NEW_SHARING = OLD_SHARING + " We may sell your personal information to data brokers."
+SALE = "We may sell your personal information to data brokers."
 
 
 @pytest.fixture
@@ -35,35 +33,38 @@ def add_policy(db, name: str = "acme", url: str = "https://acme.test/privacy", g
     return dict(next(db.query("SELECT * FROM policies WHERE name = ?", [name])))
 
 
-def add_change(db, policy: dict, *, old: str = OLD_SHARING, new: str = NEW_SHARING, severity: str = "high",
-               times: tuple[str, str] = ("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z")) -> int:
-    """A recorded material change (two versions, one modified clause), through the db/ query modules."""
-    from db.changes import insert_change
-    from db.clauses import intern_clauses, intern_headings
-    from db.versions import insert_version
+SOURCEHUT = Path(__file__).resolve().parents[2] / "policywatch" / "demo_data" / "sourcehut"
 
-    old_id, new_id = intern_clauses(db, [old, new])
-    [heading_id] = intern_headings(db, [["Sharing"]])
-    version_ids = [
-        insert_version(
-            db,
-            {"policy_id": policy["id"], "capture_time": time, "text_sha256": f"{policy['id']}-{time}",
-             "clause_count": 1, "word_count": 10, "extractor_version": "test"},
-            [(0, clause_id, "paragraph", heading_id, ("sharing",))],
-        )
-        for time, clause_id in zip(times, (old_id, new_id))
-    ]
-    change = {
-        "policy_id": policy["id"], "from_version_id": version_ids[0], "to_version_id": version_ids[1],
-        "cosmetic_only": 0, "material": 1, "severity": severity, "categories": json.dumps(["sale", "sharing"]),
-        "summary": "Adds sale of personal information to data brokers.", "clause_change_count": 1,
-    }
-    clause = {
-        "position": 0, "kind": "modified", "old_ordinal": 0, "new_ordinal": 0, "old_clause_id": old_id,
-        "new_clause_id": new_id, "heading_id": heading_id, "categories": json.dumps(["sale", "sharing"]),
-        "direction": "expands", "severity": severity, "material": 1, "reason": 'Adds "sell your personal information".',
-    }
-    return insert_change(db, change, [clause])
+
+def policy_text() -> str:
+    """A real policy (the demo data's latest sourcehut version)."""
+    return sorted(SOURCEHUT.glob("*.md"))[-1].read_text(encoding="utf-8")
+
+
+def material_text() -> str:
+    text = policy_text()
+    changed = text.replace("and a password.", "and a password. " + SALE, 1)
+    assert changed != text
+    return changed
+
+
+def add_change(db, policy: dict, *, times: tuple[str, str] = ("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z")) -> int:
+    """A recorded material change (adds sale to data brokers), made by the real ingest.
+
+    ``alerts=False``: the tests queue alerts themselves, for the channels they test.
+    """
+    from tracker.ingest import Ingestor
+    from tracker.model import Capture
+
+    ingestor = Ingestor(db, alerts=False)
+    result = None
+    for time, text in zip(times, (policy_text(), material_text())):
+        result = ingestor.put(Capture(
+            policy=policy["name"], source="live", url=policy["url"], capture_time=time,
+            body=text.encode("utf-8"), content_type="text/markdown", http_status=200,
+        ))
+    assert result is not None and result.change_ids, result
+    return result.change_ids[-1]
 
 
 # ---------------------------------------------------------------- HTTP receiver

@@ -62,7 +62,7 @@ def test_enqueue_respects_channel_filters(db):
         {"kind": "webhook", "url": "http://b", "policies": ["globex"]},
     ]})
     policy = add_policy(db)
-    change_id = add_change(db, policy, severity="medium")
+    change_id = add_change(db, policy)
     assert enqueue_change_alerts(db, change_id=change_id, policy=policy, severity="medium", channels=config.channels) == []
 
 
@@ -148,3 +148,41 @@ def test_missing_secret_is_recorded_and_retried(db, monkeypatch):
     summary = send_pending(db, config, now=NOW, senders={"webhook": WebhookSender(post=pytest.fail)})
     assert summary.failed == 1 and "PW_NOPE" in summary.errors[0]
     assert alerts_db.get_alert(db, alert_id)["status"] == "pending"
+
+
+def test_concurrent_senders_send_each_alert_once(db, tmp_path):
+    """Two processes' worth of senders (threads, separate connections) race over one outbox."""
+    import threading
+    import time
+
+    from db.connection import open_database
+
+    config = parse_config({"alerts": [{"kind": "webhook", "url": f"http://127.0.0.1:9/{i}", "name": f"h{i}"} for i in range(5)]})
+    for name in ("a", "b", "c", "d"):
+        policy = add_policy(db, name=name)
+        enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                              channels=config.channels, now=NOW)
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    class Slow:
+        def send(self, channel, content):
+            time.sleep(0.005)
+            with lock:
+                sent.append(content.idempotency_key)
+            return SendResult(True)
+
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+
+    def worker():
+        own = open_database(path)
+        send_pending(own, config, now=NOW, senders={"webhook": Slow()})
+        own.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(sent) == 20 and len(set(sent)) == 20
+    assert alerts_db.count_by_status(db)["sent"] == 20

@@ -183,7 +183,8 @@ def _render_health(row: dict[str, Any]) -> AlertContent:
     detail = json.loads(row["detail"] or "{}")
     broken = row["kind"] == TRACKING_BROKEN
     state = "tracking broken" if broken else "tracking restored"
-    subject = f"[policywatch] {row['policy_name']}: {state}"
+    title = f"{row['policy_name']}: {state}"
+    subject = f"[policywatch] {title}"
     if broken:
         what = (
             f"The last {detail.get('consecutive_failures', '?')} checks of this policy failed; "
@@ -198,10 +199,10 @@ def _render_health(row: dict[str, Any]) -> AlertContent:
         ("Last check", detail.get("last_checked_at") or "-"),
         ("Status", state),
     ]
-    text = "\n".join([f"{subject[13:]}", "", *(f"{n + ':':<12}{v}" for n, v in facts), "", what, "",
+    text = "\n".join([title, "", *(f"{n + ':':<12}{v}" for n, v in facts), "", what, "",
                       f"Alert id: {row['id']}"]) + "\n"
     rows = "".join(f"<tr><th align='left'>{html.escape(n)}</th><td>{html.escape(str(v))}</td></tr>" for n, v in facts)
-    page = _page(subject, f"<h1>{html.escape(subject[13:])}</h1><table>{rows}</table><p>{html.escape(what)}</p>")
+    page = _page(subject, f"<h1>{html.escape(title)}</h1><table>{rows}</table><p>{html.escape(what)}</p>")
     payload = {
         "alert_id": row["id"],
         "kind": row["kind"],

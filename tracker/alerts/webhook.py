@@ -79,7 +79,8 @@ class WebhookSender:
         try:
             status = self.post(url, body, headers, channel.timeout)
         except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL
-            return SendResult(False, f"webhook {url}: no answer ({exc})")
+            return SendResult(False, f"{channel.key}: no answer ({exc})")
         if 200 <= status < 300:
             return SendResult(True, response_status=status)
-        return SendResult(False, f"webhook {url}: HTTP {status}", response_status=status)
+        # channel.key, not url: a URL from url_env may carry a token and errors are stored and printed
+        return SendResult(False, f"{channel.key}: HTTP {status}", response_status=status)
