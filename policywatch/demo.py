@@ -416,33 +416,41 @@ def _intro(console: Console) -> None:
     ))
 
 
-def _summary(console: Console, demo: Demo, elapsed: float) -> None:
-    """What to open and what to try next, as commands that can be copied as they are."""
+def suggested_commands(demo: Demo) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Commands to try next, grouped under a heading: (command line, what it shows).
+
+    Paths are shown as the user can paste them; the test runs them so the advice keeps working.
+    """
     bin_dir = Path(sys.executable).parent
     su = _shown_path(bin_dir / "sqlite-utils") if (bin_dir / "sqlite-utils").exists() else "sqlite-utils"
     pw = _shown_path(bin_dir / "policywatch") if (bin_dir / "policywatch").exists() else "policywatch"
     db = _shown_path(demo.db_path)
+    return [
+        ("Ask the database with sqlite-utils (installed with policywatch):", [
+            (f"{su} tables {db} --counts -t", "what is stored"),
+            (f'{su} query {db} "select policy, to_time, severity, summary from material_changes" -t',
+             "the material changes"),
+            (f"{su} search {db} clause_texts sell -c text -t", "full-text search over every clause ever seen"),
+        ]),
+        ("Or with policywatch itself:", [
+            (f"{pw} --db {db} changes --material", "material changes, one per line"),
+            (f"{pw} --db {db} diff {POLICY_NAME}", "the latest change as a terminal redline"),
+        ]),
+        ("Browse every table in Datasette (not bundled):", [
+            (f"pip install datasette && datasette {db}", ""),
+        ]),
+    ]
+
+
+def _summary(console: Console, demo: Demo, elapsed: float) -> None:
+    """What to open and what to try next, as commands that can be copied as they are."""
     console.rule(f"[bold green]Demo complete in {elapsed:.0f} s")
     if demo.report_index:
         index = demo.report_index.resolve()
         console.print(f"\n[bold]Open the report in a browser:[/bold] {escape(str(index))}", soft_wrap=True)
         console.print("  Start with the highlighted (red) change: the redline shows the added sale clause and why it is material.")
-    commands = [
-        ("[bold]Ask the database with sqlite-utils[/bold] (installed with policywatch):", [
-            (f"{su} tables {db} --counts -t", "what is stored"),
-            (f'{su} query {db} "select policy, to_time, severity, summary from material_changes" -t', "the material changes"),
-            (f"{su} search {db} clause_texts sell -c text -t", "full-text search over every clause ever seen"),
-        ]),
-        ("[bold]Or with policywatch itself:[/bold]", [
-            (f"{pw} --db {db} changes --material", "material changes, one per line"),
-            (f"{pw} --db {db} diff {POLICY_NAME}", "the latest change as a terminal redline"),
-        ]),
-        ("[bold]Browse every table in Datasette[/bold] (not bundled):", [
-            (f"pip install datasette && datasette {db}", ""),
-        ]),
-    ]
-    for heading, rows in commands:
-        console.print("\n" + heading)
+    for heading, rows in suggested_commands(demo):
+        console.print(f"\n[bold]{escape(heading)}[/bold]")
         for command, why in rows:
             console.print(f"  {escape(command)}" + (f"   [dim]# {why}[/dim]" if why else ""), soft_wrap=True)
 

@@ -87,3 +87,17 @@ def test_failing_step_exits_1_with_a_message(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(demo_module, "WORKDIR", foreign)
     assert demo_module.main() == 1
     assert "Demo failed" in capsys.readouterr().out
+
+
+def test_suggested_commands_work(finished):
+    """The summary's sqlite-utils and policywatch commands run as printed (guards against schema drift)."""
+    import shlex
+    import subprocess
+
+    demo, _ = finished
+    runnable = [cmd for _, rows in demo_module.suggested_commands(demo) for cmd, _ in rows if "&&" not in cmd]
+    assert len(runnable) >= 4
+    for command in runnable:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+        assert done.stdout.strip(), command
