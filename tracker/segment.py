@@ -80,7 +80,9 @@ _LIST_INTRO = re.compile(
 _LETTER_HEADING = re.compile(r"^[A-Z][.)]\s+[A-Z]")
 # Ranks of headings: Markdown levels are 10..60; inferred styles rank below them.
 _STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "label": 110}
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\s])")
+# A sentence end: punctuation, optional closing quotes/brackets, exactly one space,
+# then no lower-case letter (so "e.g. the" is not a boundary).
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\sa-z])")
 
 
 @dataclass
@@ -88,7 +90,6 @@ class _Line:
     """One input line with what the block parser needs to know about it."""
 
     text: str  # stripped
-    indent: int
     blank: bool
 
 
@@ -187,7 +188,7 @@ def _parse_blocks(text: str) -> list[_Block]:
     lines = []
     for raw in text.splitlines():
         stripped = raw.strip()
-        lines.append(_Line(stripped, len(raw) - len(raw.lstrip()), not stripped))
+        lines.append(_Line(stripped, not stripped))
     next_nonblank: list[int | None] = [None] * len(lines)
     following: int | None = None
     for i in range(len(lines) - 1, -1, -1):
