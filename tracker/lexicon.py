@@ -66,7 +66,8 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("sharing", "share or disclose", r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ures?))\b", PRACTICE, "medium", _DATA),
     ("sharing", "merger or acquisition", r"\b(?:merger|acquisition|sale of (?:all or )?(?:a portion of )?(?:our |the )?(?:business|company|assets))\b", PRACTICE, "medium", None),
     # --- collection: verbs, sources and data types
-    ("collection", "collect", r"\b(?:collect(?:s|ed|ing|ion)?|gather(?:s|ed|ing)?|obtain(?:s|ed|ing)?|captur(?:e|es|ed|ing)|upload(?:s|ed|ing)?)\b", PRACTICE, "medium", None),
+    ("collection", "collect", r"\b(?:collect(?:s|ed|ing)?|gather(?:s|ed|ing)?|obtain(?:s|ed|ing)?|captur(?:e|es|ed|ing)|upload(?:s|ed|ing)?)\b", PRACTICE, "medium", None),
+    ("collection", "collection (topic)", r"\b(?:data|information) collection\b|\bcollection (?:and use )?of (?:your )?(?:personal )?(?:data|information)\b", INFO, "low", None),
     ("collection", "third-party sources", r"\b(?:receiv\w*|obtain\w*|get|gets|acquir\w*|purchas\w*|buy|buys|bought)\b[^.;]{0,100}?\bfrom (?:our |other |certain )?(?:third[- ]part|advertis|partners?|data (?:providers?|brokers?)|publicly available|other sources|social (?:media|networks?)|app stores?|marketing|analytics)", PRACTICE, "medium", None),
     ("collection", "precise location", r"\b(?:precise (?:geo)?location|gps|geo-?location|location (?:data|information|history)|physical location)\b", PRACTICE, "high", None),
     ("collection", "location", r"\b(?:approximate|general|coarse) location\b|\byour location\b", PRACTICE, "medium", None),
@@ -85,9 +86,9 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     # --- purpose
     ("purpose", "AI model training", r"\b(?:train(?:s|ed|ing)?\b[^.;]{0,80}?\b(?:models?|ai|artificial intelligence|machine learning|algorithms?|llms?)\b|(?:model|ai|llm) training|training (?:data|datasets?|purposes)|machine learning|(?:develop|improv)\w* (?:our |the )?(?:ai |foundation |language )?models)", PRACTICE, "high", None),
     ("purpose", "targeted advertising", r"\b(?:target(?:ed|ing)?|personali[sz]ed|interest[- ]based|behaviou?ral|tailored|relevant)\s+(?:ads|advertis\w+|marketing)\b", PRACTICE, "high", None),
-    ("purpose", "advertising and marketing", r"\b(?:advertising|advertisements?|ads|marketing|sponsored|promotion(?:al|s)?|promot(?:e|ing) (?:our )?products)\b", PRACTICE, "medium", None),
+    ("purpose", "advertising and marketing", r"\b(?:advertising|advertisements?|ads|marketing|(?<!-)sponsored|promotion(?:al|s)?|promot(?:e|ing) (?:our )?products)\b", PRACTICE, "medium", None),
     ("purpose", "profiling", r"\b(?:profiling|build(?:ing)? (?:a )?profiles?|automated decision[- ]making)\b", PRACTICE, "high", None),
-    ("purpose", "research", r"\b(?:research|studies|surveys)\b", PRACTICE, "medium", None),
+    ("purpose", "research", r"\b(?:research|studies)\b", PRACTICE, "medium", None),
     ("purpose", "age estimation", r"\b(?:estimat\w* (?:your |a user'?s |their |users'? )?age|age (?:estimation|prediction|assurance|inference))\b", PRACTICE, "medium", None),
     ("purpose", "use of data", r"\b(?:use|uses|used|using|process|processes|processed|analy[sz]e|analy[sz]es)\s+(?:(?:the|this|that|these|such|your|any|all|certain|personal|of|other|some)\s+)*(?:data|information|content|it|them|details)\b[^.;]{0,80}?\b(?:to|for)\b", PRACTICE, "low", None),
     ("purpose", "stated purposes", r"\b(?:for (?:the )?purposes? of|business purposes|commercial purposes|legitimate interests?)\b", PRACTICE, "low", None),
@@ -99,7 +100,8 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("tracking", "analytics", r"\b(?:google analytics|analytics (?:tools?|providers?|services?|partners?|companies)|measurement (?:partners|tools|services))\b", PRACTICE, "medium", None),
     ("tracking", "Do Not Track", r"\b(?:do[- ]not[- ]track|global privacy control|gpc)\b", INFO, "low", None),
     # --- retention
-    ("retention", "retain", r"\b(?:retain(?:s|ed|ing)?|retention|keep(?:s|ing)?|kept|preserv(?:e|es|ed|ing)|archiv(?:e|es|ed|ing))\b", PRACTICE, "medium", None),
+    ("retention", "retain", r"\b(?:retain(?:s|ed|ing)?|keep(?:s|ing)?|kept|preserv(?:e|es|ed|ing)|archiv(?:e|es|ed|ing))\b", PRACTICE, "medium", _DATA + r"|\bit\b|\bthem\b|\brecords?\b|\bcop(?:y|ies)\b|\blogs?\b|\bcontent\b|\bmessages?\b"),
+    ("retention", "retention (topic)", r"\b(?:retention|data retention|how long we (?:keep|retain|store))\b", INFO, "low", None),
     ("retention", "store", r"\bstor(?:e|es|ed|ing)\b[^.;]{0,80}?\b(?:for|until|as long as|up to|after|period)\b", PRACTICE, "medium", None),
     ("retention", "indefinite retention", r"\b(?:indefinitely|forever|permanently|in perpetuity|no (?:fixed |set )?(?:time )?limit)\b", PRACTICE, "high", None),
     ("retention", "retained after deletion", r"\b(?:even (?:if|after) (?:you )?(?:delete|close|deactivate)|after (?:you )?(?:delete|close|deactivate) your account)\b", PRACTICE, "medium", None),
@@ -170,7 +172,7 @@ NEGATED_VERB = re.compile(
     r"wouldn't|cannot|can't|no longer)\s+(?:\w+\s+){0,2}?(?:use|sell|share|disclose|collect|rent|process|"
     r"train|provide|transfer|store|retain|keep|access|track|monitor|scan|read|give|trade|allow|permit)\b"
 )
-NEGATION_WORDS = 6  # a bare negation word counts only this close before the phrase
+NEGATION_WORDS = 8  # a bare negation word counts only this close before the phrase
 # Where a new sentence part starts: negation before it does not reach past it.
 CLAUSE_BREAK = re.compile(
     r"[;:!?]|\.\s|\b(?:but|however|except|unless|although|though|whereas|instead|rather|other than|"
@@ -178,12 +180,18 @@ CLAUSE_BREAK = re.compile(
 )
 # Words that turn a practice into a choice the user controls ("opt out of the sale").
 CHOICE = re.compile(
-    r"\b(?:opt(?:s|ed|ing)?[- ]?out|right to|rights to|object to|limit|restrict|request that we|"
-    r"choose (?:not )?to|withdraw|unsubscribe|turn off|disable|decline|refuse|prevent|stop|"
-    r"without your consent|ask us (?:not )?to)\b"
+    r"\b(?:opt(?:s|ed|ing)?[- ]?out|right to|rights to|object to|request that we|choose (?:not )?to|"
+    r"withdraw|unsubscribe|turn off|disable|decline|refuse|without your consent|ask us (?:not )?to|"
+    r"limit (?:the |our )?(?:use|disclosure|sharing|processing)|restrict (?:the |our )?(?:use|processing)|"
+    r"stop (?:the |us from |our )?(?:sale|selling|sharing|processing|using))\b"
 )
 MAY = re.compile(r"\b(?:may|might|can|could|reserve the right)\b")
 WILL = re.compile(r"\b(?:will|shall|must|always)\b")
+
+# Labels too generic to signal a widening on their own when a sentence is reworded.
+GENERIC_LABELS = frozenset({"collect", "share or disclose", "use of data", "stated purposes", "retain", "store", "third parties"})
+# Markup masked out before word diffs (same length, so offsets stay valid): tags, link targets, emphasis, tables.
+MARKUP = re.compile(r"<[^>\n]{0,200}>|\]\([^)\s]*\)|https?://\S+|mailto:\S+|[*_|#>`\[\]]+|&nbsp;|\u200d|\u2060")
 
 # Limiting qualifiers: when one disappears from a practice, the practice widens.
 QUALIFIERS = re.compile(

@@ -36,7 +36,8 @@ PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
 _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
 _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
 _MIN_REWORD_WORDS = 3
-_MIN_CONTENT_WORDS = 8  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
+_MIN_CONTENT_WORDS = 8
+_TITLE_WORDS = 10  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
 _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
@@ -98,7 +99,7 @@ def judge_document(
     counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
     assessed = _in_context(counted)
     substantive = [(c, a) for c, a in assessed if a.severity != "none"]
-    truncated = _truncation([c for c, _ in substantive], old_clauses)
+    truncated = _truncation(counted, [c for c, _ in substantive], old_clauses)
     if truncated:
         return Verdict(False, False, "none", (), truncated, truncated)
     cosmetic_only = all(_is_cosmetic(c) for c in changes)
@@ -141,6 +142,8 @@ def _assess_removed(text: str) -> list[Finding]:
         worst = _riskiest(protective)
         negation = worst.negated and worst.kind == lexicon.PRACTICE
         severity = "high" if negation and worst.risk == "high" else "medium"
+        if _title_like(text):
+            severity = "low"  # a heading alone removed; the clauses under it decide
         what = "protection removed: a negation dropped" if negation else "protection removed"
         findings.append(Finding("weakens", severity, _cats(protective), _reason("Removed", text, worst, what)))
     exposing = [s for s in signals if s.polarity == EXPOSING]
@@ -171,6 +174,8 @@ def _effective_exposing(signals: Sequence[Signal]) -> list[Signal]:
 def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> Finding:
     worst = _riskiest(exposing)
     severity = {"high": "high", "medium": "medium"}.get(worst.risk, "low")
+    if verb != "Changed" and _title_like(text):
+        severity = "low"  # a heading or table-of-contents entry names a topic; the clauses under it carry the practice
     denial = all(s.category in PROTECTION_CATEGORIES for s in exposing)
     direction = "weakens" if denial else "expands"
     what = f"{worst.category.replace('_', ' ')}: {'protection weakened' if denial else 'new practice'}"
@@ -329,7 +334,8 @@ def _rewording_findings(
     """
     practice = [
         s for s in new_hot
-        if s.polarity == EXPOSING and s.category in WIDENING and _overlaps(s.span, diff.new_ranges)
+        if s.polarity == EXPOSING and s.category in WIDENING and s.label not in lexicon.GENERIC_LABELS
+        and _overlaps(s.span, diff.new_ranges)
     ]
     content = [w for w in diff.inserted if w.lower() not in _STOPWORDS and not w.isdigit()]
     if practice and len(content) >= _MIN_REWORD_WORDS:
@@ -435,11 +441,16 @@ def _downgraded(a: Assessment, why: str) -> Assessment:
     return Assessment(a.categories, "neutral", "low", False, reason)
 
 
-def _truncation(substantive: Sequence[ClauseChange], old_clauses: Sequence[Clause]) -> str:
-    """A capture cut short: the only changes remove a contiguous run of clauses ending the old text."""
-    if not substantive or any(c.kind != "removed" or c.old_ordinal is None for c in substantive):
+def _truncation(
+    changes: Sequence[ClauseChange], substantive: Sequence[ClauseChange], old_clauses: Sequence[Clause]
+) -> str:
+    """A capture cut short: every substantive change is a removal, and the removals are
+    one contiguous run of clauses that ends the old text (the new text is a prefix)."""
+    if not substantive or any(c.kind != "removed" for c in substantive):
         return ""
-    ordinals = sorted(c.old_ordinal for c in substantive if c.old_ordinal is not None)
+    ordinals = sorted(c.old_ordinal for c in changes if c.kind == "removed" and c.old_ordinal is not None)
+    if not ordinals:
+        return ""
     last = max((c.ordinal for c in old_clauses), default=-1)
     contiguous = ordinals == list(range(ordinals[0], ordinals[0] + len(ordinals)))
     if contiguous and ordinals[-1] == last:
@@ -515,7 +526,8 @@ def _categories(text: str) -> tuple[str, ...]:
 def _word_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Normalised words and their character spans (punctuation and case ignored)."""
     words, spans = [], []
-    for m in _TOKEN.finditer(text):
+    masked = lexicon.MARKUP.sub(lambda m: " " * len(m.group(0)), text)
+    for m in _TOKEN.finditer(masked):
         word = _EDGE_PUNCT.sub("", fold_text(m.group(0)))
         if word:
             words.append(word)
@@ -602,6 +614,14 @@ def _ages(text: str) -> set[int]:
 
 def _orgs(text: str) -> list[str]:
     return [m.group(1).strip().rstrip(",") for m in lexicon.ORG_SUFFIX.finditer(text)]
+
+
+def _title_like(text: str) -> bool:
+    """Headings, table-of-contents links and table headers: short, no sentence ending."""
+    plain = lexicon.MARKUP.sub(" ", text)
+    plain = re.sub(r"\(#[^)]*\)|-{3,}|={3,}", " ", plain).strip()
+    words = plain.split()
+    return len(words) <= _TITLE_WORDS and not re.search(r"[.!?:;]\W*$", plain)
 
 
 def _riskiest(signals: Sequence[Signal]) -> Signal:
