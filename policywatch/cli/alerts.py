@@ -73,7 +73,14 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
         click.echo("No alerts." if status is None else f"No {status} alerts.")
         return
     for row in rows:
-        when = row["sent_at"] if row["status"] == "sent" else row["next_attempt_at"] or "-"
+        if row["status"] == "sent":
+            when = f"sent {row['sent_at']}"
+        elif row["status"] == "pending":
+            when = f"next try {row['next_attempt_at']}"
+        elif row["status"] == "sending":
+            when = f"claimed until {row['next_attempt_at']}"
+        else:
+            when = "gave up"
         what = f"change {row['change_id']} ({row['severity']})" if row["change_id"] else row["kind"]
         line = (
             f"{row['id'][:12]}  {row['status']:<8} {row['policy']:<20} {what:<24} "
