@@ -292,7 +292,7 @@ def _main_content(root: HtmlElement) -> HtmlElement:
 # --- engines ------------------------------------------------------------------------
 
 
-def _trafilatura(root: HtmlElement) -> str:
+def _trafilatura(root: HtmlElement, url: str | None = None) -> str:
     """Markdown from trafilatura (tables, formatting; links reduced to their text)."""
     import lxml.html
     import trafilatura
@@ -305,6 +305,7 @@ def _trafilatura(root: HtmlElement) -> str:
     html = lxml.html.tostring(root, encoding="unicode")
     result = trafilatura.extract(
         html,
+        url=url,
         output_format="markdown",
         include_tables=True,
         include_links=False,
@@ -491,7 +492,7 @@ def extract_text(
     walked = _tidy(_walker(root))
     if len(text) > TRAFILATURA_MAX_CHARS or not walked:
         return Extracted(walked, title, "lxml", encoding)
-    extracted = _tidy(_trafilatura(root))
+    extracted = _tidy(_trafilatura(root, url))
     if _lost_content(extracted, walked):
         return Extracted(walked, title, "lxml", encoding)
     return Extracted(extracted, title, "trafilatura", encoding)

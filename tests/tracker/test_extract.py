@@ -71,7 +71,7 @@ def test_structure_survives_extraction(chrome_page: bytes) -> None:
 
 
 def test_lxml_walker_also_removes_chrome(chrome_page: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "_trafilatura", lambda root: "")
+    monkeypatch.setattr(extract, "_trafilatura", lambda root, url=None: "")
     result = extract_text(chrome_page, "text/html")
     assert result.engine == "lxml"
     for sentence in POLICY_SENTENCES:
@@ -84,7 +84,7 @@ def test_lxml_walker_also_removes_chrome(chrome_page: bytes, monkeypatch: pytest
 
 
 def test_falls_back_when_trafilatura_cuts_sections(chrome_page: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "_trafilatura", lambda root: "# Example Corp Privacy Policy\n\nOnly the intro.")
+    monkeypatch.setattr(extract, "_trafilatura", lambda root, url=None: "# Example Corp Privacy Policy\n\nOnly the intro.")
     result = extract_text(chrome_page, "text/html")
     assert result.engine == "lxml"
     assert "We do not sell your personal information." in result.text
@@ -127,7 +127,7 @@ def test_page_wrapped_in_a_form_is_kept() -> None:
 
 
 def test_bold_only_paragraph_and_layout_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "_trafilatura", lambda root: "")
+    monkeypatch.setattr(extract, "_trafilatura", lambda root, url=None: "")
     body = "<table><tr><td><p><strong>Sharing</strong></p><p>We share with partners.</p></td></tr></table>"
     text = extract_text(html_page(body), "text/html").text
     assert text == "**Sharing**\n\nWe share with partners."
