@@ -305,7 +305,9 @@ def _timeline_page(db: Database, policy: dict[str, Any], changes: Sequence[dict[
     versions = version_db.policy_versions(db, policy["id"])
     sources = report_db.version_sources(db, policy["id"])
     outcomes = report_db.capture_outcomes(db, policy["id"])
-    by_target = {c["to_version"]: c for c in changes}
+    by_target: dict[int, list[dict[str, Any]]] = {}
+    for change in changes:  # a re-extracted latest version has its own change and a technical upgrade
+        by_target.setdefault(change["to_version"], []).append(change)
     alerts = report_db.alert_status_by_change(db, policy["id"])
     numbers = {v["id"]: n for n, v in enumerate(versions, 1)}
     body = [
@@ -323,17 +325,16 @@ def _timeline_page(db: Database, policy: dict[str, Any], changes: Sequence[dict[
     if not versions:
         body.append("<p>No version yet: the policy has not been fetched successfully. Run <code>policywatch crawl</code>.</p>")
     for version in reversed(versions):
-        change = by_target.get(version["id"])
-        alerted = alerts.get(change["change_id"], {}) if change else {}
-        body.append(_version_entry(version, numbers, sources.get(version["id"], {}), change, alerted))
+        body.append(_version_entry(version, numbers, sources.get(version["id"], {}), by_target.get(version["id"], []), alerts))
     return _page(f"{policy['name']}: timeline", body, up="../")
 
 
 def _version_entry(
     version: dict[str, Any], numbers: dict[int, int], sources: dict[str, int],
-    change: dict[str, Any] | None, alerted: dict[str, int],
+    changes: Sequence[dict[str, Any]], alerts: dict[int, dict[str, int]],
 ) -> str:
-    material = change is not None and change["material"] and not change["technical_upgrade"]
+    """One version: when and how it was seen, and the change(s) that led to it."""
+    material = any(c["material"] and not c["technical_upgrade"] for c in changes)
     seen = ", ".join(f"{esc(s)}" + (f" ({n} captures)" if n > 1 else "") for s, n in sources.items()) or "unknown"
     effective = f"effective date stated: {esc(version['effective_date'])}" if version["effective_date"] else "no effective date stated"
     lines = [
@@ -350,9 +351,9 @@ def _version_entry(
     if version["technical_upgrade"]:
         lines.append('<p><span class="badge">technical upgrade</span> Re-extracted with an improved extractor; '
                      "differences from the old text are not the site's doing.</p>")
-    if change is not None:
-        lines.append(_change_summary(change, numbers, alerted))
-    elif numbers[version["id"]] == 1:
+    for change in changes:
+        lines.append(_change_summary(change, numbers, alerts.get(change["change_id"], {})))
+    if not changes and numbers[version["id"]] == 1:
         lines.append("<p>First version on record.</p>")
     lines.append("</section>")
     return "".join(lines)

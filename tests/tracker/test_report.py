@@ -186,3 +186,28 @@ def test_flip_is_labelled_and_colliding_names_get_distinct_pages(fresh_db, tmp_p
     first = next(p for p in (root / "policies").iterdir() if "a-b-1" in p.name)
     timeline = first.read_text(encoding="utf-8")
     assert '<span class="badge">flip</span> Same text as <a href="#v' in timeline
+
+
+def test_technical_upgrade_is_labelled_and_never_counted_material(fresh_db, tmp_path: Path, monkeypatch):
+    import tracker.extract
+    from tracker.reprocess import reprocess
+
+    add_policy(fresh_db, "https://example.org/privacy", name="example")
+    put(fresh_db, "example", "2024-01-01T00:00:00Z", BASE)
+    put(fresh_db, "example", "2024-03-01T00:00:00Z", BASE.replace(
+        "We do not sell your personal information.",
+        "We may sell your personal information to data brokers and advertisers."))
+    real = tracker.extract.extract_text
+
+    def improved(*args, **kwargs):  # a "better" extractor that spells one word differently
+        result = real(*args, **kwargs)
+        return type(result)(**{**result.__dict__, "text": result.text.replace("website", "web site")})
+
+    monkeypatch.setattr(tracker.extract, "extract_text", improved)
+    list(reprocess(fresh_db))
+    assert fresh_db.execute("SELECT count(*) FROM changes WHERE technical_upgrade = 1 AND superseded = 0").fetchone()[0]
+    root = write_report(fresh_db, tmp_path / "r").parent
+    timeline = (root / "policies" / "example.html").read_text(encoding="utf-8")
+    assert '<span class="badge">technical upgrade</span>' in timeline
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "1 material change recorded" in index
