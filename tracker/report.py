@@ -21,6 +21,7 @@ from urllib.parse import quote, urlparse
 from sqlite_utils import Database
 
 from db import changes as change_db
+from db.policies import utc_now
 from db import report_queries as report_db
 from db import versions as version_db
 from tracker.compare import _CSS, change_ops
@@ -245,6 +246,8 @@ def _status(policy: dict[str, Any]) -> str:
 def _index_page(policies: Sequence[dict[str, Any]], files: dict[int, str], changes: Sequence[dict[str, Any]]) -> str:
     body = [
         "<h1>Privacy policy changes</h1>",
+        f'<p class="meta">Report generated {_when(utc_now())} from the policywatch database; '
+        "run <code>policywatch report</code> again to refresh it.</p>",
         f"<p>{_plural(len(policies), 'tracked policy', 'tracked policies')}, "
         f"{_plural(sum(1 for c in changes if c['material'] and not c['technical_upgrade']), 'material change')} recorded. "
         "Open a policy to see its versions over time; open a change to see exactly which words changed and why.</p>",
