@@ -268,7 +268,7 @@ def _index_page(policies: Sequence[dict[str, Any]], files: dict[int, str], chang
         items = sorted(material, key=lambda c: (c["to_time"], c["change_id"]), reverse=True)
         body.append("<ul>" + "".join(_material_item(c) for c in items) + "</ul>")
     else:
-        body.append("<p>None recorded: no change so far widened what is done with personal data.</p>")
+        body.append("<p>None recorded: no change so far widened a data practice or weakened a protection.</p>")
     return _page("policywatch report", body)
 
 
