@@ -49,7 +49,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 _SCHEDULER_KEYS = {"timezone", "misfire_grace_time", "coalesce", "max_instances"}
 _JOB_KEYS = {
     "id", "task", "cron", "interval", "live", "archive", "group", "policies", "since", "until",
-    "misfire_grace_time", "coalesce", "enabled", "jitter", "description",
+    "misfire_grace_time", "coalesce", "enabled", "jitter", "description", "timeout",
 }
 
 
@@ -70,6 +70,7 @@ class JobSpec:
     misfire_grace_time: int | None = None
     coalesce: bool | None = None
     jitter: int | None = None
+    timeout: float | None = None  # seconds before a crawl child is killed
     description: str = ""
 
 
@@ -247,6 +248,7 @@ def _parse_job(raw: Any, source: str, index: int) -> JobSpec:
         misfire_grace_time=raw.get("misfire_grace_time"),
         coalesce=raw.get("coalesce"),
         jitter=raw.get("jitter"),
+        timeout=raw.get("timeout"),
         description=raw.get("description", ""),
     )
 

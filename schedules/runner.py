@@ -30,7 +30,7 @@ def run_crawl_job(ctx: StepContext, job: JobSpec) -> Any:
         with runs_db.run_lock(ctx.db_path):
             return crawl_step(
                 ctx, live=job.live, archive=job.archive, since=job.since, until=job.until,
-                policies=job.policies, group=job.group,
+                policies=job.policies, group=job.group, timeout=job.timeout,
             )
     except runs_db.RunInProgress as exc:
         log.warning("job %s skipped: %s", job.id, exc)
@@ -39,7 +39,9 @@ def run_crawl_job(ctx: StepContext, job: JobSpec) -> Any:
 
 def run_pass_job(ctx: StepContext, job: JobSpec) -> Any:
     try:
-        result = run_pass(ctx, live=job.live, archive=job.archive, policies=job.policies, group=job.group)
+        result = run_pass(
+            ctx, live=job.live, archive=job.archive, policies=job.policies, group=job.group, timeout=job.timeout
+        )
     except runs_db.RunInProgress as exc:
         log.warning("job %s skipped: %s", job.id, exc)
         return None

@@ -119,6 +119,7 @@ def crawl_step(
     until: str | None = None,
     policies: Sequence[str | int] | None = None,
     group: str | None = None,
+    timeout: float | None = None,
 ) -> Any:
     """Crawl (in a child process) the selected policies; ``group`` selects by policy_group.
 
@@ -131,9 +132,10 @@ def crawl_step(
         return None
     crawl = ctx.crawl or default_crawl
     found = find_config_path(ctx.config_path)
+    extra = {"timeout": timeout} if timeout else {}  # the child is killed after this many seconds
     return crawl(
         ctx.db_path, live=live, archive=archive, since=since, until=until,
-        policies=ids or (), config_path=str(found.resolve()) if found else None,
+        policies=ids or (), config_path=str(found.resolve()) if found else None, **extra,
     )
 
 
@@ -187,6 +189,7 @@ def run_pass(
     archive: bool = False,
     policies: Sequence[str] | None = None,
     group: str | None = None,
+    timeout: float | None = None,
 ) -> PassResult:
     """One full pass under the run lock: crawl, health check, delivery; recorded in ``runs``.
 
@@ -200,7 +203,9 @@ def run_pass(
             started = stamp(ctx.now())
             result = PassResult(run_id=runs_db.start_run(db, "run", started_at=started))
             try:
-                result.crawl = crawl_step(ctx, live=live, archive=archive, policies=policies, group=group)
+                result.crawl = crawl_step(
+                    ctx, live=live, archive=archive, policies=policies, group=group, timeout=timeout
+                )
             except Exception as exc:  # recorded, reported, and the pass goes on to alerts
                 result.crawl_error = f"{type(exc).__name__}: {exc}"
                 log.error("crawl failed:\n%s", traceback.format_exc())

@@ -96,10 +96,12 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
 @click.option("--archive/--no-archive", default=False, show_default=True, help="Backfill from the Wayback Machine.")
 @click.option("--policy", "policies", multiple=True, help="Only this policy (name or id); repeatable.")
 @click.option("--group", default=None, help="Only the policies of this policy group.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Kill the crawl after this many seconds.")
 @click.option("--fail-on-material", is_flag=True, help="Exit 1 if the pass recorded a material change.")
 @click.pass_context
 def run_command(
-    ctx: click.Context, live: bool, archive: bool, policies: tuple[str, ...], group: str | None, fail_on_material: bool
+    ctx: click.Context, live: bool, archive: bool, policies: tuple[str, ...], group: str | None,
+    timeout: float | None, fail_on_material: bool,
 ) -> None:
     """One scheduled pass for cron: crawl, ingest, health check, deliver alerts.
 
@@ -117,7 +119,9 @@ def run_command(
     policy_ids(ctx.obj["db_path"], policies=policies, group=None)  # unknown policy: exit 2 now
     step_ctx = StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"])
     try:
-        result = run_pass(step_ctx, live=live, archive=archive, policies=list(policies) or None, group=group)
+        result = run_pass(
+            step_ctx, live=live, archive=archive, policies=list(policies) or None, group=group, timeout=timeout
+        )
     except RunInProgress as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_RUN_IN_PROGRESS)

@@ -186,3 +186,13 @@ def test_sigterm_stops_the_scheduler_gracefully(tmp_path, db_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_job_timeout_reaches_the_crawl(clock, db_path):
+    calls, events = [], []
+    spec = parse_jobs({"jobs": [{"id": "live", "task": "crawl", "interval": "5m", "timeout": 600}]})
+    scheduler = start(spec, StepContext(db_path=db_path, crawl=crawl_recorder(calls)), events)
+    clock.advance(minutes=5)
+    scheduler.tick()
+    assert calls[0]["timeout"] == 600
+    scheduler.shutdown()
