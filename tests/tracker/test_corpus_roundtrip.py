@@ -46,6 +46,12 @@ def test_every_consecutive_pair_round_trips_and_cosmetic_verdict_is_exact(servic
         assert all(c.cosmetic == key_equal(c) for c in diff.changes), where
         both_policies = all(assess_text(t).outcome == "ok" for t in (texts[k - 1], texts[k]))
         if both_policies:  # otherwise the extraction-failure guard decides the verdict
-            assert diff.verdict.cosmetic_only == all(c.cosmetic for c in diff.changes), where
+            # Exactly the cosmetic-key-equal changes, plus those materiality explicitly
+            # judged cosmetic (e.g. leaked inline HTML dropped), with its reason.
+            cosmetic = all(c.cosmetic or c.assessment.direction == "cosmetic" for c in diff.changes)
+            assert diff.verdict.cosmetic_only == cosmetic, where
+            if all(c.cosmetic for c in diff.changes):
+                assert diff.verdict.cosmetic_only, where
             if diff.verdict.cosmetic_only:
                 assert diff.verdict.material is False, where
+                assert all(c.assessment.severity == "none" for c in diff.changes), where
