@@ -10,6 +10,22 @@ loaded (and alerts queued) on a machine that cannot send them.
 
 Unknown keys and kinds are errors (:class:`ConfigError` naming the file and the
 key): a typo such as ``min_severtiy`` must not silently widen a channel.
+
+Beyond DESIGN.md's keys, every ``[[alerts]]`` channel accepts ``name`` (its
+identity in the outbox; default derived from URL / recipients / variable),
+``groups`` (policy_group globs), ``digest = "daily"``, ``health = false`` (no
+tracking_broken/restored notices) and ``timeout`` (seconds). Webhooks may take
+``url_env`` instead of ``url``; e-mail takes ``ca_file`` (an extra trusted CA)
+and ``subject_prefix``. Two optional tables::
+
+    [health]
+    failures_before_alert = 3     # failed live checks in a row before tracking_broken
+
+    [delivery]
+    max_attempts = 8              # then the alert is 'failed'
+    backoff_base = 60             # seconds; doubles per failed attempt ...
+    backoff_max = 21600           # ... up to this
+    claim_timeout = 600           # a claim older than this is a crashed sender's: resumed
 """
 from __future__ import annotations
 

@@ -43,13 +43,6 @@ class DeliverySummary:
     def line(self) -> str:
         return f"sent {self.sent}, failed {self.failed}, pending {self.pending}"
 
-    def add(self, other: "DeliverySummary") -> None:
-        self.sent += other.sent
-        self.failed += other.failed
-        self.gave_up += other.gave_up
-        self.skipped += other.skipped
-        self.errors.extend(other.errors)
-
 
 def default_senders() -> dict[str, Sender]:
     """The real transports, one per channel kind (explicit registry)."""
@@ -103,13 +96,13 @@ def _deliver_one(
         return  # another sender won it
     try:
         content = render_alert(db, alert_id)
-        result = _attempt(senders, channel, content)
+        result = attempt_send(senders, channel, content)
     except RenderError as exc:
         result = SendResult(False, str(exc))
     finish_claim(db, policy, [alert_id], lease, moment, result, summary)
 
 
-def _attempt(senders: Mapping[str, Sender], channel: Channel, content: AlertContent) -> SendResult:
+def attempt_send(senders: Mapping[str, Sender], channel: Channel, content: AlertContent) -> SendResult:
     """One send; configuration problems (missing secret) become retryable failures."""
     sender = senders.get(channel.kind)
     if sender is None:

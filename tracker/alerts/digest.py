@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from db import alerts as alerts_db
 from tracker.alerts.clock import later, resolve, stamp
-from tracker.alerts.delivery import DeliverySummary, _attempt, default_senders, finish_claim
+from tracker.alerts.delivery import DeliverySummary, attempt_send, default_senders, finish_claim
 from tracker.alerts.render import AlertContent, RenderError, render_alert, render_digest
 from tracker.alerts.sender import Sender, SendResult
 from tracker.config import Channel, Config
@@ -67,5 +67,5 @@ def _send_channel_digest(
     if not contents:
         return
     digest = render_digest(contents, day=moment.strftime("%Y-%m-%d"))
-    result = _attempt(senders, channel, digest)
+    result = attempt_send(senders, channel, digest)
     finish_claim(db, config.delivery, list(digest.alert_ids), lease, moment, result, summary)
