@@ -196,12 +196,17 @@ def _parse_html(text: str) -> HtmlElement:
     import lxml.html
 
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    # Characters XML trees cannot hold (lxml refuses them when text is edited later).
+    text = _XML_INVALID.sub(" ", text)
     if not text.strip():
         return lxml.html.fromstring("<html><body></body></html>")
     try:
         return lxml.html.document_fromstring(text, parser=_html_parser())
     except Exception:  # lxml raises ParserError on documents without any element
         return lxml.html.fromstring("<html><body></body></html>")
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def _html_parser():

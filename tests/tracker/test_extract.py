@@ -367,3 +367,48 @@ def test_corpus_policies_rendered_to_html_survive_extraction(corpus: Path, chrom
         assert text_headings >= 0.9 * html_headings, f"{service}: {text_headings}/{html_headings} headings"
         for marker in CHROME_MARKERS:
             assert marker not in text, f"{service}: {marker}"
+
+
+# --- robustness (property-based) ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TAGS = st.sampled_from(
+    ["p", "div", "h1", "h3", "ul", "ol", "li", "table", "tr", "td", "th", "a", "strong", "br", "nav",
+     "footer", "header", "main", "article", "pre", "dl", "dt", "dd", "form", "script", "section", "details"]
+)
+_ATTRS = st.sampled_from(["", " class='share'", " id='cookie-banner'", " role='main'", " class='x y'"])
+
+
+@st.composite
+def _html(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        if depth < 4 and draw(st.booleans()):
+            tag, attrs, inner = draw(_TAGS), draw(_ATTRS), draw(_html(depth + 1))
+            close = f"</{tag}>" if draw(st.booleans()) else ""
+            parts.append(f"<{tag}{attrs}>{inner}{close}")
+        else:
+            parts.append(draw(st.text(max_size=20)))
+    return "".join(parts)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_html(), st.sampled_from([None, "text/html", "text/html; charset=latin-1"]), st.sampled_from(["utf-8", "utf-16", "cp1252"]))
+def test_any_markup_extracts_or_raises_input_error(markup: str, content_type: str | None, codec: str) -> None:
+    body = markup.encode(codec, errors="replace")
+    try:
+        result = extract_text(body, content_type)
+    except InputError:
+        return
+    assert isinstance(result.text, str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_extract_or_raise_input_error(body: bytes) -> None:
+    try:
+        extract_text(body)
+    except InputError:
+        pass

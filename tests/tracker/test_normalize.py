@@ -85,6 +85,7 @@ def test_chatgpt_cosmetic_pairs_hash_equal(corpus: Path, old: str, new: str) -> 
         ("- We collect *your* email.", "* We collect your email"),
         ("1. We share data.", "2) We share data"),
         ("e-mail", "email"),
+        ("WE SHARE DATA WITH PARTNERS", "We share data with partners"),
     ],
 )
 def test_cosmetic_key_equal(a: str, b: str) -> None:
@@ -112,3 +113,16 @@ def test_cosmetic_key_differs(a: str, b: str) -> None:
 def test_neutralize_dates_leaves_other_numbers() -> None:
     assert "18 months" in neutralize_dates("Kept for 18 months since May 1, 2024")
     assert "2024" not in neutralize_dates("Kept for 18 months since May 1, 2024")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_cosmetic_key_ignores_identity_noise(text: str) -> None:
+    assert cosmetic_key(normalize_text(text)) == cosmetic_key(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10_000), st.sampled_from(["days", "months", "years", "%", "users"]))
+def test_cosmetic_key_keeps_quantities(a: int, b: int, unit: str) -> None:
+    if a != b:
+        assert cosmetic_key(f"We keep it for {a} {unit}.") != cosmetic_key(f"We keep it for {b} {unit}.")
