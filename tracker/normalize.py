@@ -113,6 +113,10 @@ def _build_date_regex() -> re.Pattern[str]:
 
 _DATE = _build_date_regex()
 _DIGIT = re.compile(r"\d")
+# A bare year counts as a date only after a date label ("Last updated: 2024", "(c) 2024").
+_LABELLED_YEAR = re.compile(
+    rf"((?i:updated|revised|effective|modified|copyright|\u00a9|\(c\))[\s:]*(?i:on\s+|as\s+of\s+|in\s+)?){_YEAR}\b"
+)
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
 _REF_LINK = re.compile(r"\[([^\]\n]*)\]\[[^\]\n]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
@@ -128,7 +132,8 @@ def neutralize_dates(text: str) -> str:
     """Replace calendar dates ("May 1, 2024", "2024-05-01", "November 2025") by one token."""
     if not _DIGIT.search(text):
         return text  # every recognised date has a day or a year
-    return _DATE.sub(" datetoken ", text)
+    text = _DATE.sub(" datetoken ", text)
+    return _LABELLED_YEAR.sub(r"\1 datetoken ", text)
 
 
 def cosmetic_key(text: str) -> str:

@@ -79,6 +79,8 @@ def test_chatgpt_cosmetic_pairs_hash_equal(corpus: Path, old: str, new: str) -> 
         ("Updated: 2024-05-01", "Updated: 05/01/2025"),
         ("Last updated: November 8 , 2022", "Last updated: Dec. 1, 2023"),
         ("Stand: 1. Mai 2024", "Stand: 3. Juni 2025"),
+        ("Last updated: 2024", "Last updated: 2025"),
+        ("\u00a9 2024 Example Inc.", "\u00a9 2025 Example Inc."),
         ("We won\u2019t sell it.", "we wont sell it"),
         ("See [our cookie policy](https://a.example/cookies).", "See our cookie policy (https://b.example/c)"),
         ("## **Sharing**", "Sharing"),
@@ -103,6 +105,7 @@ def test_cosmetic_key_equal(a: str, b: str) -> None:
         ("we may 30 days", "we may 31 days"),
         ("May 2 accounts", "May 3 accounts"),
         ("version 3.5", "version 35"),
+        ("Data collected since 2018.", "Data collected since 2021."),
         ("We share with partners.", "We share with advertisers."),
     ],
 )
