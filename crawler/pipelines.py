@@ -2,19 +2,26 @@
 
 The sink is ``tracker.ingest.Ingestor`` (one transaction per capture,
 idempotent per capture key); anything with a ``put(capture)`` method can
-replace it (a Redis stream feeding one SQLite writer, when crawling scales out).
-Counts go to the crawl stats under ``policywatch/...``; with
-``POLICYWATCH_PROGRESS=1`` each capture is also printed as a JSON line on stdout
-for the CLI's progress bar.
+replace it (``POLICYWATCH_SINK``; e.g. a Redis stream feeding one SQLite
+writer when crawling scales out). Counts go to the crawl stats under
+``policywatch/...``; with ``POLICYWATCH_PROGRESS=1`` each capture is also
+printed as a JSON line on stdout for the CLI's progress bar.
+
+All database writes of a crawl process go through ONE writer thread
+(``Writer``): ingest is CPU and disk work that would stall every download on
+the reactor thread, and a single writer connection means the live and archive
+crawlers never race each other for SQLite's write lock.
 """
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList
 
 from crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
@@ -37,99 +44,173 @@ def progress_line(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-class DiscoveryPipeline:
-    """Track policies found by discovery (add_policy) and record moves (record_move)."""
+class Writer:
+    """The process's single database writer: one thread, one connection, one sink, FIFO.
 
-    def __init__(self, db_path: str) -> None:
-        self.db_path = db_path
+    Shared by every pipeline of every crawler in the process (reference counted),
+    so work submitted in order is written in order.
+    """
+
+    _shared: dict[tuple[str, str | None, Any], "Writer"] = {}
+
+    def __init__(self, db_path: str, config_path: str | None, sink_factory: Callable[[Any, str | None], Any]) -> None:
+        from twisted.internet import reactor
+        from twisted.python.threadpool import ThreadPool
+
+        self.db_path, self.config_path, self.sink_factory = db_path, config_path, sink_factory
         self.db: Any = None
+        self.sink: Any = None
+        self.users = 0
+        self._pool = ThreadPool(1, 1, name="policywatch-writer")
+        self._pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)
+        self._opened = self.call(self._open)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "DiscoveryPipeline":
-        pipeline = cls(crawler.settings.get("POLICYWATCH_DB"))
-        pipeline.crawler = crawler
-        return pipeline
+    def acquire(cls, db_path: str, config_path: str | None, sink_factory: Callable[[Any, str | None], Any]) -> "Writer":
+        key = (db_path, config_path, sink_factory)
+        if key not in cls._shared:
+            cls._shared[key] = cls(db_path, config_path, sink_factory)
+        writer = cls._shared[key]
+        writer.users += 1
+        return writer
 
-    def open_spider(self, spider: Any = None) -> None:
+    async def release_async(self) -> None:
+        """Drop one user; the last one closes the connection (after pending writes)."""
+        self.users -= 1
+        if self.users == 0:
+            await maybe_deferred_to_future(self.call(self._close))
+
+    def call(self, func: Callable[..., Any], *args: Any) -> Deferred:
+        """Run ``func(*args)`` on the writer thread (after everything submitted before)."""
+        from twisted.internet import reactor
+        from twisted.internet.threads import deferToThreadPool
+
+        return deferToThreadPool(reactor, self._pool, func, *args)
+
+    def _open(self) -> None:
         from db.connection import open_database
 
         self.db = open_database(self.db_path)
+        self.sink = self.sink_factory(self.db, self.config_path)
 
-    def close_spider(self, spider: Any = None) -> None:
+    def _close(self) -> None:
+        for key, writer in list(self._shared.items()):
+            if writer is self:
+                del self._shared[key]
         if self.db is not None:
             self.db.conn.close()
+            self.db = None
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        from db import policies as policy_db
 
-        stats = self.crawler.stats
+def _writer_for(crawler: Any) -> Writer:
+    settings = crawler.settings
+    factory: Callable[[Any, str | None], Any] = open_sink
+    if settings.get("POLICYWATCH_SINK"):
+        from scrapy.utils.misc import load_object
+
+        factory = load_object(settings.get("POLICYWATCH_SINK"))
+    return Writer.acquire(settings.get("POLICYWATCH_DB"), settings.get("POLICYWATCH_CONFIG"), factory)
+
+
+class DiscoveryPipeline:
+    """Track policies found by discovery (add_policy) and record moves (record_move)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "DiscoveryPipeline":
+        pipeline = cls()
+        pipeline.crawler = crawler
+        return pipeline
+
+    async def open_spider(self, spider: Any = None) -> None:
+        self.writer = _writer_for(self.crawler)
+        await maybe_deferred_to_future(self.writer._opened)
+
+    async def close_spider(self, spider: Any = None) -> None:
+        await self.writer.release_async()
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PolicyFound):
-            policy = policy_db.add_policy(self.db, item.url, name=item.name)
-            stats.inc_value("policywatch/discovered")
+            policy = await maybe_deferred_to_future(self.writer.call(self._add, item))
+            self.crawler.stats.inc_value("policywatch/discovered")
             logger.info("Tracking %s as %s (link %r, score %.1f)", item.url, policy["name"], item.link_text, item.score)
             if env_flag(self.crawler.settings.get("POLICYWATCH_PROGRESS")):
                 progress_line({"event": "discovered", "policy": policy["name"], "url": item.url})
-            return item
-        if isinstance(item, PolicyMoved):
-            current = policy_db.get_policy(self.db, item.policy_id)
-            if current["url"] != item.new_url:
-                policy_db.record_move(self.db, item.policy_id, item.old_url, item.new_url, item.reason)
-                stats.inc_value("policywatch/moves")
-                logger.warning("Policy %s moved: %s -> %s (%s)", current["name"], item.old_url, item.new_url, item.reason)
-            return item
+        elif isinstance(item, PolicyMoved):
+            moved = await maybe_deferred_to_future(self.writer.call(self._move, item))
+            if moved:
+                self.crawler.stats.inc_value("policywatch/moves")
+                logger.warning("Policy %s moved: %s -> %s (%s)", item.policy_id, item.old_url, item.new_url, item.reason)
         return item
+
+    def _add(self, item: PolicyFound) -> dict[str, Any]:
+        from db import policies as policy_db
+
+        return policy_db.add_policy(self.writer.db, item.url, name=item.name)
+
+    def _move(self, item: PolicyMoved) -> bool:
+        from db import policies as policy_db
+
+        current = policy_db.get_policy(self.writer.db, item.policy_id)
+        if current["url"] == item.new_url:
+            return False
+        policy_db.record_move(self.writer.db, item.policy_id, item.old_url, item.new_url, item.reason)
+        return True
+
+
+class SinkUnusable(Exception):
+    """The sink refused a capture and its failure record too."""
 
 
 class IngestPipeline:
-    """Put each capture into the sink and count what it produced."""
+    """Put each capture into the sink (on the writer thread) and count what it produced."""
 
-    def __init__(self, db_path: str, config_path: str | None, *, save: bool, progress: bool) -> None:
-        self.db_path = db_path
-        self.config_path = config_path
+    def __init__(self, *, save: bool, progress: bool) -> None:
         self.save = save
         self.progress = progress
-        self.db: Any = None
-        self.sink: Any = None
         self._saves: list[Deferred] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "IngestPipeline":
         s = crawler.settings
-        pipeline = cls(
-            s.get("POLICYWATCH_DB"),
-            s.get("POLICYWATCH_CONFIG"),
-            save=env_flag(s.get("POLICYWATCH_SAVE", "0")),
-            progress=env_flag(s.get("POLICYWATCH_PROGRESS", "0")),
-        )
+        pipeline = cls(save=env_flag(s.get("POLICYWATCH_SAVE", "0")), progress=env_flag(s.get("POLICYWATCH_PROGRESS", "0")))
         pipeline.crawler = crawler
         return pipeline
 
-    def open_spider(self, spider: Any = None) -> None:
-        from db.connection import open_database
+    async def open_spider(self, spider: Any = None) -> None:
+        self.writer = _writer_for(self.crawler)
+        await maybe_deferred_to_future(self.writer._opened)
 
-        self.db = open_database(self.db_path)
-        self.sink = open_sink(self.db, self.config_path)
-
-    def close_spider(self, spider: Any = None) -> Deferred | None:
-        def close(_: Any = None) -> None:
-            if self.db is not None:
-                self.db.conn.close()
-
+    async def close_spider(self, spider: Any = None) -> None:
         if self._saves:
-            return DeferredList(self._saves, consumeErrors=True).addBoth(close)
-        close()
-        return None
+            await maybe_deferred_to_future(DeferredList(self._saves, consumeErrors=True))
+        await self.writer.release_async()
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        if isinstance(item, ArchivedRepeat):
-            item = self._repeat_capture(item)
-        if not isinstance(item, Capture):
+    @property
+    def db(self) -> Any:
+        return self.writer.db
+
+    @property
+    def sink(self) -> Any:
+        return self.writer.sink
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, (Capture, ArchivedRepeat)):
             return item
-        result = self._put(item)
-        self._count(item, result)
-        if self.save and item.source == "live" and getattr(result, "new_version", False):
-            self._saves.append(self._save_page(item.final_url or item.url))
-        return item
+        try:
+            capture, result = await maybe_deferred_to_future(self.writer.call(self._ingest, item))
+        except SinkUnusable as exc:
+            self._stop_crawl("sink_error")
+            raise DropItem(f"sink unusable, crawl stopped: {exc}") from exc
+        self._count(capture, result)
+        if self.save and capture.source == "live" and getattr(result, "new_version", False):
+            self._saves.append(self._save_page(capture.final_url or capture.url))
+        return capture
+
+    def _ingest(self, item: Capture | ArchivedRepeat) -> tuple[Capture, Any]:
+        """Writer thread: resolve a repeat from the database, then put the capture."""
+        capture = self._repeat_capture(item) if isinstance(item, ArchivedRepeat) else item
+        return capture, self._put(capture)
 
     def _put(self, capture: Capture) -> Any:
         """Hand one capture to the sink; never let a capture vanish silently.
@@ -148,9 +229,8 @@ class IngestPipeline:
                                   "detail": f"ingest error: {type(exc).__name__}: {exc}"[:500]})
             try:
                 return self.sink.put(fallback)
-            except Exception:
-                self._stop_crawl("sink_error")
-                raise DropItem(f"sink unusable, crawl stopped: {exc}") from exc
+            except Exception as again:
+                raise SinkUnusable(str(again)) from exc
 
     def _stop_crawl(self, reason: str) -> None:
         engine = self.crawler.engine

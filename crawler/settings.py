@@ -72,6 +72,9 @@ POLICYWATCH_ALLOW_PRIVATE = _env("POLICYWATCH_ALLOW_PRIVATE", "0")
 # --- database and sink ------------------------------------------------------------------
 POLICYWATCH_DB = _env("POLICYWATCH_DB", "policywatch.db")
 POLICYWATCH_CONFIG = os.environ.get("POLICYWATCH_CONFIG")
+# Dotted path of ``factory(db, config_path) -> sink`` (anything with ``put(capture)``);
+# empty means tracker.ingest.Ingestor. The scale-out seam (e.g. a Redis stream writer).
+POLICYWATCH_SINK = _env("POLICYWATCH_SINK", "")
 POLICYWATCH_SAVE = _env("POLICYWATCH_SAVE", "0")
 POLICYWATCH_PROGRESS = _env("POLICYWATCH_PROGRESS", "0")
 

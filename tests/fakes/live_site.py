@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import random
 import threading
 import time
 from collections import Counter
@@ -64,6 +65,7 @@ class LiveSite:
 
     pages: dict[str, Page] = field(default_factory=dict)
     latency: float = 0.0
+    latency_range: tuple[float, float] | None = None  # random latency per response (bench)
     hits: Counter = field(default_factory=Counter)
     conditional_hits: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,8 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         site = self.server.site
-        if site.latency:
-            time.sleep(site.latency)
+        delay = random.uniform(*site.latency_range) if site.latency_range else site.latency
+        if delay:
+            time.sleep(delay)  # in this request's own thread: other requests are not held up
         path = self.path.split("?", 1)[0]
         page = site.get(path)
         if page is None:

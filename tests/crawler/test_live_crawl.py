@@ -1,0 +1,116 @@
+"""Live checks and discovery in subprocess crawls against a fake site on loopback."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.runner import run_crawl, run_discover
+from tests.crawler.conftest import add_policy, fast_env, query
+from tests.fakes.live_site import policy_html
+
+pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(120)]
+
+
+def outcomes(db_path: str) -> dict[str, str]:
+    rows = query(db_path, "SELECT p.name, c.outcome FROM captures c JOIN policies p ON p.id = c.policy_id ORDER BY c.id")
+    return {r["name"]: r["outcome"] for r in rows}
+
+
+def test_live_outcomes_and_conditional_requests(site, db_path) -> None:
+    s = site.site
+    s.policy("/privacy")
+    s.home([("/about", "About")])
+    s.pdf("/privacy.pdf")
+    s.huge("/huge", 300_000)
+    s.redirect("/old-privacy", "/", 302)
+    s.soft_404("/gone")
+    s.redirect("/moved", "/privacy", 301)
+    for name, path in [("ok", "/privacy"), ("pdf", "/privacy.pdf"), ("huge", "/huge"), ("home", "/old-privacy"),
+                       ("soft", "/gone"), ("missing", "/nothing-here"), ("perm", "/moved")]:
+        add_policy(db_path, site.url + path, name)
+    add_policy(db_path, "http://127.0.0.1:9/privacy", "refused")  # port 9: nothing listens
+    env = fast_env(POLICYWATCH_DOWNLOAD_MAXSIZE="100000", POLICYWATCH_RETRY_TIMES="1")
+    summary = run_crawl(db_path, live=True, env=env, timeout=90)
+    assert summary.returncode == 0
+    got = outcomes(db_path)
+    assert got == {"ok": "ok", "pdf": "unsupported_type", "huge": "too_large", "home": "not_a_policy",
+                   "soft": "soft_404", "missing": "http_error", "perm": "ok", "refused": "network_error"}
+    perm = query(db_path, "SELECT url FROM policies WHERE name = 'perm'")[0]["url"]
+    assert perm == site.url + "/privacy"  # a 301 is a move of the same policy
+    assert query(db_path, "SELECT final_url FROM captures WHERE final_url IS NOT NULL")
+
+    # second pass: the unchanged policy costs a 304 thanks to the stored validators
+    run_crawl(db_path, live=True, policies=[1], env=env, timeout=90)
+    assert s.conditional_hits["/privacy"] == 1
+    last = query(db_path, "SELECT outcome, http_status FROM captures WHERE policy_id = 1 ORDER BY id DESC LIMIT 1")
+    assert last == [{"outcome": "not_modified", "http_status": 304}]
+
+
+def test_private_addresses_are_blocked_by_default(site, db_path) -> None:
+    site.site.policy("/privacy")
+    add_policy(db_path, site.url + "/privacy", "loopback")
+    env = fast_env(POLICYWATCH_ALLOW_PRIVATE="0")
+    run_crawl(db_path, live=True, env=env, timeout=90)
+    assert outcomes(db_path) == {"loopback": "blocked"}
+    assert site.site.hits["/privacy"] == 0
+
+
+def test_policy_that_starts_404ing_is_rediscovered_as_a_move(site, db_path) -> None:
+    s = site.site
+    s.policy("/privacy", paragraphs=["We collect your email address to send receipts and share nothing else."])
+    s.home([("/privacy", "Privacy"), ("/terms", "Terms")])
+    pid = add_policy(db_path, site.url + "/privacy", "example")
+    env = fast_env()
+    run_crawl(db_path, live=True, env=env, timeout=90)
+    # the site reorganises: the old address 404s, the home page links the new one
+    s.remove("/privacy")
+    s.policy("/legal/privacy-notice", paragraphs=["We collect your email address to send receipts and share nothing else."])
+    s.home([("/legal/privacy-notice", "Privacy Notice"), ("/cookies", "Cookie settings"), ("/terms", "Terms")])
+    summary = run_crawl(db_path, live=True, env=env, timeout=90)
+    assert summary.moves == 1
+    moves = query(db_path, "SELECT policy_id, old_url, new_url FROM policy_moves")
+    assert moves == [{"policy_id": pid, "old_url": site.url + "/privacy", "new_url": site.url + "/legal/privacy-notice"}]
+    assert query(db_path, "SELECT count(*) AS n FROM policies")[0]["n"] == 1  # same policy, not a new one
+    rows = query(db_path, "SELECT url, outcome FROM captures WHERE policy_id = ? ORDER BY id", [pid])
+    assert [r["outcome"] for r in rows] == ["ok", "http_error", "ok"]
+    assert rows[-1]["url"] == site.url + "/legal/privacy-notice"
+
+
+@pytest.mark.parametrize("label, path", [("Datenschutzerklärung", "/de/datenschutz"),
+                                         ("Política de privacidad", "/es/privacidad"),
+                                         ("Politique de confidentialité", "/fr/confidentialite")])
+def test_discover_adds_the_policy(site, db_path, label, path) -> None:
+    s = site.site
+    s.home([("/impressum", "Impressum"), ("/cookies", "Cookie-Einstellungen"), (path, label)])
+    s.policy(path, title=label)
+    summary = run_discover(db_path, site.url + "/", name="site", env=fast_env(), timeout=90)
+    assert summary.discovered == 1
+    assert query(db_path, "SELECT name, url FROM policies") == [{"name": "site", "url": site.url + path}]
+
+
+def test_discover_at_an_archived_date(wayback, db_path) -> None:
+    home = "https://shop.example/"
+    wayback.archive.add(home, "20190301000000", "<html><body><footer><a href='/datenschutz'>Datenschutz</a>"
+                                                "<a href='/agb'>AGB</a></footer></body></html>")
+    wayback.archive.add("https://shop.example/datenschutz", "20190302000000", policy_html("Datenschutz"))
+    summary = run_discover(db_path, home, at="20190315", env=fast_env(wayback.url, POLICYWATCH_ALLOW_PRIVATE="0"),
+                           timeout=90)
+    assert summary.discovered == 1
+    assert query(db_path, "SELECT url FROM policies") == [{"url": "https://shop.example/datenschutz"}]
+
+
+def test_cli_crawl_prints_a_summary_and_rejects_bad_dates(site, db_path, monkeypatch) -> None:
+    from policywatch.cli import cli
+
+    site.site.policy("/privacy")
+    add_policy(db_path, site.url + "/privacy", "example")
+    for key, value in fast_env().items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", db_path, "crawl", "--live", "--policy", "example"])
+    assert result.exit_code == 0, result.output
+    assert "1 captures (ok 1); 1 new versions" in result.output
+    bad = runner.invoke(cli, ["--db", db_path, "crawl", "--since", "2024-13"])
+    assert bad.exit_code == 2 and "--since" in bad.output
+    unknown = runner.invoke(cli, ["--db", db_path, "crawl", "--policy", "nope"])
+    assert unknown.exit_code == 2 and "Unknown policy" in unknown.output
