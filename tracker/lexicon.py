@@ -32,7 +32,10 @@ class Entry:
     context: re.Pattern[str] | None = None
 
 
-_DATA = r"(?:personal|data|information|\bpi\b|details)"
+_DATA = (
+    r"(?:personal|data|information|\bpi\b|details|ip address|phone number|e-?mail address|identifiers?|"
+    r"location|contacts|messages|content|records|profile)"
+)
 _SHARE_VERB = (
     r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ure|ures)|provid(?:e|es|ed|ing)|"
     r"transfer(?:s|red|ring)?|mak(?:e|es|ing) (?:it |them |\w+ )?available|send(?:s|ing)?|sent|"
@@ -79,7 +82,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("collection", "contacts", r"\b(?:address books?|contact lists?|(?:device|phone|your) contacts|contacts? (?:data|information) from)\b", PRACTICE, "high", None),
     ("collection", "browsing history", r"\b(?:browsing (?:history|activity|data)|search (?:history|queries)|web (?:browsing|history)|(?:pages|sites|websites) (?:you|that you) visit\w*)\b", PRACTICE, "medium", None),
     ("collection", "device identifiers", r"\b(?:device (?:identifiers?|ids?|information|data)|advertising (?:identifiers?|ids?)|idfa|aaid|imei|mac address\w*|ip address\w*|unique identifiers?)\b", PRACTICE, "medium", None),
-    ("collection", "messages and content", r"\b(?:contents? of (?:your )?(?:messages|communications|emails|chats)|(?:audio|voice) (?:recordings?|data|inputs?)|(?:customer|user) content|prompts?)\b", PRACTICE, "medium", None),
+    ("collection", "messages and content", r"\b(?:contents? of (?:your )?(?:messages|communications|emails|chats)|(?:audio|voice) (?:recordings?|data|inputs?)|(?:your|user|customer|meeting|webinar|messaging|message|email|chat|communications?) contents?|prompts?)\b", PRACTICE, "medium", None),
     ("collection", "inferences", r"\b(?:infer|infers|inferred|inferring|inferences?|deriv(?:e|ed) (?:information|data))\b", PRACTICE, "medium", None),
     ("collection", "demographics and age", r"\b(?:demographic (?:information|data)|date of birth|birth ?date|age range|your age|gender)\b", PRACTICE, "medium", None),
     ("collection", "phone number", r"\b(?:phone numbers?|telephone numbers?|mobile numbers?)\b", PRACTICE, "low", None),

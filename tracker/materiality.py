@@ -97,7 +97,7 @@ def judge_document(
     if failure:
         return Verdict(False, False, "none", (), failure, failure)
     counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
-    assessed = _in_context(counted)
+    assessed = _in_context(counted, old_clauses)
     substantive = [(c, a) for c, a in assessed if a.severity != "none"]
     truncated = _truncation(counted, [c for c, _ in substantive], old_clauses)
     if truncated:
@@ -223,7 +223,7 @@ def _assess_modified(old: str, new: str) -> list[Finding]:
     new_keys = {s.key for s in new_sigs}
     gained = [s for s in new_hot if s.key not in old_keys]
     lost = [s for s in old_hot if s.key not in new_keys]
-    findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs)
+    findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs, new_hot)
     findings += _number_findings(old, new, old_sigs, new_sigs)
     findings += _controller_findings(old, new)
     findings += _qualifier_findings(old, new, diff, new_hot)
@@ -240,6 +240,7 @@ def _polarity_findings(
     old_keys: set,
     new_keys: set,
     new_sigs: Sequence[Signal],
+    new_hot: Sequence[Signal],
 ) -> list[Finding]:
     """Negations dropped/added, practices gained/lost, protections gained/lost."""
     findings: list[Finding] = []
@@ -257,7 +258,11 @@ def _polarity_findings(
     if exposing:
         findings.append(_widening_finding("Added", new, exposing))
     protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
-    if protective_lost:
+    still_protected = any(s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE for s in new_hot)
+    if protective_lost and still_protected and not any(s.kind == lexicon.PROTECTION for s in protective_lost):
+        # The rewritten sentence still negates a practice: the protection was reworded, not dropped.
+        findings.append(Finding("neutral", "low", _cats(protective_lost), _reason("Changed", old, protective_lost[0], "protection reworded")))
+    elif protective_lost:
         worst = _riskiest(protective_lost)
         findings.append(Finding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
     protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
@@ -407,12 +412,16 @@ def _counted_changes(
     return [c for c in changes if id(c) not in drop], len(drop)
 
 
-def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Assessment]]:
-    """Downgrade findings that the rest of the diff cancels out.
+def _in_context(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause] = ()
+) -> list[tuple[ClauseChange, Assessment]]:
+    """Re-weigh each change's assessment against the rest of the diff and the old version.
 
     * a material addition whose weighty practices all appear in text that was
-      removed or rewritten elsewhere in this diff: reorganised, not new;
-    * a removed protection restated in added or rewritten text: reworded, not lost.
+      removed or rewritten elsewhere in this diff: reorganised, not new (low);
+    * a removed protection restated in added or rewritten text: reworded, not lost (low);
+    * a widening whose new practices the previous version already described in
+      other clauses: one step less severe (the reader already knew of them).
     """
     removed_keys: set = set()
     added_keys: set = set()
@@ -421,19 +430,36 @@ def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Ass
             removed_keys |= {s.key for s in find_signals(c.old_text or "")}
         if c.kind in ("added", "modified"):
             added_keys |= {s.key for s in find_signals(c.new_text or "")}
+    known = {s.key for c in old_clauses for s in find_signals(c.text) if s.polarity == EXPOSING}
     out = []
     for c in changes:
         a = c.assessment
-        if a.material and c.kind == "added" and a.direction == "expands":
-            weighty = {s.key for s in _effective_exposing(find_signals(c.new_text or "")) if s.risk != "low"}
-            if weighty and weighty <= removed_keys:
+        if a.material and c.kind in ("added", "modified") and a.direction == "expands":
+            gained = _gained_practices(c)
+            if c.kind == "added" and gained and gained <= removed_keys:
                 a = _downgraded(a, "the same practices were described in text that this change rewrote")
+            elif gained and gained <= known:
+                a = _one_step_down(a, "the previous version already described these practices elsewhere")
         elif a.material and c.kind == "removed" and a.direction == "weakens":
             kept = {s.key for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE}
             if kept and kept <= added_keys:
                 a = _downgraded(a, "the same protections are restated in the new text")
         out.append((c, a))
     return out
+
+
+def _gained_practices(change: ClauseChange) -> set:
+    """Keys of the weighty practices a change introduces (vs the old side of the clause)."""
+    new = {s.key for s in _effective_exposing(find_signals(change.new_text or "")) if s.risk != "low"}
+    if change.kind == "modified":
+        new -= {s.key for s in find_signals(change.old_text or "")}
+    return new
+
+
+def _one_step_down(a: Assessment, why: str) -> Assessment:
+    severity = {"high": "medium", "medium": "low"}.get(a.severity, a.severity)
+    reason = a.reason.rstrip(".") + f"; {why}."
+    return Assessment(a.categories, a.direction, severity, severity in ("medium", "high"), reason)
 
 
 def _downgraded(a: Assessment, why: str) -> Assessment:
