@@ -192,8 +192,7 @@ def materiality_table(pair: tuple[Path, Path]) -> list[str]:
     """Compare in-process with and without the materiality step, split into its parts."""
     sys.path.insert(0, str(ROOT))
     from tracker.align import align_clauses
-    from tracker.compare import _assessed, change_ops
-    from tracker.materiality import judge_document
+    from tracker.compare import _assessed, change_ops, compare_clauses
     from tracker.segment import segment_text
 
     old_text, new_text = (p.read_text(encoding="utf-8") for p in pair)
@@ -208,19 +207,38 @@ def materiality_table(pair: tuple[Path, Path]) -> list[str]:
         for change in align_clauses(old, new):
             change_ops(_assessed(change))
 
-    def full() -> None:  # what compare_clauses does, plus the redlines
-        old, new = segment_text(old_text), segment_text(new_text)
-        changes = [_assessed(change) for change in align_clauses(old, new)]
-        judge_document(changes, old, new)
-        for change in changes:
+    def full() -> None:
+        diff = compare_clauses(segment_text(old_text), segment_text(new_text))
+        for change in diff.changes:
             change_ops(change)
 
     core_s, assessed_s, full_s = best_of(core), best_of(assessed), best_of(full)
-    return [f"### Materiality step (in-process, best of {REPEATS}, {pair[0].parent.name} largest pair)", "",
+    return hot_spots(full) + [f"### Materiality step (in-process, best of {REPEATS}, {pair[0].parent.name} largest pair)", "",
             "| step | time (s) | added vs. diff alone |", "|---|---:|---:|",
             f"| segment + align + redlines (diff alone) | {core_s:.3f} | |",
             f"| + classify and assess each change | {assessed_s:.3f} | {pct(assessed_s, core_s)} |",
             f"| + judge the document (guards over both whole texts) | {full_s:.3f} | {pct(full_s, core_s)} |"]
+
+
+def hot_spots(function, top: int = 8) -> list[str]:
+    """Where one cold run of ``function`` spends its time (cProfile, tracker code only)."""
+    import cProfile
+    import pstats
+
+    clear_caches()
+    profiler = cProfile.Profile()
+    profiler.runcall(function)
+    stats = pstats.Stats(profiler).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    rows = []
+    for (filename, _, name), (_, calls, _, cumulative, _) in stats.items():
+        path = Path(filename)
+        if ROOT in path.parents and path.parent.name == "tracker" and not name.startswith("<"):
+            rows.append((cumulative, f"tracker.{path.stem}.{name}", calls))
+    rows.sort(reverse=True)
+    out = ["### Hot spots of one cold in-process compare (cProfile, cumulative, largest pair)", "",
+           "| function | calls | cumulative (s) |", "|---|---:|---:|"]
+    out += [f"| {name} | {calls} | {cumulative:.3f} |" for cumulative, name, calls in rows[:top]]
+    return out + [""]
 
 
 def pct(value: float, base: float) -> str:
