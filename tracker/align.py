@@ -99,6 +99,8 @@ def apply_changes(old: Sequence[Clause], changes: Sequence[ClauseChange]) -> lis
         if text is None:
             raise ValueError(f"changes do not describe a new clause at position {position}")
         texts.append(text)
+    if next(unchanged, None) is not None:
+        raise ValueError("changes leave old clauses unplaced: they describe another old document")
     return texts
 
 
