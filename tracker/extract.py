@@ -234,9 +234,11 @@ def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
         return
     doomed = []
     for el in root.iter("nav", "header", "footer", "aside", "div", "section", "ul", "p", "span", "a", "ol"):
-        if el.tag in ("nav", "aside"):
+        if el.tag == "nav":
             doomed.append(el)
-        elif el.tag in ("header", "footer"):
+        elif el.tag in ("header", "footer", "aside"):
+            # Page landmarks are chrome; inside the article they hold its title or an
+            # "In short" summary, which are policy text.
             if not any(a.tag in ("article", "main") for a in el.iterancestors()):
                 doomed.append(el)
         elif el.get("role") in _CHROME_ROLES or el.get("aria-modal") == "true":
@@ -264,7 +266,8 @@ def _apply_css(root: HtmlElement, select_css: str | None, remove_css: str | None
         selected = root.cssselect(select_css)
     except SelectorError as exc:
         raise InputError(f"invalid CSS selector ({exc}): fix the policy's select/remove rule") from exc
-    selected = [el for el in selected if not any(a in selected for a in el.iterancestors())]
+    chosen = set(selected)  # lxml keeps one proxy per node while referenced
+    selected = [el for el in selected if not any(a in chosen for a in el.iterancestors())]
     new_root = lxml.html.fromstring("<html><body></body></html>")
     body = new_root.find("body")
     for el in selected:

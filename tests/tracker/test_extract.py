@@ -120,6 +120,20 @@ def test_header_inside_article_is_kept_but_page_header_dropped() -> None:
     assert "Our Privacy Policy" in text and "SITE HEADER" not in text
 
 
+def test_summary_aside_inside_article_is_kept() -> None:
+    body = "<main><h1>Policy</h1><aside><p>In short: we collect your email address.</p></aside><p>Details about data.</p></main><aside>Related posts</aside>"
+    text = extract_text(html_page(body), "text/html").text
+    assert "In short: we collect your email address." in text and "Related posts" not in text
+
+
+def test_select_css_with_many_matches_is_fast() -> None:
+    body = "<main>" + "<div><p>We collect data about you every day.</p></div>" * 50_000 + "</main>"
+    start = time.perf_counter()
+    text = extract_text(html_page(body), "text/html", select_css="p").text
+    assert text.count("We collect data") == 50_000
+    assert time.perf_counter() - start < 20
+
+
 def test_page_wrapped_in_a_form_is_kept() -> None:
     # ASP.NET WebForms put the whole page inside one <form>.
     body = "<form id='aspnetForm'><main><h1>Privacy</h1><p>We collect your name and email address.</p></main></form>"
