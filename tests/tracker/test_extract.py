@@ -127,11 +127,11 @@ def test_summary_aside_inside_article_is_kept() -> None:
 
 
 def test_select_css_with_many_matches_is_fast() -> None:
-    body = "<main>" + "<div><p>We collect data about you every day.</p></div>" * 50_000 + "</main>"
+    body = "<main>" + "<div><p>We collect data about you every day.</p></div>" * 20_000 + "</main>"
     start = time.perf_counter()
     text = extract_text(html_page(body), "text/html", select_css="p").text
-    assert text.count("We collect data") == 50_000
-    assert time.perf_counter() - start < 20
+    assert text.count("We collect data") == 20_000
+    assert time.perf_counter() - start < 15
 
 
 def test_page_wrapped_in_a_form_is_kept() -> None:
