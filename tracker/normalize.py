@@ -44,30 +44,46 @@ def normalize_text(text: str) -> str:
         text = _INVISIBLE.sub("", text)
         text = _QUOTE_OR_DASH.sub(lambda m: _QUOTES_AND_DASHES[m.group(0)], text)
     text = _LINE_BREAKS.sub("\n", text)
+    spacer_lines = {i for i, line in enumerate(text.split("\n")) if line and line.isspace()}
     text = _OTHER_SPACE.sub(" ", text)
     text = _TRAILING_SPACES.sub("", text)
     text = _INNER_SPACES.sub(" ", text)
-    return "\n".join(_tighten_lists(text.split("\n"))).strip("\n")
+    return "\n".join(_collapse_blank_lines(text.split("\n"), spacer_lines)).strip("\n")
 
 
-def _tighten_lists(lines: list[str]) -> list[str]:
-    """Collapse blank-line runs; drop blank lines between two list items.
+def _collapse_blank_lines(lines: list[str], spacer_lines: set[int]) -> list[str]:
+    """Collapse each run of blank lines to one; drop spacer runs between list items.
 
-    A loose list (items separated by blank or whitespace-only lines) and a tight
-    one render as the same list; re-renders flip between them (chatgpt 2026-07).
+    A run made only of whitespace-only lines between two items of one list is a converter's
+    spacer inside a loose list ("*   a\n    \n*   b"); re-renders drop it (chatgpt
+    2026-07), so it goes. A truly empty line stays: it may end a list before a
+    numbered heading.
     """
     kept: list[str] = []
-    for i, line in enumerate(lines):
-        if line:
-            kept.append(line)
+    i = 0
+    while i < len(lines):
+        if lines[i]:
+            kept.append(lines[i])
+            i += 1
             continue
-        if not kept or not kept[-1]:
-            continue  # leading blank line or a run of blank lines
-        following = next((nxt for nxt in lines[i + 1:i + 50] if nxt), "")
-        if _LIST_ITEM.match(kept[-1]) and _LIST_ITEM.match(following):
-            continue
-        kept.append("")
+        end = i
+        while end < len(lines) and not lines[end]:
+            end += 1
+        spacers_only = all(j in spacer_lines for j in range(i, end))
+        between_items = bool(kept) and end < len(lines) and _same_list(kept[-1], lines[end])
+        if kept and not (spacers_only and between_items):
+            kept.append("")
+        i = end
     return kept
+
+
+def _same_list(first: str, second: str) -> bool:
+    """Both lines are items of one list: same marker kind (bullet/number), same indent."""
+    a, b = _LIST_ITEM.match(first), _LIST_ITEM.match(second)
+    if not a or not b:
+        return False
+    kind_a, kind_b = first.lstrip()[0].isalnum() or first.lstrip()[0] == "(", second.lstrip()[0].isalnum() or second.lstrip()[0] == "("
+    return kind_a == kind_b and len(first) - len(first.lstrip()) == len(second) - len(second.lstrip())
 
 
 def text_sha256(text: str) -> str:

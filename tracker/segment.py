@@ -82,6 +82,7 @@ _LETTER_HEADING = re.compile(r"^[A-Z][.)]\s+[A-Z]")
 _STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "label": 110}
 # A sentence end: punctuation, optional closing quotes/brackets, exactly one space,
 # then no lower-case letter (so "e.g. the" is not a boundary).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\sa-z])")
 
 
@@ -89,8 +90,9 @@ _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]* (?=[^\sa-z])")
 class _Line:
     """One input line with what the block parser needs to know about it."""
 
-    text: str  # stripped
-    blank: bool
+    text: str  # stripped, invisible characters removed: what classification looks at
+    raw: str  # stripped: what the clause keeps
+    blank: bool  # nothing visible on the line
 
 
 @dataclass
@@ -105,7 +107,7 @@ class _Block:
 
 def heading_text(line: str) -> str:
     """Heading text without Markdown markup: ``## **1\\. Who** ##`` -> ``1. Who``."""
-    text = _ATX.sub("", line.strip())
+    text = _ATX.sub("", _INVISIBLE.sub("", line).strip())
     text = _LIST_BOLD.sub("", text)
     text = re.sub(r"[ \t]+#+[ \t]*$", "", text)
     text = _LINK.sub(r"\1", text)
@@ -188,7 +190,8 @@ def _parse_blocks(text: str) -> list[_Block]:
     lines = []
     for raw in text.splitlines():
         stripped = raw.strip()
-        lines.append(_Line(stripped, not stripped))
+        visible = _INVISIBLE.sub("", stripped).strip() if not stripped.isascii() else stripped
+        lines.append(_Line(visible, stripped, not visible))
     next_nonblank: list[int | None] = [None] * len(lines)
     following: int | None = None
     for i in range(len(lines) - 1, -1, -1):
@@ -201,45 +204,47 @@ def _parse_blocks(text: str) -> list[_Block]:
     prev_blank = True
     for i, line in enumerate(lines):
         if line.blank:
+            if line.raw:  # only invisible characters: kept, but it separates blocks
+                blocks.append(_Block("paragraph", [line.raw]))
             current, prev_blank = None, True
             continue
-        text = line.text
+        text, raw = line.text, line.raw
         was_blank, prev_blank = prev_blank, False
         if _SETEXT.match(text) and current is not None and current.kind == "paragraph" and not _is_table(current):
             current.kind, current.rank = "heading", 10 if text[0] == "=" else 20
             current.title = heading_text(" ".join(current.lines))
-            current.lines.append(text)
+            current.lines.append(raw)
             current = None
             continue
         atx = _ATX.match(text)
         if atx:
-            blocks.append(_Block("heading", [text], 10 * len(atx.group(1)), heading_text(text)))
+            blocks.append(_Block("heading", [raw], 10 * len(atx.group(1)), heading_text(text)))
             current = None
             continue
         if _TABLE.match(text):
             if current is not None and _is_table(current) and _TABLE_SEPARATOR.match(text) and len(current.lines) == 1:
-                current.lines.append(text)
+                current.lines.append(raw)
                 continue
-            current = _Block("paragraph", [text])
+            current = _Block("paragraph", [raw])
             blocks.append(current)
             continue
         if _HR.match(text):
-            blocks.append(_Block("paragraph", [text]))
+            blocks.append(_Block("paragraph", [raw]))
             current = None
             continue
         rank = _inline_heading_rank(lines, i, was_blank or current is None, next_nonblank[i])
         if rank:
-            blocks.append(_Block("heading", [text], rank, heading_text(text)))
+            blocks.append(_Block("heading", [raw], rank, heading_text(text)))
             current = None
             continue
         if _is_list_item(text):
-            current = _Block("list_item", [text])
+            current = _Block("list_item", [raw])
             blocks.append(current)
             continue
         if current is not None and not _is_table(current):
-            current.lines.append(text)  # paragraph line or lazy list continuation
+            current.lines.append(raw)  # paragraph line or lazy list continuation
             continue
-        current = _Block("paragraph", [text])
+        current = _Block("paragraph", [raw])
         blocks.append(current)
     return blocks
 

@@ -34,10 +34,20 @@ def test_normalize_keeps_line_structure_and_indentation() -> None:
     assert normalize_text(text) == "# Title\n\n- item\n  - nested item\n\nAfter the list."
 
 
-def test_loose_and_tight_lists_normalize_alike() -> None:
-    loose = "Intro.\n\n*   one\n    \n*   two\n\n1. three\n\nEnd."
-    tight = "Intro.\n\n* one\n* two\n1. three\n\nEnd."
+def test_spacer_lines_inside_a_list_are_dropped() -> None:
+    loose = "Intro.\n\n*   one\n    \n*   two\n  \n\t\n* three\n\nEnd."
+    tight = "Intro.\n\n* one\n* two\n* three\n\nEnd."
     assert normalize_text(loose) == normalize_text(tight) == tight
+
+
+def test_spacer_between_different_lists_stays() -> None:
+    text = "    * **Analytics cookies.** We use them.\n    \n3. **Other sources**\n    1. Third parties."
+    assert normalize_text(text) == "    * **Analytics cookies.** We use them.\n\n3. **Other sources**\n    1. Third parties."
+
+
+def test_empty_line_between_list_and_numbered_heading_stays() -> None:
+    text = "* [Contents entry](#a)\n\n1. **PROFILES ARE PUBLIC**\n\nBody."
+    assert normalize_text(text) == text
 
 
 @settings(max_examples=200, deadline=None)

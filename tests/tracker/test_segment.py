@@ -299,3 +299,16 @@ def test_largest_corpus_file_segments_fast(corpus: Path) -> None:
     clauses = segment_text(text)
     elapsed = time.perf_counter() - start
     assert clauses and elapsed < 0.3, f"{largest.name}: {elapsed:.3f}s"
+
+
+@pytest.mark.corpus
+def test_corpus_normalised_text_segments_like_the_original(corpus: Path) -> None:
+    """Ingest segments normalised text: normalising must not change clause kinds."""
+    from tracker.normalize import normalize_text
+
+    invisible = "\u200b\u200c\u200d\u2060\ufeff"
+    for path in sorted(corpus.glob("*/*.md")):
+        text = path.read_text(encoding="utf-8")
+        raw = [c.kind for c in segment_text(text) if c.text.strip(invisible) and not c.continues]
+        normalised = [c.kind for c in segment_text(normalize_text(text)) if not c.continues]
+        assert raw == normalised, path
