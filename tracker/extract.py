@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["EXTRACTOR_VERSION", "Extracted", "extract_text", "read_document", "decode_body"]
 
 # Bump whenever the text produced for the same body changes (reprocess relies on it).
-EXTRACTOR_VERSION = "1"
+# 2: the lxml walker puts consecutive list items on single lines.
+EXTRACTOR_VERSION = "2"
 
 # Bodies larger than this skip trafilatura (it is slow on multi-MB pages).
 TRAFILATURA_MAX_CHARS = 3_000_000
@@ -338,6 +339,7 @@ _BLOCKS = {
 }
 _LIST_TAGS = {"ul", "ol", "menu"}
 _LAYOUT_IN_TABLE = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table")
+_LIST_LINE = re.compile(r"^ *(?:- |\d+\. )")
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
@@ -359,7 +361,12 @@ class _MarkdownWalker:
     def render(self, element: HtmlElement) -> str:
         self._visit(element)
         self._flush()
-        return "\n\n".join(self.blocks)
+        out: list[str] = []
+        for i, block in enumerate(self.blocks):
+            if i:  # list items follow each other on single lines, like trafilatura's output
+                out.append("\n" if _LIST_LINE.match(block) and _LIST_LINE.match(self.blocks[i - 1]) else "\n\n")
+            out.append(block)
+        return "".join(out)
 
     def _flush(self) -> None:
         if not self.buffer:
