@@ -117,11 +117,14 @@ def _modality(lead: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _signals_cached(text: str) -> tuple[Signal, ...]:
+def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
+    """All signals of one text; ``anchored=False`` skips the substring pre-check (for tests)."""
     low = fold_text(text)
     spans = sentence_spans(low)
     found: list[Signal] = []
     for entry in lexicon.ENTRIES:
+        if anchored and entry.anchors and not any(map(low.__contains__, entry.anchors)):
+            continue
         for m in entry.pattern.finditer(low):
             s_start, s_end = _sentence_of(spans, m.start())
             if entry.context is not None and not entry.context.search(low, s_start, s_end):

@@ -30,6 +30,7 @@ class Entry:
     kind: str = PRACTICE
     risk: str = "medium"
     context: re.Pattern[str] | None = None
+    anchors: tuple[str, ...] = ()
 
 
 _DATA = (
@@ -147,6 +148,100 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
 ]
 
 
+# Substrings one of which every match of a label contains. A clause without any of
+# them skips that label's regex: a plain substring test is ~50x cheaper than a
+# regex scan, and most labels are absent from most clauses. (A test checks that
+# anchors never change the result on the corpus.)
+_DIGITS = tuple("0123456789")
+ANCHORS: dict[str, tuple[str, ...]] = {
+    "sell": ("sell", "sold"),
+    "sale of data": ("sale",),
+    "rent": ("rent", "lease", "trade"),
+    "cross-context behavioral advertising": ("context",),
+    "share for targeted advertising": ("advertising",),
+    "valuable consideration": ("consideration",),
+    "advertisers": ("advertis",),
+    "data brokers": ("broker", "reseller", "aggregator"),
+    "affiliates": ("affiliat", "subsidiar", "corporate", "group compan", "family of", "parent company"),
+    "partners": ("partner",),
+    "third parties": ("third",),
+    "service providers": ("provider", "vendor", "processor", "contractor", "supplier"),
+    "law enforcement": ("law enf", "authorit", "government", "regulator", "court", "police", "judicial", "subpoena", "legal process"),
+    "other users or the public": ("public", "other users", "anyone"),
+    "researchers": ("researchers", "academic"),
+    "search and shopping providers": ("provider", "partner"),
+    "share or disclose": ("shar", "disclos"),
+    "merger or acquisition": ("merger", "acquisition", "sale of"),
+    "collect": ("collect", "gather", "obtain", "captur", "upload"),
+    "collection (topic)": ("collection",),
+    "third-party sources": (" from ",),
+    "precise location": ("location", "gps"),
+    "location": ("location",),
+    "biometric data": ("biometric", "face", "facial", "selfie", "fingerprint", "voice", "iris", "retina"),
+    "health data": ("health", "medical", "fitness", "diagnos", "genetic"),
+    "government ID": ("social security", "ssn", "government", "passport", "licen", "national", "identity doc", "tax", "id "),
+    "special categories": ("racial", "ethnic", "religious", "sexual", "sex life", "union", "political"),
+    "financial data": ("financial", "payment", "credit", "bank", "card", "billing", "transaction", "income", "wallet"),
+    "contacts": ("address book", "contact"),
+    "browsing history": ("browsing", "search", "web ", "visit"),
+    "device identifiers": ("device", "advertising", "idfa", "aaid", "imei", "mac address", "ip address", "identifier"),
+    "messages and content": ("content", "audio", "voice", "prompt"),
+    "inferences": ("infer", "deriv"),
+    "demographics and age": ("demographic", "birth", "age range", "your age", "gender"),
+    "phone number": ("number",),
+    "AI model training": ("train", "machine learning", "model"),
+    "targeted advertising": ("ads", "advertis", "marketing"),
+    "advertising and marketing": ("advertis", "ads", "marketing", "sponsored", "promot"),
+    "profiling": ("profil", "automated decision"),
+    "research": ("research", "studies"),
+    "age estimation": ("age",),
+    "use of data": ("use", "using", "process", "analy"),
+    "stated purposes": ("purpose", "legitimate interest"),
+    "cookies": ("cookie",),
+    "pixels and beacons": ("pixel", "beacon", "gif", "tracking", "tag", "local storage", "session replay"),
+    "SDKs": ("sdk", "software development"),
+    "cross-site tracking": ("cross", "fingerprinting", "across"),
+    "analytics": ("analytics", "measurement"),
+    "Do Not Track": ("track", "global privacy", "gpc"),
+    "retain": ("retain", "keep", "kept", "preserv", "archiv"),
+    "retention (topic)": ("retention", "how long"),
+    "store": ("stor",),
+    "indefinite retention": ("indefinite", "forever", "permanent", "perpetuity", "limit"),
+    "retained after deletion": ("delete", "close", "deactivate"),
+    "deletion period": ("delet", "eras", "purg", "anonymi", "destroy", "self-destruct"),
+    "retention period": ("day", "week", "month", "year"),
+    "as long as necessary": ("as long as",),
+    "right of access": ("right", "access", "request", "obtain", "download", "export"),
+    "right to delete": ("delet", "erasure", "forgotten"),
+    "right to correct": ("correct", "rectif", "update"),
+    "opt-out": ("opt", "unsubscrib", "do not sell", "limit the use"),
+    "consent and withdrawal": ("consent", "opt"),
+    "portability": ("portab", "port your"),
+    "right to object or restrict": ("object", "restrict", "limit"),
+    "appeal and complaint": ("appeal", "complain", "non-discrimination"),
+    "your rights and choices": ("rights", "choices", "privacy settings", "privacy controls", "data subject"),
+    "children": ("child", "minor", "kid", "teen", "young people", "coppa"),
+    "age limit": _DIGITS,
+    "parental consent": ("parent", "guardian"),
+    "age assurance": ("age",),
+    "transfer abroad": ("countr", "outside", "abroad", "across borders", "internationally", "united states", "the u", "eea", "european economic area", "jurisdiction"),
+    "international transfer": ("transfer",),
+    "transfer safeguards": ("contractual", "adequa", "data privacy framework", "privacy shield", "binding corporate", "appropriate safeguards", "transfer mechanism", "addendum"),
+    "encryption": ("encrypt", "bcrypt", "hash", "end-to-end"),
+    "security measures": ("secur", "measures", "safeguard", "controls", "protect", "pseudonymi", "two-factor", "2fa", "penetration", "audit"),
+    "breach": ("breach", "incident", "unauthori"),
+    "changes to this policy": ("policy", "statement", "notice"),
+    "notice of changes": ("we will", "we may", "we'll"),
+    "update announcement": ("last ", "effective", "into effect", "into force", "take effect", "takes effect", "updated", "version"),
+    "contact us": ("contact", "reach", "write to us", "email us", "get in touch", "mailing address", "postal address", "headquarter"),
+    "data protection officer": ("data protection officer", "dpo", "privacy officer", "representative"),
+    "controller": ("controller", "operated by", "provided by", "responsible for"),
+    "email address": ("@",),
+    "postal address": ("street", "st.", "avenue", "ave", "road", "rd", "boulevard", "blvd", "drive", "lane", "place",
+                       "plaza", "square", "way", "gracht", "straat", "strasse", "straße", "suite", "floor"),
+}
+
+
 def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Entry, ...]:
     """Compile every phrase once at import (classification must stay fast)."""
     return tuple(
@@ -157,6 +252,7 @@ def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Ent
             kind=kind,
             risk=risk,
             context=re.compile(context) if context else None,
+            anchors=ANCHORS.get(label, ()),
         )
         for cat, label, pattern, kind, risk, context in raw
     )

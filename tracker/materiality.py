@@ -17,6 +17,7 @@ clause-level view cannot see.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass
@@ -37,12 +38,14 @@ _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "
 _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
 _MIN_REWORD_WORDS = 3
 _MIN_CONTENT_WORDS = 8
-_TITLE_WORDS = 10  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
+_TITLE_WORDS = 10
+_DATE_EDIT_WORDS = 12  # a changed date touches at most this many words ("January 1, 2024" -> "March 5, 2025")  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
 _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
 )
 _TOKEN = re.compile(r"\S+")
+_WORD = re.compile(r"\w+(?:['@.+-]\w+)*")  # words with inner apostrophes, hyphens, dots (e-mail, you're, 1.5)
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -69,9 +72,10 @@ class Finding:
 def assess_change(change: ClauseChange) -> Assessment:
     """Judge one aligned clause change (added, removed, modified or moved)."""
     old, new = change.old_text or "", change.new_text or ""
-    if change.kind in ("modified", "moved") and (change.cosmetic or _cosmetic_equal(old, new)):
+    moved_only = change.kind == "moved" and (old == new or _cosmetic_equal(old, new))
+    if change.cosmetic or moved_only:
         verb = "Moved" if change.kind == "moved" else "Cosmetic edit"
-        cats = order_categories(set(_categories(old)) | set(_categories(new)))
+        cats = _categories(new or old)
         return Assessment(cats, "cosmetic", "none", False, f"{verb}: wording unchanged apart from formatting ({_short(new)}).")
     if change.kind == "added":
         findings = _assess_added(new)
@@ -356,7 +360,9 @@ def _rewording_findings(
 
 _BULK_COPY_CLAUSES = 10  # at least this many copied clauses (and a quarter of the document) make a "copy"
 _BULK_COPY_SHARE = 0.25
-_MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
+_MIN_POLICY_WORDS = 60
+_QUALITY_CHECK_WORDS = 1500  # longer documents are not stubs or error pages
+_SHRINK_SHARE = 0.5  # ... unless they lost half their words  # below this a "policy" is a redirect page, a header stub or an error text
 
 
 def _document_text(clauses: Sequence[Clause]) -> str:
@@ -364,10 +370,20 @@ def _document_text(clauses: Sequence[Clause]) -> str:
 
 
 def _extraction_failure(old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]) -> str:
-    """Why either side does not look like a policy text at all ('' when both do)."""
-    old_text, new_text = _document_text(old_clauses), _document_text(new_clauses)
-    for side, text, previous in (("new", new_text, old_text), ("old", old_text, None)):
-        problem = _quality_problem(text, previous)
+    """Why either side does not look like a policy text at all ('' when both do).
+
+    Extraction failures (redirect pages, header stubs, error pages) are short, so
+    ``tracker.quality`` is only consulted for a short document or one that shrank
+    a lot; a long policy that kept its length is never re-scanned (speed).
+    """
+    old_words = sum(len(c.text.split()) for c in old_clauses)
+    new_words = sum(len(c.text.split()) for c in new_clauses)
+    sides = (("new", new_clauses, new_words, old_clauses), ("old", old_clauses, old_words, None))
+    for side, clauses, words, previous in sides:
+        shrank = previous is not None and words < _SHRINK_SHARE * old_words
+        if words >= _QUALITY_CHECK_WORDS and not shrank:
+            continue
+        problem = _quality_problem(_document_text(clauses), _document_text(previous) if previous is not None else None)
         if problem:
             which = "the new version" if side == "new" else "the previous version"
             return f"Not material: {which} looks like an extraction failure ({problem}), not a policy change."
@@ -398,18 +414,25 @@ def _counted_changes(
     a copy; a single clause removed while a duplicate survives elsewhere can still
     matter (its context differed), so it is kept.
     """
-    from tracker.normalize import cosmetic_key
-
-    old_keys = {cosmetic_key(c.text) for c in old_clauses}
-    new_keys = {cosmetic_key(c.text) for c in new_clauses}
-    added_copies = {id(c) for c in changes if c.kind == "added" and cosmetic_key(c.new_text or "") in old_keys}
-    removed_copies = {id(c) for c in changes if c.kind == "removed" and cosmetic_key(c.old_text or "") in new_keys}
     drop: set[int] = set()
-    if len(added_copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(old_clauses)):
-        drop |= added_copies
-    if len(removed_copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(new_clauses)):
-        drop |= removed_copies
+    added = [c for c in changes if c.kind == "added"]
+    removed = [c for c in changes if c.kind == "removed"]
+    if len(added) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(old_clauses)):
+        old_keys = {_copy_key(c.text) for c in old_clauses}
+        copies = {id(c) for c in added if _copy_key(c.new_text or "") in old_keys}
+        if len(copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(old_clauses)):
+            drop |= copies
+    if len(removed) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(new_clauses)):
+        new_keys = {_copy_key(c.text) for c in new_clauses}
+        copies = {id(c) for c in removed if _copy_key(c.old_text or "") in new_keys}
+        if len(copies) >= max(_BULK_COPY_CLAUSES, _BULK_COPY_SHARE * len(new_clauses)):
+            drop |= copies
     return [c for c in changes if id(c) not in drop], len(drop)
+
+
+def _copy_key(text: str) -> str:
+    """Cheap identity for copied clauses: a copy is the same text, give or take spacing and case."""
+    return " ".join(text.split()).casefold()
 
 
 def _in_context(
@@ -430,7 +453,7 @@ def _in_context(
             removed_keys |= {s.key for s in find_signals(c.old_text or "")}
         if c.kind in ("added", "modified"):
             added_keys |= {s.key for s in find_signals(c.new_text or "")}
-    known = {s.key for c in old_clauses for s in find_signals(c.text) if s.polarity == EXPOSING}
+    known = _KnownPractices(old_clauses)
     out = []
     for c in changes:
         a = c.assessment
@@ -438,7 +461,7 @@ def _in_context(
             gained = _gained_practices(c)
             if c.kind == "added" and gained and gained <= removed_keys:
                 a = _downgraded(a, "the same practices were described in text that this change rewrote")
-            elif gained and gained <= known:
+            elif gained and all(known.has(key) for key in gained):
                 a = _one_step_down(a, "the previous version already described these practices elsewhere")
         elif a.material and c.kind == "removed" and a.direction == "weakens":
             kept = {s.key for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE}
@@ -446,6 +469,47 @@ def _in_context(
                 a = _downgraded(a, "the same protections are restated in the new text")
         out.append((c, a))
     return out
+
+
+class _KnownPractices:
+    """Which practices the old version described, looked up label by label.
+
+    Classifying every clause of a 50,000-word policy costs far more than the diff
+    itself, so each asked-for label's phrase is searched in the whole old text
+    once, and only the clauses where it occurs are classified.
+    """
+
+    def __init__(self, clauses: Sequence[Clause]) -> None:
+        self._clauses = list(clauses)
+        self._text: str | None = None
+        self._starts: list[int] = []
+        self._answers: dict[tuple[str, str, str], bool] = {}
+
+    def has(self, key: tuple[str, str, str]) -> bool:
+        if key not in self._answers:
+            self._answers[key] = self._lookup(key)
+        return self._answers[key]
+
+    def _lookup(self, key: tuple[str, str, str]) -> bool:
+        if self._text is None:
+            pos, parts = 0, []
+            for c in self._clauses:
+                self._starts.append(pos)
+                parts.append(c.text)
+                pos += len(c.text) + 1
+            self._text = fold_text("\n".join(parts))
+        seen: set[int] = set()
+        for entry in lexicon.ENTRIES:
+            if (entry.category, entry.label) != key[:2]:
+                continue
+            for m in entry.pattern.finditer(self._text):
+                i = bisect.bisect_right(self._starts, m.start()) - 1
+                if i in seen:
+                    continue
+                seen.add(i)
+                if key in {s.key for s in find_signals(self._clauses[i].text)}:
+                    return True
+        return False
 
 
 def _gained_practices(change: ClauseChange) -> set:
@@ -551,13 +615,11 @@ def _categories(text: str) -> tuple[str, ...]:
 
 def _word_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Normalised words and their character spans (punctuation and case ignored)."""
+    masked = lexicon.MARKUP.sub(lambda m: " " * len(m.group(0)), fold_text(text))
     words, spans = [], []
-    masked = lexicon.MARKUP.sub(lambda m: " " * len(m.group(0)), text)
-    for m in _TOKEN.finditer(masked):
-        word = _EDGE_PUNCT.sub("", fold_text(m.group(0)))
-        if word:
-            words.append(word)
-            spans.append(m.span())
+    for m in _WORD.finditer(masked):
+        words.append(m.group(0).replace("'", "").replace("-", ""))
+        spans.append(m.span())
     return words, spans
 
 
@@ -574,7 +636,7 @@ def _word_diff(old: str, new: str) -> _WordDiff:
         new_ranges.append(_span_of(b_spans, j1, j2, len(new)))
         deleted += a[i1:i2]
         inserted += b[j1:j2]
-    if _only_dates(deleted, inserted, old, new):
+    if len(deleted) + len(inserted) <= _DATE_EDIT_WORDS and _only_dates(deleted, inserted, old, new):
         return _WordDiff((), (), (), ())
     return _WordDiff(tuple(old_ranges), tuple(new_ranges), tuple(inserted), tuple(deleted))
 
