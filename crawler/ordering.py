@@ -25,8 +25,14 @@ class InOrderRelease:
         self._streams.setdefault(stream, OrderedDict())[slot] = _PENDING
 
     def complete(self, stream: Hashable, slot: Hashable, items: list[Any]) -> list[Any]:
-        """Store ``slot``'s items; return every item now at the head of the stream."""
-        queue = self._streams[stream]
+        """Store ``slot``'s items; return every item now at the head of the stream.
+
+        A slot this process never reserved (a request restored from a JOBDIR queue)
+        is released at once: its order was lost with the previous process.
+        """
+        queue = self._streams.get(stream)
+        if queue is None or slot not in queue:
+            return list(items)
         queue[slot] = list(items)
         released: list[Any] = []
         while queue:

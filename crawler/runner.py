@@ -137,11 +137,12 @@ def _event(line: str) -> dict[str, Any] | None:
 def run_crawl(db_path: str, *, live: bool = False, archive: bool = False, since: str | None = None,
               until: str | None = None, policies: Sequence[int] = (), config_path: str | None = None,
               save: bool = False, progress: Progress | None = None, env: dict[str, str] | None = None,
-              settings: dict[str, str] | None = None, timeout: float | None = None) -> CrawlSummary:
+              settings: dict[str, str] | None = None, timeout: float | None = None,
+              shard: int = 0, shards: int = 1) -> CrawlSummary:
     """Crawl live pages and/or the archive (neither flag means both) in a subprocess."""
     since, until = check_stamp(since, "--since"), check_stamp(until, "--until")
     cmd = crawl_command(db_path, live=live, archive=archive, since=since, until=until, policies=policies,
-                        config_path=config_path, save=save, settings=settings)
+                        config_path=config_path, save=save, settings=settings, shard=shard, shards=shards)
     return run_command(cmd, progress=progress, env=env, timeout=timeout)
 
 

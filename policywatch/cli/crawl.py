@@ -36,6 +36,15 @@ def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
     return status, update
 
 
+def _parse_shard(value: str) -> tuple[int, int]:
+    from policywatch.errors import UsageError
+
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 0 <= int(k) < int(n):
+        raise UsageError(f"--shard must be K/N with 0 <= K < N, e.g. 0/4 (got {value!r}).")
+    return int(k), int(n)
+
+
 def _resolve_policies(ctx: click.Context, refs: tuple[str, ...]) -> list[int]:
     if not refs:
         return []
@@ -52,9 +61,11 @@ def _resolve_policies(ctx: click.Context, refs: tuple[str, ...]) -> list[int]:
 @click.option("--until", help="Archive captures up to this date: YYYY, YYYYMM or YYYYMMDD.")
 @click.option("--policy", "policies", multiple=True, help="Policy name or id (repeatable); default: all.")
 @click.option("--save", is_flag=True, help="Ask Save Page Now to archive live pages whose text changed.")
+@click.option("--shard", default="0/1", show_default=True, metavar="K/N",
+              help="Only policies with id % N == K (split a crawl over machines).")
 @click.pass_context
 def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, until: str | None,
-          policies: tuple[str, ...], save: bool) -> None:
+          policies: tuple[str, ...], save: bool, shard: str) -> None:
     """Run the spiders and ingest what they fetch (neither --live nor --archive means both).
 
     \b
@@ -66,6 +77,7 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
 
     check_stamp(since, "--since")
     check_stamp(until, "--until")
+    shard_k, shard_n = _parse_shard(shard)
     ids = _resolve_policies(ctx, policies)
     if not policies:
         open_db(ctx)  # fail fast (exit 2) on a missing database
@@ -74,7 +86,8 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
         status.start()
     try:
         summary = run_crawl(ctx.obj["db_path"], live=live, archive=archive, since=since, until=until,
-                            policies=ids, config_path=ctx.obj.get("config_path"), save=save, progress=progress)
+                            policies=ids, config_path=ctx.obj.get("config_path"), save=save, progress=progress,
+                            shard=shard_k, shards=shard_n)
     finally:
         if status is not None:
             status.stop()

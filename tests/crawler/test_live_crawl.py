@@ -114,3 +114,20 @@ def test_cli_crawl_prints_a_summary_and_rejects_bad_dates(site, db_path, monkeyp
     assert bad.exit_code == 2 and "--since" in bad.output
     unknown = runner.invoke(cli, ["--db", db_path, "crawl", "--policy", "nope"])
     assert unknown.exit_code == 2 and "Unknown policy" in unknown.output
+
+
+def test_save_page_now_and_a_jobdir_run(site, wayback, db_path, tmp_path) -> None:
+    import subprocess
+
+    from crawler.runner import child_env, crawl_command
+
+    site.site.policy("/privacy")
+    add_policy(db_path, site.url + "/privacy", "example")
+    wayback.archive.add(site.url + "/privacy", "20200101000000", policy_html("Privacy Policy"))
+    cmd = crawl_command(db_path, save=True, settings={"JOBDIR": str(tmp_path / "job"), "LOG_LEVEL": "INFO"})
+    done = subprocess.run(cmd, env=child_env(fast_env(wayback.url)), capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Unable to serialize" not in done.stderr  # every request fits a disk queue
+    assert wayback.archive.count("save") == 1  # the live page's new text was sent to Save Page Now
+    rows = query(db_path, "SELECT source, outcome FROM captures ORDER BY source")
+    assert rows == [{"source": "live", "outcome": "ok"}, {"source": "wayback", "outcome": "ok"}]

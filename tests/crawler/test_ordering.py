@@ -14,3 +14,8 @@ def test_release_waits_for_earlier_slots() -> None:
     assert release.pending() == 1
     assert release.complete("p1", 3, []) == []
     assert release.pending() == 0
+
+
+def test_unknown_slots_pass_through() -> None:
+    release = InOrderRelease()
+    assert release.complete("p", 7, ["restored from a JOBDIR queue"]) == ["restored from a JOBDIR queue"]
