@@ -122,8 +122,9 @@ def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
     low = fold_text(text)
     spans = sentence_spans(low)
     found: list[Signal] = []
+    present = frozenset(filter(low.__contains__, lexicon.ALL_ANCHORS)) if anchored else frozenset()
     for entry in lexicon.ENTRIES:
-        if anchored and entry.anchors and not any(map(low.__contains__, entry.anchors)):
+        if anchored and entry.anchors and present.isdisjoint(entry.anchors):
             continue
         for m in entry.pattern.finditer(low):
             s_start, s_end = _sentence_of(spans, m.start())

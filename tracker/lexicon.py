@@ -259,6 +259,7 @@ def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Ent
 
 
 ENTRIES: tuple[Entry, ...] = _compile(_RAW)
+ALL_ANCHORS: tuple[str, ...] = tuple(sorted({a for e in ENTRIES for a in e.anchors}))
 
 # Words that negate a practice when they come before it in the same sentence part.
 NEGATION = re.compile(

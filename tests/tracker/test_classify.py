@@ -1,6 +1,9 @@
 """Clause classification: every category from short real-world-style sentences."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tracker.classify import EXPOSING, PROTECTIVE, classify_text, find_signals
@@ -95,3 +98,20 @@ def test_ambiguous_words_need_data_context() -> None:
     assert "sale" not in classify_text("Our servers are rented from European hosting companies.")
     assert "security" not in classify_text("Your social security number is required for tax forms.")
     assert "children" not in classify_text("Inactive accounts are deleted after at least 6 months.")
+
+
+CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not (CORPUS / "labels.json").exists(), reason=f"shared corpus not found at {CORPUS}")
+def test_anchor_precheck_never_changes_signals() -> None:
+    """The substring pre-check is only a speed-up: same signals with and without it."""
+    from tracker.classify import _signals_cached
+    from tracker.segment import segment_text
+
+    files = [CORPUS / "grammarly" / "2025-10-29T06-09-39Z.md", CORPUS / "sourcehut" / "2025-07-10T18-16-17Z.md",
+             CORPUS / "telegram" / "2024-10-02T18-13-23Z.md"]
+    for path in files:
+        for clause in segment_text(path.read_text(encoding="utf-8")):
+            assert _signals_cached(clause.text, True) == _signals_cached(clause.text, False), clause.text[:80]
