@@ -67,6 +67,8 @@ _PRIVACY_TERMS = _phrases(
     r"\bgdpr\b", r"\bccpa\b", r"\bshare\b|\bdisclose\b",
     r"\bdonnées\b", r"\bconfidentialité\b", r"\bdatenschutz", r"\bpersonenbezogen", r"\bdaten\b",
     r"\bdatos\b", r"\bprivacidad\b", r"\bprivacy policy\b",
+    r"\bdados pessoais\b", r"\bprivacidade\b", r"\bdati personali\b", r"\bpersoonsgegevens\b",
+    r"персональн", r"конфиденциальн", r"個人情報", r"プライバシー", r"个人信息", r"隐私", r"개인정보",
 )
 
 

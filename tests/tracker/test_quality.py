@@ -89,3 +89,16 @@ def test_corpus_outcomes(corpus: Path) -> None:
     stubs = [f for f in bad if f.startswith("microsoft-copilot/")]
     assert len(stubs) == 3 and all(bad[f] == "extraction_failure" for f in stubs)
     assert len(bad) == 4, bad
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Политика конфиденциальности. Мы собираем ваши персональные данные, когда вы пользуетесь нашими услугами. " * 6,
+        "Política de privacidade. Coletamos seus dados pessoais quando você usa nossos serviços e os compartilhamos. " * 5,
+        "当社は、お客様の個人情報を適切に取り扱います。プライバシーポリシー、収集する情報、利用目的、第三者提供、保存期間。" * 12,
+        "Datenschutzerklärung. Wir verarbeiten personenbezogene Daten nur, wenn Sie unsere Dienste nutzen. " * 6,
+    ],
+)
+def test_policies_in_other_languages_are_ok(text: str) -> None:
+    assert assess_text(text).outcome == "ok"
