@@ -33,6 +33,14 @@ _MONTHS = {
     # Spanish
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    # Italian
+    "gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
+    "settembre": 9, "ottobre": 10, "dicembre": 12,
+    # Portuguese
+    "janeiro": 1, "fevereiro": 2, "março": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9,
+    "outubro": 10, "novembro": 11, "dezembro": 12,
+    # Dutch
+    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
 }
 _MONTH = "(?:" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|º|\.)?"
@@ -53,12 +61,17 @@ _LABELS = (
     r"|stand|zuletzt\s+aktualisiert|gültig\s+ab|datum"
     r"|dernière\s+mise\s+à\s+jour|mise\s+à\s+jour|date\s+d'entrée\s+en\s+vigueur|en\s+vigueur\s+(?:le|depuis|à\s+compter\s+du)"
     r"|última\s+actualización|fecha\s+de\s+entrada\s+en\s+vigor|fecha\s+de\s+actualización|actualizado"
+    r"|ultimo\s+aggiornamento|aggiornat[ao](?:\s+al)?|in\s+vigore\s+dal|última\s+atualização|atualizad[ao]\s+em"
+    r"|laatst\s+bijgewerkt|bijgewerkt\s+op"
 )
-_STRONG_LABELS = r"effective(?=\s*:)|last\s+updated|last\s+revised|last\s+modified|effective\s+date|effective\s+as\s+of|dernière\s+mise\s+à\s+jour|última\s+actualización|stand"
+_STRONG_LABELS = (
+    r"effective(?=\s*:)|last\s+updated|last\s+revised|last\s+modified|effective\s+date|effective\s+as\s+of"
+    r"|dernière\s+mise\s+à\s+jour|última\s+actualización|ultimo\s+aggiornamento|última\s+atualização|stand"
+)
 _LABELLED = re.compile(rf"(?<![\w])(?:{_LABELS})(?![\w])\s*(?:[:\-]|as\s+of|on|le|am|el|du)?\s*(?:[:\-]\s*)?", re.I)
 _STRONG = re.compile(rf"(?<![\w])(?:{_STRONG_LABELS})(?![\w])\s*(?:[:\-]|as\s+of|on)?\s*", re.I)
 _MARKUP = re.compile(r"[*_#>`\\]|\[|\]\([^)]*\)")
-_DAY_FIRST_LABEL = re.compile(r"stand|gültig|zuletzt|datum|mise|vigueur|actualiz|vigor", re.I)
+_DAY_FIRST_LABEL = re.compile(r"stand|gültig|zuletzt|datum|mise|vigueur|actualiz|vigor|aggiorna|vigore|atualiza|bijgewerkt", re.I)
 
 
 def _clean(line: str) -> str:

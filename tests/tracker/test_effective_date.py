@@ -30,6 +30,10 @@ from tracker.effective_date import find_effective_date, parse_date
         ("Stand: 1. Mai 2024", "2024-05-01"),
         ("Dernière mise à jour : 3 mars 2025", "2025-03-03"),
         ("Última actualización: 5 de mayo de 2024", "2024-05-05"),
+        ("Ultimo aggiornamento: 3 maggio 2024", "2024-05-03"),
+        ("Última atualização: 5 de março de 2024", "2024-03-05"),
+        ("Laatst bijgewerkt: 1 mei 2024", "2024-05-01"),
+        ("Stand: Mai 2024", "2024-05"),
         ("Effective: August 16, 2024. Last Revised: August 16, 2024.", "2024-08-16"),
     ],
 )
