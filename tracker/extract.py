@@ -386,11 +386,12 @@ class _MarkdownWalker:
 
     def _visit(self, el: HtmlElement) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _HEADINGS:
+        level = _HEADINGS.get(tag) or _aria_heading_level(el)
+        if level:
             self._flush()
             text = _inline_text(el)
             if text:
-                self.blocks.append("#" * _HEADINGS[tag] + " " + text)
+                self.blocks.append("#" * level + " " + text)
         elif tag in _LIST_TAGS:
             self._flush()
             self._list(el)
@@ -453,6 +454,14 @@ class _MarkdownWalker:
         self.blocks.append("\n".join(lines))
         if el.tail:
             self.buffer.append(el.tail)
+
+
+def _aria_heading_level(el: HtmlElement) -> int:
+    """Level of a ``role="heading"`` element (``aria-level``, default 2), else 0."""
+    if el.get("role") != "heading":
+        return 0
+    level = el.get("aria-level", "2").strip()
+    return min(max(int(level), 1), 6) if level.isdigit() else 2
 
 
 def _inline_text(el: HtmlElement) -> str:

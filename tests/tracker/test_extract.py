@@ -134,6 +134,16 @@ def test_select_css_with_many_matches_is_fast() -> None:
     assert time.perf_counter() - start < 15
 
 
+def test_aria_headings_become_markdown_headings() -> None:
+    body = (
+        "<main><div role='heading' aria-level='1'>Privacy Notice</div><p>We explain how we use data about you.</p>"
+        "<div role='heading' aria-level='2'>Sharing</div><p>We share data with service providers.</p>"
+        "<div role='heading' aria-level='2'>Retention</div><p>We keep data for two years at most.</p></main>"
+    )
+    text = extract_text(html_page(body), "text/html").text
+    assert "# Privacy Notice" in text and "## Sharing" in text and "## Retention" in text
+
+
 def test_page_wrapped_in_a_form_is_kept() -> None:
     # ASP.NET WebForms put the whole page inside one <form>.
     body = "<form id='aspnetForm'><main><h1>Privacy</h1><p>We collect your name and email address.</p></main></form>"
