@@ -29,7 +29,8 @@ __all__ = ["EXTRACTOR_VERSION", "Extracted", "extract_text", "read_document", "d
 
 # Bump whenever the text produced for the same body changes (reprocess relies on it).
 # 2: the lxml walker puts consecutive list items on single lines.
-EXTRACTOR_VERSION = "2"
+# 3: role="heading" elements become Markdown headings.
+EXTRACTOR_VERSION = "3"
 
 # Bodies larger than this skip trafilatura (it is slow on multi-MB pages).
 TRAFILATURA_MAX_CHARS = 3_000_000
