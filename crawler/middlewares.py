@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -78,12 +79,11 @@ class SafetyMiddleware:
     async def process_request(self, request: Request) -> None:
         reason = scheme_refusal(request.url)
         if reason is None and not self.allow_private and origin(request.url) not in self.trusted:
-            host = request.url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-            hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            hostname = urlsplit(request.url).hostname or ""
             if hostname not in self._host_cache:
                 # getaddrinfo blocks: resolve on a thread, never on the reactor.
                 self._host_cache[hostname] = await maybe_deferred_to_future(
-                    deferToThread(host_refusal, hostname.strip("[]"), resolve_host)
+                    deferToThread(host_refusal, hostname, resolve_host)
                 )
             reason = self._host_cache[hostname]
         if reason:

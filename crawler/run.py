@@ -62,7 +62,7 @@ def summarize(crawlers: list[Any]) -> dict[str, Any]:
     """Merge the ``policywatch/*`` stats of every crawler into the summary record."""
     outcomes: dict[str, int] = {}
     totals = {"new_versions": 0, "changes": 0, "alerts": 0, "moves": 0, "discovered": 0, "pauses": 0,
-              "duplicates": 0}
+              "duplicates": 0, "cdx_failures": 0}
     finish = []
     for crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}

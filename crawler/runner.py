@@ -35,6 +35,7 @@ class CrawlSummary:
     discovered: int = 0
     pauses: int = 0
     duplicates: int = 0
+    cdx_failures: int = 0
     returncode: int = 0
     finish_reasons: list[str] = field(default_factory=list)
 
@@ -53,6 +54,8 @@ class CrawlSummary:
             text += f", {self.moves} moved"
         if self.discovered:
             text += f", {self.discovered} discovered"
+        if self.cdx_failures:
+            text += f", {self.cdx_failures} archive queries failed (re-run to resume)"
         if self.pauses:
             text += f", {self.pauses} rate-limit pauses"
         return text

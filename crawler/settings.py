@@ -46,11 +46,14 @@ POLICYWATCH_CDX_PER_MINUTE = float(_env("POLICYWATCH_CDX_PER_MINUTE", "24"))
 POLICYWATCH_CAPTURES_PER_SECOND = float(_env("POLICYWATCH_CAPTURES_PER_SECOND", "8"))
 POLICYWATCH_SAVES_PER_MINUTE = float(_env("POLICYWATCH_SAVES_PER_MINUTE", "6"))
 POLICYWATCH_CDX_LIMIT = int(_env("POLICYWATCH_CDX_LIMIT", "500"))
-# Slot concurrency per archive budget (slots are named by the politeness key).
+# Slots are named by the politeness key. For the archive the limiter is the only gate:
+# slot concurrency stays above what the budget can fill, so a request that passed the
+# limiter is sent at once and never waits in a slot queue (where a 429 pause could not
+# hold it back).
 DOWNLOAD_SLOTS = {
-    "archive:cdx": {"concurrency": 1, "delay": 0},
-    "archive:capture": {"concurrency": int(_env("POLICYWATCH_ARCHIVE_CONCURRENCY", "4")), "delay": 0},
-    "archive:save": {"concurrency": 1, "delay": 0},
+    "archive:cdx": {"concurrency": 4, "delay": 0},
+    "archive:capture": {"concurrency": int(_env("POLICYWATCH_ARCHIVE_CONCURRENCY", "16")), "delay": 0},
+    "archive:save": {"concurrency": 2, "delay": 0},
 }
 
 # --- retries ---------------------------------------------------------------------------

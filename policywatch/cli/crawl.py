@@ -68,6 +68,9 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
           policies: tuple[str, ...], save: bool, shard: str) -> None:
     """Run the spiders and ingest what they fetch (neither --live nor --archive means both).
 
+    Exit status 1 when the crawl process ended abnormally (killed, sink unusable):
+    everything stored is kept, and re-running resumes.
+
     \b
     Examples:
       policywatch crawl                      # live check + archive backfill of every policy
@@ -81,6 +84,9 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
     ids = _resolve_policies(ctx, policies)
     if not policies:
         open_db(ctx)  # fail fast (exit 2) on a missing database
+    from tracker.config import load_config
+
+    load_config(ctx.obj.get("config_path"))  # a bad config is exit 2 here, not a failed crawl
     status, progress = _progress_display()
     if status is not None:
         status.start()
@@ -109,6 +115,8 @@ def discover(ctx: click.Context, url: str, at: str | None, name: str | None) -> 
     check_stamp(at, "--at")
     open_db(ctx)
     summary = run_discover(ctx.obj["db_path"], url, at=at, name=name)
-    click.echo(summary.line() if summary.discovered else f"No privacy policy found on {url}.")
     if not summary.discovered:
-        sys.exit(1)
+        from policywatch.errors import InputError
+
+        raise InputError(f"No privacy policy link found on {url}" + (f" as archived at {at}" if at else "") + ".")
+    click.echo(summary.line())
