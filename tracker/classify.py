@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tracker import lexicon
@@ -24,6 +24,7 @@ EXPOSING = "exposing"  # the text says data is collected/shared/kept/used (or a 
 PROTECTIVE = "protective"  # the text grants a right, limits or negates a practice
 NEUTRAL = "info"  # contact details, notices of change
 
+_EXCEPTION = re.compile(r"\b(?:unless|except)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _NEGATION_WINDOW = 250  # characters looked back for "not"/"never" inside one sentence
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
@@ -147,7 +148,30 @@ def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
                 )
             )
     found.sort(key=lambda s: s.span)
-    return tuple(found)
+    return tuple(_exceptions_inherit(low, spans, found))
+
+
+def _exceptions_inherit(low: str, spans: tuple[tuple[int, int], ...], found: list[Signal]) -> list[Signal]:
+    """'We do not access X unless ... X was generated': the second X scopes the exception.
+
+    After "unless"/"except", a phrase that repeats a practice the same sentence
+    negated keeps the protective polarity; a new phrase there (a new exception,
+    "except with advertisers") stays exposing.
+    """
+    out = list(found)
+    for i, sig in enumerate(found):
+        if sig.polarity != EXPOSING or sig.kind != lexicon.PRACTICE:
+            continue
+        s_start, _ = _sentence_of(spans, sig.span[0])
+        m = None
+        for m in _EXCEPTION.finditer(low, s_start, sig.span[0]):
+            break
+        if m is None:
+            continue
+        if any(o.polarity == PROTECTIVE and (o.category, o.label) == (sig.category, sig.label)
+               and s_start <= o.span[0] < m.start() for o in found):
+            out[i] = replace(sig, polarity=PROTECTIVE)
+    return out
 
 
 def find_signals(text: str) -> list[Signal]:

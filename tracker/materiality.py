@@ -17,7 +17,6 @@ clause-level view cannot see.
 """
 from __future__ import annotations
 
-import bisect
 import difflib
 import re
 from dataclasses import dataclass
@@ -101,7 +100,7 @@ def judge_document(
     if failure:
         return Verdict(False, False, "none", (), failure, failure)
     counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
-    assessed = _in_context(counted, old_clauses)
+    assessed = _in_context(counted)
     substantive = [(c, a) for c, a in assessed if a.severity != "none"]
     truncated = _truncation(counted, [c for c, _ in substantive], old_clauses)
     if truncated:
@@ -435,16 +434,13 @@ def _copy_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _in_context(
-    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause] = ()
-) -> list[tuple[ClauseChange, Assessment]]:
+def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Assessment]]:
     """Re-weigh each change's assessment against the rest of the diff and the old version.
 
     * a material addition whose weighty practices all appear in text that was
       removed or rewritten elsewhere in this diff: reorganised, not new (low);
-    * a removed protection restated in added or rewritten text: reworded, not lost (low);
-    * a widening whose new practices the previous version already described in
-      other clauses: one step less severe (the reader already knew of them).
+    * a removed protection (its weightiest phrase) restated in added or rewritten
+      text: reworded, not lost (low).
     """
     removed_keys: set = set()
     added_keys: set = set()
@@ -453,7 +449,6 @@ def _in_context(
             removed_keys |= {s.key for s in find_signals(c.old_text or "")}
         if c.kind in ("added", "modified"):
             added_keys |= {s.key for s in find_signals(c.new_text or "")}
-    known = _KnownPractices(old_clauses)
     out = []
     for c in changes:
         a = c.assessment
@@ -461,55 +456,12 @@ def _in_context(
             gained = _gained_practices(c)
             if c.kind == "added" and gained and gained <= removed_keys:
                 a = _downgraded(a, "the same practices were described in text that this change rewrote")
-            elif gained and all(known.has(key) for key in gained):
-                a = _one_step_down(a, "the previous version already described these practices elsewhere")
         elif a.material and c.kind == "removed" and a.direction == "weakens":
-            kept = {s.key for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE}
-            if kept and kept <= added_keys:
+            protective = [s for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE]
+            if protective and _riskiest(protective).key in added_keys:
                 a = _downgraded(a, "the same protections are restated in the new text")
         out.append((c, a))
     return out
-
-
-class _KnownPractices:
-    """Which practices the old version described, looked up label by label.
-
-    Classifying every clause of a 50,000-word policy costs far more than the diff
-    itself, so each asked-for label's phrase is searched in the whole old text
-    once, and only the clauses where it occurs are classified.
-    """
-
-    def __init__(self, clauses: Sequence[Clause]) -> None:
-        self._clauses = list(clauses)
-        self._text: str | None = None
-        self._starts: list[int] = []
-        self._answers: dict[tuple[str, str, str], bool] = {}
-
-    def has(self, key: tuple[str, str, str]) -> bool:
-        if key not in self._answers:
-            self._answers[key] = self._lookup(key)
-        return self._answers[key]
-
-    def _lookup(self, key: tuple[str, str, str]) -> bool:
-        if self._text is None:
-            pos, parts = 0, []
-            for c in self._clauses:
-                self._starts.append(pos)
-                parts.append(c.text)
-                pos += len(c.text) + 1
-            self._text = fold_text("\n".join(parts))
-        seen: set[int] = set()
-        for entry in lexicon.ENTRIES:
-            if (entry.category, entry.label) != key[:2]:
-                continue
-            for m in entry.pattern.finditer(self._text):
-                i = bisect.bisect_right(self._starts, m.start()) - 1
-                if i in seen:
-                    continue
-                seen.add(i)
-                if key in {s.key for s in find_signals(self._clauses[i].text)}:
-                    return True
-        return False
 
 
 def _gained_practices(change: ClauseChange) -> set:
@@ -518,12 +470,6 @@ def _gained_practices(change: ClauseChange) -> set:
     if change.kind == "modified":
         new -= {s.key for s in find_signals(change.old_text or "")}
     return new
-
-
-def _one_step_down(a: Assessment, why: str) -> Assessment:
-    severity = {"high": "medium", "medium": "low"}.get(a.severity, a.severity)
-    reason = a.reason.rstrip(".") + f"; {why}."
-    return Assessment(a.categories, a.direction, severity, severity in ("medium", "high"), reason)
 
 
 def _downgraded(a: Assessment, why: str) -> Assessment:

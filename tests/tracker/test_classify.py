@@ -115,3 +115,10 @@ def test_anchor_precheck_never_changes_signals() -> None:
     for path in files:
         for clause in segment_text(path.read_text(encoding="utf-8")):
             assert _signals_cached(clause.text, True) == _signals_cached(clause.text, False), clause.text[:80]
+
+
+def test_exception_repeating_a_negated_practice_stays_protective() -> None:
+    same = find_signals("Employees do not access customer content unless the customer content owner authorizes it.")
+    assert {s.polarity for s in same if s.label == "messages and content"} == {PROTECTIVE}
+    new = find_signals("We do not share your data with third parties, except with advertisers.")
+    assert {s.polarity for s in new if s.label == "advertisers"} == {EXPOSING}
