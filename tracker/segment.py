@@ -26,7 +26,10 @@ Recognised structure:
   an item without a blank line (lazy continuation) belong to it.
 * tables: one paragraph clause per row (rows are the natural unit of a change in a
   data-category table); the separator row is folded into the header row.
-* everything else: paragraphs, blocks of consecutive non-blank lines.
+* everything else: paragraphs, blocks of consecutive non-blank lines. A line
+  holding only invisible characters (zero-width joiners) is its own paragraph;
+  classification ignores invisible characters, so ``normalize_text`` output and the
+  raw text give the same clause kinds (the corpus test checks it).
 
 Heading path: the stack of enclosing heading texts without markup (a heading
 clause's own path holds its parents, not itself). Markdown levels rank 10-60;
