@@ -111,13 +111,21 @@ def _short_page_verdict(text: str, title: str, words: int) -> Quality | None:
     return None
 
 
+def _privacy_terms(text: str, window: int = 20_000) -> set[str]:
+    """Distinct privacy terms; a long policy shows enough of them early, so scan a window first."""
+    terms = {m.group(0).lower() for m in _PRIVACY_TERMS.finditer(text, 0, window)}
+    if len(terms) < 5 and len(text) > window:
+        terms = {m.group(0).lower() for m in _PRIVACY_TERMS.finditer(text)}
+    return terms
+
+
 def assess_text(text: str, previous_words: int | None = None, title: str | None = None) -> Quality:
     """Classify extracted text as ``ok`` or one of the failure outcomes, with a reason."""
     words = word_count(text)
     if words == 0:
         return Quality("extraction_failure", "The extracted text is empty.")
     lines = [line for line in text.splitlines() if line.strip()]
-    terms = {m.group(0).lower() for m in _PRIVACY_TERMS.finditer(text)}
+    terms = _privacy_terms(text)
     short = words <= STUB_WORDS * 3 or (words <= SHORT_PAGE_WORDS and len(terms) < 5)
     if short or (title and _NOT_FOUND.search(title) and words < 2 * SHORT_PAGE_WORDS):
         verdict = _short_page_verdict(text, title or "", words)
