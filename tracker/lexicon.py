@@ -72,7 +72,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     # --- collection: verbs, sources and data types
     ("collection", "collect", r"\b(?:collect(?:s|ed|ing)?|gather(?:s|ed|ing)?|obtain(?:s|ed|ing)?|captur(?:e|es|ed|ing)|upload(?:s|ed|ing)?)\b", PRACTICE, "medium", None),
     ("collection", "collection (topic)", r"\b(?:data|information) collection\b|\bcollection (?:and use )?of (?:your )?(?:personal )?(?:data|information)\b", INFO, "low", None),
-    ("collection", "third-party sources", r"\b(?:receiv\w*|obtain\w*|get|gets|acquir\w*|purchas\w*|buy|buys|bought)\b[^.;]{0,100}?\bfrom (?:our |other |certain )?(?:third[- ]part|advertis|partners?|data (?:providers?|brokers?)|publicly available|other sources|social (?:media|networks?)|app stores?|marketing|analytics)", PRACTICE, "medium", None),
+    ("collection", "third-party sources", r"\b(?:receiv\w*|obtain\w*|get|gets|acquir\w*|purchas\w*|buy|buys|bought|licens\w*|access\w*)\b[^.;]{0,100}?\b(?:from|provided by|supplied by|made available by) (?:our |other |certain )?(?:third[- ]part|advertis|partners?|data (?:providers?|brokers?)|publicly available|other sources|social (?:media|networks?)|app stores?|marketing|analytics)", PRACTICE, "medium", None),
     ("collection", "precise location", r"\b(?:precise (?:geo)?location|gps|geo-?location|location (?:data|information|history)|physical location)\b", PRACTICE, "high", None),
     ("collection", "location", r"\b(?:approximate|general|coarse) location\b|\byour location\b", PRACTICE, "medium", None),
     ("collection", "biometric data", r"\b(?:biometric\w*|face ?(?:scans?|prints?|geometry|recognition)|facial (?:scans?|recognition|age estimation|geometry|features|images?|data)|selfies?|fingerprints?|voice ?prints?|iris scans?|retina)\b", PRACTICE, "high", None),
@@ -174,7 +174,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "merger or acquisition": ("merger", "acquisition", "sale of"),
     "collect": ("collect", "gather", "obtain", "captur", "upload"),
     "collection (topic)": ("collection",),
-    "third-party sources": (" from ",),
+    "third-party sources": (" from ", "provided by", "supplied by", "made available by"),
     "precise location": ("location", "gps"),
     "location": ("location",),
     "biometric data": ("biometric", "face", "facial", "selfie", "fingerprint", "voice", "iris", "retina"),

@@ -38,7 +38,8 @@ _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, sh
 _MIN_REWORD_WORDS = 3
 _MIN_CONTENT_WORDS = 8
 _TITLE_WORDS = 10
-_DATE_EDIT_WORDS = 12  # a changed date touches at most this many words ("January 1, 2024" -> "March 5, 2025")  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
+_DATE_EDIT_WORDS = 12
+_NUMBERING_WORDS = 2  # leading words that can be list or section numbers  # a changed date touches at most this many words ("January 1, 2024" -> "March 5, 2025")  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
 _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
@@ -576,7 +577,10 @@ def _word_diff(old: str, new: str) -> _WordDiff:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     old_ranges, new_ranges, inserted, deleted = [], [], [], []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
+        if tag == "equal" or (
+            _renumbering(a[i1:i2], b[j1:j2], i2, j2)
+            and _marker_like(old, a_spans[i1:i2]) and _marker_like(new, b_spans[j1:j2])
+        ):
             continue
         old_ranges.append(_span_of(a_spans, i1, i2, len(old)))
         new_ranges.append(_span_of(b_spans, j1, j2, len(new)))
@@ -585,6 +589,19 @@ def _word_diff(old: str, new: str) -> _WordDiff:
     if len(deleted) + len(inserted) <= _DATE_EDIT_WORDS and _only_dates(deleted, inserted, old, new):
         return _WordDiff((), (), (), ())
     return _WordDiff(tuple(old_ranges), tuple(new_ranges), tuple(inserted), tuple(deleted))
+
+
+def _renumbering(deleted: list[str], inserted: list[str], old_end: int, new_end: int) -> bool:
+    """A list or section number at the start of a clause ("3. [3. Updates]" -> "5. [3. Updates]")."""
+    words = deleted + inserted
+    return bool(words) and old_end <= _NUMBERING_WORDS and new_end <= _NUMBERING_WORDS and all(
+        w.isdigit() and len(w) <= 3 for w in words
+    )
+
+
+def _marker_like(text: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Numbers written as list markers: followed by '.', ')' or an escaped '\\.'."""
+    return all(text[end:end + 1] in (".", ")", "\\") for _, end in spans)
 
 
 def _only_dates(deleted: list[str], inserted: list[str], old: str, new: str) -> bool:

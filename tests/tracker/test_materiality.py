@@ -185,6 +185,11 @@ def test_cosmetic_edits_are_none(old: str, new: str) -> None:
     assert (a.severity, a.material, a.direction) == ("none", False, "cosmetic")
 
 
+def test_list_renumbering_is_cosmetic_but_leading_quantities_are_not() -> None:
+    assert modified("3. [3\\. Updates to this notice](#updates)", "5. [3\\. Updates to this notice](#updates)").severity == "none"
+    assert modified("6 months is how long we keep logs.", "18 months is how long we keep logs.").material
+
+
 def test_cosmetic_flag_wins() -> None:
     a = modified("We collect data.", "We collect data!", cosmetic=True)
     assert a.severity == "none" and not a.material
