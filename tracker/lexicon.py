@@ -325,9 +325,11 @@ ORG_SUFFIX = re.compile(
     r"\b((?:[A-Z][\w&.'-]*\s+){0,4}[A-Z][\w&.'-]*,?\s+(?:Inc|LLC|L\.L\.C|Ltd|Limited|B\.?V|GmbH|S\.?A\.?S?|"
     r"S\.?à\.? ?r\.?l|AG|plc|PLC|Corp|Corporation|Co|Pte|AB|Oy|ApS|SE|NV|N\.V|LLP|LP|SARL|SRL|S\.?L|Pty)\b\.?)"
 )
+# Where a policy says who "we" are or who controls the data ("the controller is X", 'X ("we", "us")').
 CONTROLLER_CONTEXT = re.compile(
-    r"\b(?:controller|operated by|provided by|we are|is responsible for|owned by|refers? to|"
-    r"(?:the )?company|on behalf of)\b",
+    r"\b(?:(?:data )?controller|operated by|owned by|we are|is responsible for (?:the )?(?:processing|your)|"
+    r"(?:this|our) (?:privacy )?(?:policy|notice|statement) (?:describes|explains|applies))\b|"
+    r"[“\"](?:\*\*)?(?:we|us|our)(?:\*\*)?,?[”\"]|\bwe, [A-Z]",
     re.IGNORECASE,
 )
 EMAIL = re.compile(r"[\w.+~-]+@[\w-]+(?:\.[\w-]+)+")

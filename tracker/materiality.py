@@ -101,7 +101,7 @@ def judge_document(
     if failure:
         return Verdict(False, False, "none", (), failure, failure)
     counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
-    assessed = _in_context(counted)
+    assessed = _in_context(counted, old_clauses)
     substantive = [(c, a) for c, a in assessed if a.severity != "none"]
     truncated = _truncation(counted, [c for c, _ in substantive], old_clauses)
     if truncated:
@@ -435,7 +435,9 @@ def _copy_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Assessment]]:
+def _in_context(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause] = ()
+) -> list[tuple[ClauseChange, Assessment]]:
     """Re-weigh each change's assessment against the rest of the diff and the old version.
 
     * a material addition whose weighty practices all appear in text that was
@@ -451,8 +453,11 @@ def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Ass
         if c.kind in ("added", "modified"):
             added_keys |= {s.key for s in find_signals(c.new_text or "")}
     out = []
+    controllers = _ControllerCheck(old_clauses)
     for c in changes:
         a = c.assessment
+        if c.kind == "added" and not a.material:
+            a = controllers.upgrade(c, a)
         if a.material and c.kind in ("added", "modified") and a.direction == "expands":
             gained = _gained_practices(c)
             if c.kind == "added" and gained and gained <= removed_keys:
@@ -463,6 +468,36 @@ def _in_context(changes: Sequence[ClauseChange]) -> list[tuple[ClauseChange, Ass
                 a = _downgraded(a, "the same protections are restated in the new text")
         out.append((c, a))
     return out
+
+
+class _ControllerCheck:
+    """An added clause naming who controls the data: material when the company is new.
+
+    "The data controller is Superhuman Platform Inc." is only news if the previous
+    version never named Superhuman Platform Inc.; the old text is searched lazily.
+    """
+
+    def __init__(self, old_clauses: Sequence[Clause]) -> None:
+        self._old_clauses = old_clauses
+        self._old_text: str | None = None
+
+    def upgrade(self, change: ClauseChange, a: Assessment) -> Assessment:
+        text = change.new_text or ""
+        if not self._old_clauses or not lexicon.CONTROLLER_CONTEXT.search(text):
+            return a
+        if self._old_text is None:
+            self._old_text = "\n".join(c.text for c in self._old_clauses).casefold()
+        newcomers = [o for o in _orgs(text) if _org_core(o) not in self._old_text]
+        if not newcomers:
+            return a
+        reason = f'Added: "{newcomers[0]}" named in "{_short(text)}" (contact: new controller or operator, not named before).'
+        return Assessment(order_categories(set(a.categories) | {"contact"}), "expands", "medium", True, reason)
+
+
+def _org_core(org: str) -> str:
+    """'Superhuman Platform Inc.' -> 'superhuman platform' (the legal suffix varies in spelling)."""
+    words = org.replace(",", " ").split()
+    return " ".join(words[:-1] if len(words) > 1 else words).casefold()
 
 
 def _gained_practices(change: ClauseChange) -> set:

@@ -321,3 +321,14 @@ def test_classifying_the_longest_policy_is_fast() -> None:
         find_signals(c.text + " ")  # defeat the cache: measure real work
         classify_text(c.text)
     assert time.perf_counter() - start < 5.0
+
+
+def test_added_clause_naming_a_new_controller_is_material() -> None:
+    old = _clauses(POLICY + ["The data controller for your information is Example Inc."])
+    text = "The data controller for your information is Other Holdings LLC."
+    new = _clauses(POLICY + [text])
+    change = _assessed(ClauseChange("added", None, len(POLICY), None, text))
+    v = judge_document([change], old, new)
+    assert v.material and "contact" in v.categories and "Other Holdings LLC" in v.reason
+    same = _assessed(ClauseChange("added", None, len(POLICY), None, "Example Inc. is the data controller."))
+    assert not judge_document([same], old, _clauses(POLICY + ["Example Inc. is the data controller."])).material
