@@ -41,7 +41,7 @@ _SHARE_VERB = (
     r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ure|ures)|provid(?:e|es|ed|ing)|"
     r"transfer(?:s|red|ring)?|mak(?:e|es|ing) (?:it |them |\w+ )?available|send(?:s|ing)?|sent|"
     r"pass(?:es|ed|ing)? (?:on|along)?|releas(?:e|es|ed|ing)|giv(?:e|es|ing)|given|"
-    r"access(?:es|ed)?)\b"
+    r"access(?:es|ed)?|sell(?:s|ing)?|sold|rent(?:s|ed|ing)?)\b"
 )
 _NOT_A_DURATION = r"(?!\s*(?:months?|days?|weeks?|hours?|minutes?|seconds?|%|percent|years?(?! (?:old|of age))))"
 _NUMBER = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty|thirty|sixty|ninety)"
@@ -292,6 +292,9 @@ WILL = re.compile(r"\b(?:will|shall|must|always)\b")
 GENERIC_LABELS = frozenset({"collect", "share or disclose", "use of data", "stated purposes", "retain", "store", "third parties"})
 # Markup masked out before word diffs (same length, so offsets stay valid): tags, link targets, emphasis, tables.
 MARKUP = re.compile(r"<[^>\n]{0,200}>|\]\([^)\s]*\)|https?://\S+|mailto:\S+|[*_|#>`\[\]]+|&nbsp;|\u200d|\u2060")
+
+# Exceptions carved out of a promise ("we do not sell your data, except to our partners").
+EXCEPTIONS = re.compile(r"\b(?:unless|except|excepting|other than|save for|apart from|with the exception of)\b")
 
 # Limiting qualifiers: when one disappears from a practice, the practice widens.
 QUALIFIERS = re.compile(

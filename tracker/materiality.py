@@ -319,17 +319,35 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
     before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
     after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
-    practice = [s for s in find_signals(old) + find_signals(new) if s.kind == lexicon.PRACTICE and s.category in WIDENING]
+    exceptions = _exception_findings(old, new, new_hot)
+    practice = [
+        s for s in find_signals(old) + find_signals(new)
+        if s.kind == lexicon.PRACTICE and s.category in WIDENING and s.polarity == EXPOSING
+    ]
     if not practice:
-        return []
+        return exceptions
     cats = _cats(practice)
     dropped, added = sorted(before - after), sorted(after - before)
-    findings = []
+    findings = exceptions
     if dropped:
         findings.append(Finding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
     if added:
         findings.append(Finding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
     return findings
+
+
+def _exception_findings(old: str, new: str, new_hot: Sequence[Signal]) -> list[Finding]:
+    """An exception carved out of a promise weakens it; one taken out strengthens it."""
+    before = len(lexicon.EXCEPTIONS.findall(fold_text(old)))
+    after = len(lexicon.EXCEPTIONS.findall(fold_text(new)))
+    promises = [s for s in new_hot if s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE]
+    if not promises or before == after:
+        return []
+    cats = _cats(promises)
+    quote = _quote(new, promises[0].span)
+    if after > before:
+        return [Finding("weakens", "medium", cats, f'Changed: exception added to a promise: "{quote}" ({cats[0].replace("_", " ")}: protection narrowed by an exception).')]
+    return [Finding("strengthens", "low", cats, f'Changed: exception removed from a promise: "{quote}" ({cats[0].replace("_", " ")}).')]
 
 
 def _rewording_findings(

@@ -161,6 +161,13 @@ def test_new_recipient_in_modified_clause() -> None:
     assert a.material and a.severity == "high" and "advertisers" in a.reason
 
 
+def test_exception_added_to_a_promise_weakens_and_removed_strengthens() -> None:
+    a = modified("We never sell your personal data.", "We do not sell your personal data, except to our partners.")
+    assert a.material and a.direction == "weakens"
+    b = modified("We do not share your data unless required by law.", "We do not share your data.")
+    assert not b.material and b.direction == "strengthens"
+
+
 def test_limiting_word_removed() -> None:
     a = modified("We share aggregated information with our partners.", "We share information with our partners.")
     assert a.material and a.direction == "weakens"
