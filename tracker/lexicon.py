@@ -315,7 +315,6 @@ DURATION = re.compile(
     r"\b(\d{1,4}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\d+\))?[\s-]*"
     r"(?:calendar |business )?(hour|day|week|month|year)s?\b"
 )
-INDEFINITE = re.compile(r"\b(?:indefinitely|forever|permanently|in perpetuity|no (?:fixed |set )?(?:time )?limit)\b")
 
 # Age thresholds in children clauses ("under 13", "age of 16", "13 or older").
 AGE = re.compile(

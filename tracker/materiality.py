@@ -35,18 +35,17 @@ WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "i
 PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
 _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
 _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
-_MIN_REWORD_WORDS = 3
-_MIN_CONTENT_WORDS = 8
-_TITLE_WORDS = 10
-_DATE_EDIT_WORDS = 12
-_NUMBERING_WORDS = 2  # leading words that can be list or section numbers  # a changed date touches at most this many words ("January 1, 2024" -> "March 5, 2025")  # a clause this short without a full stop is a heading, not a statement  # shorter text without any data-practice term is page furniture, not policy  # content words inserted into a practice sentence before a rewording counts
+_MIN_REWORD_WORDS = 3  # content words inserted into a practice sentence before a rewording counts
+_MIN_CONTENT_WORDS = 8  # shorter text without any data-practice term is page furniture, not policy
+_TITLE_WORDS = 10  # a clause this short without a full stop is a heading, not a statement
+_DATE_EDIT_WORDS = 12  # a changed date touches at most this many words ("January 1, 2024" -> "March 5, 2025")
+_NUMBERING_WORDS = 2  # leading words that can be list or section numbers
 _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
 )
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"\w+(?:['@.+-]\w+)*")  # words with inner apostrophes, hyphens, dots (e-mail, you're, 1.5)
-_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 @dataclass(frozen=True)
@@ -378,9 +377,9 @@ def _rewording_findings(
 
 _BULK_COPY_CLAUSES = 10  # at least this many copied clauses (and a quarter of the document) make a "copy"
 _BULK_COPY_SHARE = 0.25
-_MIN_POLICY_WORDS = 60
-_QUALITY_CHECK_WORDS = 1500  # longer documents are not stubs or error pages
-_SHRINK_SHARE = 0.5  # ... unless they lost half their words  # below this a "policy" is a redirect page, a header stub or an error text
+_MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
+_QUALITY_CHECK_WORDS = 1500  # longer documents are not stubs or error pages ...
+_SHRINK_SHARE = 0.5  # ... unless they lost half their words
 
 
 def _document_text(clauses: Sequence[Clause]) -> str:
