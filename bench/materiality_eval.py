@@ -239,6 +239,21 @@ def mode_report(results: list[PairResult], mode: str, title: str) -> list[str]:
 
 # --- README section ------------------------------------------------------------------
 
+NOTES = [
+    "How decisions are made (`tracker/classify.py`, `tracker/lexicon.py`, `tracker/materiality.py`): every",
+    "clause is matched against a reviewed phrase lexicon (category, label, practice/protection/info, risk);",
+    "each match is a signal with a polarity (negation within the sentence part, opt-out framing, exceptions",
+    "that repeat a negated practice). Added clauses that describe a practice expand (high for sale,",
+    "sensitive data, advertisers/data brokers, AI training); removed protections weaken; in modified clauses",
+    "only the sentences whose words changed are compared (negations dropped/added, new recipients, data",
+    "types or purposes, retention periods in days, age thresholds, new controller names, limiting words and",
+    "exceptions). `judge_document` then applies document guards: extraction failures (via `tracker.quality`),",
+    "truncated captures (only a run of clauses missing at the end), bulk copies of the policy, and rewritten",
+    "text that restates the same practice or protection. No rule names a service or a file.",
+    "",
+]
+
+
 
 def write_section(body: list[str]) -> None:
     """Replace (or append) the '## Materiality' section of bench/README.md only."""
@@ -279,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             r.predictions["compare"] = compare_prediction(args.corpus, r.label)
         timings["compare"] = time.perf_counter() - start
-    body = [
+    body = NOTES + [
         f"`bench/materiality_eval.py` on {len(labels)} labelled pairs "
         f"({sum(bool(l['substantive']) for l in labels)} substantive, {sum(bool(l['material']) for l in labels)} material). "
         "Predicted substantive = not cosmetic-only and a severity other than none; material = severity medium/high.",
