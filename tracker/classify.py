@@ -93,9 +93,17 @@ def _lead_in(low: str, sent_start: int, pos: int) -> str:
     return window[last.end():] if last else window
 
 
-def _negated(lead: str) -> bool:
-    """A bare "not" right before the phrase, or a negated practice verb anywhere before it."""
-    near = " ".join(lead.split()[-lexicon.NEGATION_WORDS:])
+def _negated(lead: str, kind: str) -> bool:
+    """A bare "not" right before the phrase, or a negated practice verb anywhere before it.
+
+    A protection is only denied by a negation right before it ("you cannot delete",
+    "will not be able to opt out"); "we will not discriminate against you for
+    exercising your rights" does not deny the rights.
+    """
+    words = lead.split()
+    if kind == lexicon.PROTECTION:
+        return bool(lexicon.NEGATION.search(" ".join(words[-lexicon.PROTECTION_NEGATION_WORDS:])))
+    near = " ".join(words[-lexicon.NEGATION_WORDS:])
     return bool(lexicon.NEGATION.search(near) or lexicon.NEGATED_VERB.search(lead))
 
 
@@ -132,7 +140,7 @@ def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
             if entry.context is not None and not entry.context.search(low, s_start, s_end):
                 continue
             lead = _lead_in(low, s_start, m.start())
-            negated = _negated(lead)
+            negated = _negated(lead, entry.kind)
             choice = bool(lexicon.CHOICE.search(lead))
             found.append(
                 Signal(

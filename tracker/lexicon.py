@@ -273,6 +273,7 @@ NEGATED_VERB = re.compile(
     r"train|provide|transfer|store|retain|keep|access|track|monitor|scan|read|give|trade|allow|permit)\b"
 )
 NEGATION_WORDS = 8  # a bare negation word counts only this close before the phrase
+PROTECTION_NEGATION_WORDS = 4  # ... and this close before a right or safeguard it denies
 # Where a new sentence part starts: negation before it does not reach past it.
 CLAUSE_BREAK = re.compile(
     r"[;:!?]|\.\s|\b(?:but|however|except|unless|although|though|whereas|instead|rather|other than|"

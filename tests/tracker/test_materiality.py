@@ -106,6 +106,12 @@ def test_removed_protection_weakens(text: str, category: str) -> None:
     assert a.reason.startswith("Removed: ")
 
 
+def test_denied_right_weakens_but_non_discrimination_does_not() -> None:
+    assert added("You will not be able to opt out of the sharing of your data with our affiliates.").material
+    assert added("We do not encrypt messages stored on our servers.").direction == "weakens"
+    assert not added("We will not discriminate against you for exercising your rights.").material
+
+
 def test_removed_negation_is_high() -> None:
     a = removed("We do not sell your personal information.")
     assert a.severity == "high" and a.direction == "weakens"
