@@ -294,6 +294,14 @@ GENERIC_LABELS = frozenset({"collect", "share or disclose", "use of data", "stat
 # Markup masked out before word diffs (same length, so offsets stay valid): tags, link targets, emphasis, tables.
 MARKUP = re.compile(r"<[^>\n]{0,200}>|\]\([^)\s]*\)|https?://\S+|mailto:\S+|[*_|#>`\[\]]+|&nbsp;|\u200d|\u2060")
 
+# Page chrome that extraction sometimes lets through (cookie banners, navigation, footers).
+CHROME = re.compile(
+    r"\b(?:accept all(?: cookies)?|reject all(?: cookies)?|allow all cookies|by clicking [\"“']?(?:accept|agree|ok)|"
+    r"skip to (?:main )?content|back to top|all rights reserved|was this (?:page|article) helpful|"
+    r"toggle navigation|open menu|close menu)\b|©"
+)
+CHROME_MAX_WORDS = 60  # longer text is policy prose even if it mentions cookie settings
+
 # Exceptions carved out of a promise ("we do not sell your data, except to our partners").
 EXCEPTIONS = re.compile(r"\b(?:unless|except|excepting|other than|save for|apart from|with the exception of)\b")
 

@@ -76,6 +76,9 @@ def assess_change(change: ClauseChange) -> Assessment:
         verb = "Moved" if change.kind == "moved" else "Cosmetic edit"
         cats = _categories(new or old)
         return Assessment(cats, "cosmetic", "none", False, f"{verb}: wording unchanged apart from formatting ({_short(new)}).")
+    if change.kind in ("added", "removed") and _page_chrome(new or old):
+        verb = "Added" if change.kind == "added" else "Removed"
+        return Assessment((), "neutral", "none", False, f'{verb}: "{_short(new or old)}" (page chrome such as a cookie banner or navigation, not policy text).')
     if change.kind == "added":
         findings = _assess_added(new)
     elif change.kind == "removed":
@@ -717,6 +720,11 @@ def _ages(text: str) -> set[int]:
 
 def _orgs(text: str) -> list[str]:
     return [m.group(1).strip().rstrip(",") for m in lexicon.ORG_SUFFIX.finditer(text)]
+
+
+def _page_chrome(text: str) -> bool:
+    """Cookie banners, navigation and footers: short text with a chrome phrase."""
+    return len(text.split()) <= lexicon.CHROME_MAX_WORDS and bool(lexicon.CHROME.search(fold_text(text)))
 
 
 def _title_like(text: str) -> bool:

@@ -203,6 +203,12 @@ def test_list_renumbering_is_cosmetic_but_leading_quantities_are_not() -> None:
     assert modified("6 months is how long we keep logs.", "18 months is how long we keep logs.").material
 
 
+def test_page_chrome_is_not_policy_text() -> None:
+    banner = "We use cookies to improve your experience. By clicking \u201cAccept all\u201d, you agree to our use of cookies."
+    assert added(banner).severity == "none"
+    assert added("We use cookies to track you across websites. You can manage cookies in your settings.").material
+
+
 def test_cosmetic_flag_wins() -> None:
     a = modified("We collect data.", "We collect data!", cosmetic=True)
     assert a.severity == "none" and not a.material
