@@ -24,6 +24,7 @@ EXPOSING = "exposing"  # the text says data is collected/shared/kept/used (or a 
 PROTECTIVE = "protective"  # the text grants a right, limits or negates a practice
 NEUTRAL = "info"  # contact details, notices of change
 
+_ABBREVIATION = re.compile(r"(?i)\b(?:e\.g|i\.e|etc|inc|ltd|co|corp|no|nos|vs|approx|incl|u\.s|u\.k|mr|ms|dr|st|art|sec|para)\.$")
 _EXCEPTION = re.compile(r"\b(?:unless|except)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _NEGATION_WINDOW = 250  # characters looked back for "not"/"never" inside one sentence
@@ -70,6 +71,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
+        if "\n" not in m.group(0) and _ABBREVIATION.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "e.g. invoices", "Inc. and": not a sentence end
         if m.start() > start:
             spans.append((start, m.start()))
         start = m.end()

@@ -45,6 +45,7 @@ _STOPWORDS = frozenset(
     "we our us you your it its their they them any all such other may will can also which who".split()
 )
 _TOKEN = re.compile(r"\S+")
+_QUOTE_MARKUP = re.compile(r"<br\s*/?>|\*\*|__|^\s*[*#>|-]+\s|\s\|\s", re.MULTILINE)
 _WORD = re.compile(r"\w+(?:['@.+-]\w+)*")  # words with inner apostrophes, hyphens, dots (e-mail, you're, 1.5)
 
 
@@ -781,4 +782,6 @@ def _short(text: str, limit: int = 160) -> str:
 
 
 def _clean(text: str) -> str:
+    """Quotable text: markup that means nothing to a reader removed, one line."""
+    text = _QUOTE_MARKUP.sub(" ", text).replace("\\", "")
     return " ".join(text.replace('"', "'").split())
