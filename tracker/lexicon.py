@@ -134,6 +134,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     # --- security
     ("security", "encryption", r"\b(?:encrypt\w*|bcrypt|hash(?:ed|ing)|end-to-end)\b", PROTECTION, "medium", None),
     ("security", "security measures", r"\b(?:security (?:measures|safeguards|practices|controls|programs?|standards|features|technologies)|(?:technical|organi[sz]ational|administrative|physical|contractual) (?:and \w+ )?(?:measures|safeguards|controls)|safeguards? (?:your|the|personal)|(?:reasonable|appropriate|industry[- ]standard|adequate) (?:\w+ ){0,2}(?:security|safeguards|measures)|secure(?:ly)? (?:servers?|storage|stored|environment|connection|socket|facilities|transmission)|protect (?:your|the|personal) (?:personal )?(?:data|information)|access controls?|pseudonymi[sz]\w+|two-factor|2fa|penetration test\w*|audit(?:s|ed)? (?:our )?security)\b", PROTECTION, "medium", None),
+    ("security", "security (topic)", r"^[\W\d]*(?:(?:data|information|account) )?security[\W]*$|^[\W\d]*how we (?:protect|secure|safeguard) (?:your )?(?:personal )?(?:data|information)\W*$", INFO, "low", None),
     ("security", "breach", r"\b(?:data breach\w*|security (?:breach|incident)\w*|unauthori[sz]ed access)\b", INFO, "medium", None),
     # --- policy changes
     ("policy_change", "changes to this policy", r"\b(?:chang\w*|updat\w*|modif\w*|revis\w*|amend\w*)\b[^.;]{0,40}?\b(?:this|our|the) (?:privacy )?(?:policy|statement|notice)\b", INFO, "low", None),
@@ -230,6 +231,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "encryption": ("encrypt", "bcrypt", "hash", "end-to-end"),
     "security measures": ("secur", "measures", "safeguard", "controls", "protect", "pseudonymi", "two-factor", "2fa", "penetration", "audit"),
     "breach": ("breach", "incident", "unauthori"),
+    "security (topic)": ("security", "how we"),
     "changes to this policy": ("policy", "statement", "notice"),
     "notice of changes": ("we will", "we may", "we'll"),
     "update announcement": ("last ", "effective", "into effect", "into force", "take effect", "takes effect", "updated", "version"),

@@ -122,3 +122,13 @@ def test_exception_repeating_a_negated_practice_stays_protective() -> None:
     assert {s.polarity for s in same if s.label == "messages and content"} == {PROTECTIVE}
     new = find_signals("We do not share your data with third parties, except with advertisers.")
     assert {s.polarity for s in new if s.label == "advertisers"} == {EXPOSING}
+
+
+@pytest.mark.parametrize(
+    "heading,category",
+    [("How We Share Information", "sharing"), ("Cookies", "tracking"), ("Data Retention", "retention"),
+     ("Your Rights", "user_rights"), ("Children's Privacy", "children"), ("International Transfers", "international_transfer"),
+     ("## 7. Data Security", "security"), ("Changes to This Policy", "policy_change"), ("Contact Us", "contact")],
+)
+def test_section_headings_are_classified(heading: str, category: str) -> None:
+    assert category in classify_text(heading)
