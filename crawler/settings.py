@@ -46,6 +46,8 @@ POLICYWATCH_CDX_PER_MINUTE = float(_env("POLICYWATCH_CDX_PER_MINUTE", "24"))
 POLICYWATCH_CAPTURES_PER_SECOND = float(_env("POLICYWATCH_CAPTURES_PER_SECOND", "8"))
 POLICYWATCH_SAVES_PER_MINUTE = float(_env("POLICYWATCH_SAVES_PER_MINUTE", "6"))
 POLICYWATCH_CDX_LIMIT = int(_env("POLICYWATCH_CDX_LIMIT", "500"))
+# Policies whose CDX pages are walked at the same time (see WaybackSpider.start).
+POLICYWATCH_CDX_CHAINS = int(_env("POLICYWATCH_CDX_CHAINS", "2"))
 # Slots are named by the politeness key. For the archive the limiter is the only gate:
 # slot concurrency stays above what the budget can fill, so a request that passed the
 # limiter is sent at once and never waits in a slot queue (where a 429 pause could not

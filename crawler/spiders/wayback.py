@@ -17,6 +17,7 @@ archive and record where it led as ``final_url``).
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -47,22 +48,46 @@ class WaybackSpider(PolicySpider):
         self._slots = itertools.count()
         self._stored: dict[int, set[str]] = {}
         self._seen: dict[int, set[str]] = {}
+        self._queue: deque[dict[str, Any]] = deque()
 
     @property
     def base(self) -> str:
         return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
 
     async def start(self) -> Any:
-        from db.crawl_state import done_wayback_digests, wayback_resume_time
+        """Start a few CDX chains; each finished chain starts the next policy's.
 
-        for policy in self.selected_policies():
-            self._stored[policy["id"]] = done_wayback_digests(self.db, policy["id"])
-            self._seen[policy["id"]] = set()
-            since = self.since
-            if since is None:
-                resume = wayback_resume_time(self.db, policy["id"])
-                since = iso_to_timestamp(resume) if resume else None
-            yield self.cdx_request(policy["id"], policy["url"], since)
+        Why not all at once: a request waiting for the CDX budget (2.5 s apart by
+        default) holds a downloader slot, so hundreds of queued index queries would
+        starve the replays. A handful of chains keeps both budgets busy.
+        """
+        self._queue.extend(self.selected_policies())
+        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
+            for request in self.next_policy():
+                yield request
+
+    def next_policy(self) -> Iterator[scrapy.Request]:
+        """The first CDX request of the next policy in the queue (nothing when done)."""
+        from db.crawl_state import wayback_resume_time
+
+        if not self._queue:
+            return
+        policy = self._queue.popleft()
+        self.digests(policy["id"])
+        since = self.since
+        if since is None:
+            resume = wayback_resume_time(self.db, policy["id"])
+            since = iso_to_timestamp(resume) if resume else None
+        yield self.cdx_request(policy["id"], policy["url"], since)
+
+    def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
+        """(stored, seen in this run) digests of a policy, loaded on first use."""
+        from db.crawl_state import done_wayback_digests
+
+        if policy_id not in self._stored:
+            self._stored[policy_id] = done_wayback_digests(self.db, policy_id)
+            self._seen[policy_id] = set()
+        return self._stored[policy_id], self._seen[policy_id]
 
     def cdx_request(self, policy_id: int, url: str, since: str | None, resume_key: str | None = None) -> scrapy.Request:
         limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
@@ -75,8 +100,14 @@ class WaybackSpider(PolicySpider):
     def parse_cdx(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         policy_id = meta["policy_id"]
-        page = parse_cdx_json(response.text)
-        plan = plan_rows(page.snapshots, self._stored[policy_id], self._seen[policy_id])
+        try:
+            page = parse_cdx_json(response.text)
+        except ValueError as exc:  # not JSON (an error page with status 200): skip, resume next run
+            self.crawler.stats.inc_value("policywatch/cdx_failures")
+            self.logger.error("CDX answer for policy %s is not JSON: %s", policy_id, exc)
+            yield from self.next_policy()
+            return
+        plan = plan_rows(page.snapshots, *self.digests(policy_id))
         self.crawler.stats.inc_value("policywatch/cdx_rows", len(plan))
         slots = [next(self._slots) for _ in plan]
         for slot in slots:  # reserve every position first: results are released in this order
@@ -91,12 +122,15 @@ class WaybackSpider(PolicySpider):
                 yield self.capture_request(policy_id, snap.original, snap.timestamp, snap.digest, slot)
         if page.resume_key:
             yield self.cdx_request(policy_id, meta["policy_url"], meta["since"], page.resume_key)
+        else:
+            yield from self.next_policy()
 
-    def cdx_failed(self, failure: Failure) -> None:
+    def cdx_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         # Nothing after this page is released, so the next run resumes before it.
         self.crawler.stats.inc_value("policywatch/cdx_failures")
         self.logger.error("CDX query failed for policy %s: %s", failure.request.meta["policy_id"],
                           classify_failure(failure.value).detail)
+        yield from self.next_policy()
 
     def capture_request(self, policy_id: int, original: str, timestamp: str, digest: str, slot: int,
                         url: str | None = None, hops: int = 0, archived_redirect: bool = False) -> scrapy.Request:

@@ -147,3 +147,19 @@ def test_killed_crawl_resumes_to_the_same_database(tmp_path) -> None:
         assert run_crawl(paths["killed"], archive=True, env=env, timeout=90).returncode == 0
         assert run_crawl(paths["clean"], archive=True, env=env, timeout=90).returncode == 0
     assert db_state(paths["killed"]) == db_state(paths["clean"])
+
+
+def test_slow_index_budget_does_not_starve_replays(wayback, db_path) -> None:
+    urls = [f"https://site{n}.example/privacy" for n in range(5)]
+    for n, url in enumerate(urls):
+        add_policy(db_path, url, f"p{n}")
+        for i in range(2):
+            wayback.archive.add(url, f"2020010{i + 1}000000", text(n + i))
+    env = fast_env(wayback.url, POLICYWATCH_CDX_PER_MINUTE="150")  # 0.4 s between index queries
+    assert run_crawl(db_path, archive=True, env=env, timeout=90).returncode == 0
+    log = wayback.archive.log
+    cdx_times = [r.at for r in log if r.kind == "cdx"]
+    content_times = [r.at for r in log if r.kind == "content"]
+    assert len(cdx_times) == 5 and len(content_times) == 10
+    assert cdx_times[-1] - cdx_times[0] >= 4 * 0.4 - 0.05  # the index budget was honoured
+    assert min(content_times) < cdx_times[-1]  # replays ran while index queries waited for budget
