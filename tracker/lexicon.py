@@ -43,6 +43,13 @@ _SHARE_VERB = (
     r"pass(?:es|ed|ing)? (?:on|along)?|releas(?:e|es|ed|ing)|giv(?:e|es|ing)|given|"
     r"access(?:es|ed)?|sell(?:s|ing)?|sold|rent(?:s|ed|ing)?)\b"
 )
+# Places data commonly goes ("servers located in India"); a destination outside this list still
+# matches the generic "outside your country", "other countries" phrases.
+_JURISDICTIONS = (
+    r"united states|u\.s\.|usa|canada|mexico|brazil|argentina|united kingdom|uk|european union|eu|ireland|germany|france|"
+    r"netherlands|switzerland|israel|india|china|hong kong|taiwan|japan|south korea|korea|singapore|australia|"
+    r"russia|vietnam|philippines|indonesia|malaysia|south africa|united arab emirates|uae|saudi arabia"
+)
 _NOT_A_DURATION = r"(?!\s*(?:months?|days?|weeks?|hours?|minutes?|seconds?|%|percent|years?(?! (?:old|of age))))"
 _NUMBER = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty|thirty|sixty|ninety)"
 
@@ -108,6 +115,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("retention", "retention (topic)", r"\b(?:retention|data retention|how long we (?:keep|retain|store))\b", INFO, "low", None),
     ("retention", "store", r"\bstor(?:e|es|ed|ing)\b[^.;]{0,80}?\b(?:for|until|as long as|up to|after|period)\b", PRACTICE, "medium", None),
     ("retention", "indefinite retention", r"\b(?:indefinitely|forever|permanently|in perpetuity|no (?:fixed |set )?(?:time )?limit)\b", PRACTICE, "high", None),
+    ("retention", "longer retention", r"\b(?:or longer|for longer|longer periods?|extend(?:s|ed)? (?:the |our )?retention|retain(?:ed)? (?:it |them |data |information )?longer)\b", PRACTICE, "medium", None),
     ("retention", "retained after deletion", r"\b(?:even (?:if|after) (?:you )?(?:delete|close|deactivate)|after (?:you )?(?:delete|close|deactivate) your account)\b", PRACTICE, "medium", None),
     ("retention", "deletion period", r"\b(?:delet\w+|eras\w+|purg\w+|anonymi[sz]\w+|destroy\w*|self-destruct\w*)\b[^.;]{0,100}?\b(?:after|within|\d+ (?:days?|weeks?|months?|years?))\b", PROTECTION, "medium", None),
     ("retention", "retention period", r"\b" + _NUMBER + r"[\s-]+(?:calendar |business )?(?:days?|weeks?|months?|years?)\b", PROTECTION, "medium", r"\b(?:delet|eras|purg|retain|retention|keep|kept|stor(?:e|ed|age)|inactiv|remov|destroy|expir)"),
@@ -128,7 +136,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("children", "parental consent", r"\b(?:parental (?:consent|controls?|permission)|parents? (?:or|and) (?:legal )?guardians?|parent accounts?|guardian)\b", PROTECTION, "medium", None),
     ("children", "age assurance", r"\b(?:age (?:verification|estimation|assurance|prediction|checks?)|verify\w* (?:your |their |a user'?s )?age|estimat\w* (?:your |their )?age)\b", PRACTICE, "medium", None),
     # --- international transfers
-    ("international_transfer", "transfer abroad", r"\b(?:transfer\w*|transmit\w*|stor\w*|process\w*|host\w*|access\w*|located)\b[^.;]{0,120}?\b(?:outside (?:of )?(?:the|your)|other countries|various countries|countries|abroad|across borders|internationally|united states|the u\.?s\.?|eea|european economic area|third countr\w+|jurisdictions? other)", PRACTICE, "medium", None),
+    ("international_transfer", "transfer abroad", r"\b(?:transfer\w*|transmit\w*|stor\w*|process\w*|host\w*|access\w*|located)\b[^.;]{0,120}?\b(?:outside (?:of )?(?:the|your)|other countries|various countries|countries|abroad|across borders|internationally|united states|the u\.?s\.?(?!\w)|eea\b|european economic area|third countr\w+|jurisdictions? other|(?:servers?|data cent(?:er|re)s?|facilities) (?:located )?in (?:the )?(?:" + _JURISDICTIONS + r")(?!\w))", PRACTICE, "medium", None),
     ("international_transfer", "international transfer", r"\b(?:international (?:data )?transfers?|cross[- ]border (?:data )?transfers?|data transfers?)\b", PRACTICE, "medium", None),
     ("international_transfer", "transfer safeguards", r"\b(?:standard contractual clauses|adequacy decisions?|adequate (?:level of )?protection|data privacy framework|privacy shield|binding corporate rules|appropriate safeguards|transfer mechanisms?|international data transfer addendum)\b", PROTECTION, "medium", None),
     # --- security
@@ -209,6 +217,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "store": ("stor",),
     "indefinite retention": ("indefinite", "forever", "permanent", "perpetuity", "limit"),
     "retained after deletion": ("delete", "close", "deactivate"),
+    "longer retention": ("longer", "extend"),
     "deletion period": ("delet", "eras", "purg", "anonymi", "destroy", "self-destruct"),
     "retention period": ("day", "week", "month", "year"),
     "as long as necessary": ("as long as",),
@@ -225,7 +234,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "age limit": _DIGITS,
     "parental consent": ("parent", "guardian"),
     "age assurance": ("age",),
-    "transfer abroad": ("countr", "outside", "abroad", "across borders", "internationally", "united states", "the u", "eea", "european economic area", "jurisdiction"),
+    "transfer abroad": ("countr", "outside", "abroad", "across borders", "internationally", "united states", "the u", "eea", "european economic area", "jurisdiction", "server", "data cent", "facilities"),
     "international transfer": ("transfer",),
     "transfer safeguards": ("contractual", "adequa", "data privacy framework", "privacy shield", "binding corporate", "appropriate safeguards", "transfer mechanism", "addendum"),
     "encryption": ("encrypt", "bcrypt", "hash", "end-to-end"),

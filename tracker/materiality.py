@@ -31,6 +31,8 @@ __all__ = ["assess_change", "judge_document", "Finding"]
 
 # Categories where a newly described practice widens what happens to data.
 WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
+# Retention statements that keep data longer even when a period is also stated.
+_UNBOUNDED_RETENTION = frozenset({"indefinite retention", "retained after deletion", "longer retention"})
 # Categories where an exposing signal means a protection got weaker, not a practice wider.
 PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
 _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
@@ -172,7 +174,7 @@ def _effective_exposing(signals: Sequence[Signal]) -> list[Signal]:
     for s in signals:
         if s.polarity != EXPOSING:
             continue
-        if s.category == "retention" and bounded and s.label not in ("indefinite retention", "retained after deletion"):
+        if s.category == "retention" and bounded and s.label not in _UNBOUNDED_RETENTION:
             continue
         out.append(s)
     return out

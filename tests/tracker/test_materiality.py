@@ -139,6 +139,15 @@ def test_retention_units_are_converted() -> None:
     assert not modified("We keep logs for 1 year.", "We keep logs for 90 days.").material
 
 
+def test_retention_extended_by_an_open_ended_clause() -> None:
+    assert modified("We retain logs for 30 days.", "We retain logs for 30 days, or longer where required by law.").material
+
+
+def test_new_hosting_country_is_a_transfer() -> None:
+    a = added("Your data may be stored on servers located in India.")
+    assert a.material and "international_transfer" in a.categories
+
+
 def test_retention_made_indefinite() -> None:
     a = modified("We retain your data as long as necessary to provide the service.", "We retain your data indefinitely.")
     assert a.material and a.severity == "high" and "retention" in a.categories
