@@ -324,7 +324,7 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
     before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
     after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
-    exceptions = _exception_findings(old, new, new_hot)
+    exceptions = _exception_findings(old, new, diff)
     practice = [
         s for s in find_signals(old) + find_signals(new)
         if s.kind == lexicon.PRACTICE and s.category in WIDENING and s.polarity == EXPOSING
@@ -341,18 +341,41 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     return findings
 
 
-def _exception_findings(old: str, new: str, new_hot: Sequence[Signal]) -> list[Finding]:
-    """An exception carved out of a promise weakens it; one taken out strengthens it."""
-    before = len(lexicon.EXCEPTIONS.findall(fold_text(old)))
-    after = len(lexicon.EXCEPTIONS.findall(fold_text(new)))
-    promises = [s for s in new_hot if s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE]
-    if not promises or before == after:
-        return []
-    cats = _cats(promises)
-    quote = _quote(new, promises[0].span)
-    if after > before:
-        return [Finding("weakens", "medium", cats, f'Changed: exception added to a promise: "{quote}" ({cats[0].replace("_", " ")}: protection narrowed by an exception).')]
-    return [Finding("strengthens", "low", cats, f'Changed: exception removed from a promise: "{quote}" ({cats[0].replace("_", " ")}).')]
+def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[Finding]:
+    """An exception carved out of a promise weakens it; one taken out strengthens it.
+
+    Counted only in the sentences whose words changed, only where the same
+    sentence negates a practice (the promise the exception applies to), and only
+    for promises the old text already made.
+    """
+    before = _exceptions_to_promises(old, _changed_sentences(old, diff.old_ranges))
+    after = _exceptions_to_promises(new, _changed_sentences(new, diff.new_ranges))
+    old_promises = {s.key for s in find_signals(old) if s.polarity == PROTECTIVE}
+    after = [s for s in after if s.key in old_promises]  # a brand-new promise with an exception is a new protection
+    if len(after) > len(before):
+        sig = after[0]
+        quote = _quote(new, sig.span)
+        cat = sig.category.replace("_", " ")
+        return [Finding("weakens", "medium", (sig.category,), f'Changed: exception added to a promise: "{quote}" ({cat}: protection narrowed by an exception).')]
+    if len(after) < len(before):
+        sig = before[0]
+        cat = sig.category.replace("_", " ")
+        return [Finding("strengthens", "low", (sig.category,), f'Changed: exception removed from a promise: "{_quote(old, sig.span)}" ({cat}).')]
+    return []
+
+
+def _exceptions_to_promises(text: str, sentences: Sequence[tuple[int, int]]) -> list[Signal]:
+    """For each changed sentence with "unless"/"except", the negated practice it qualifies."""
+    low = fold_text(text)
+    signals = find_signals(text)
+    out = []
+    for start, end in sentences:
+        for m in lexicon.EXCEPTIONS.finditer(low, start, end):
+            promise = [s for s in signals if start <= s.span[0] < m.start()
+                       and s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE]
+            if promise:
+                out.append(promise[-1])
+    return out
 
 
 def _rewording_findings(
