@@ -32,6 +32,7 @@ POLICYWATCH_DOWNLOAD_DELAY            0.5                        per-host delay 
 POLICYWATCH_AUTOTHROTTLE              1                          0 turns AutoThrottle off (tests, benches)
 POLICYWATCH_DOWNLOAD_MAXSIZE          10 MiB                     larger bodies -> ``too_large`` captures
 POLICYWATCH_CDX_LIMIT                 500                        rows per CDX page (then resumeKey)
+POLICYWATCH_CDX_CHAINS                2                          policies whose CDX pages are walked at once
 POLICYWATCH_SINK                      (Ingestor)                 dotted path of ``factory(db, config) -> sink``
 ====================================  =========================  =============================================
 

@@ -1,6 +1,6 @@
 """Request budgets and the circuit breaker, as plain clock arithmetic.
 
-Every request carries a politeness key: ``host:<name>`` for a site,
+Every request carries a politeness key: the host name for a site,
 ``archive:cdx`` / ``archive:capture`` for the Internet Archive (which allows
 about 30 CDX requests a minute and a few hundred captures a minute, and blocks a
 client that keeps sending after a 429 for an hour, doubling each time). The
@@ -24,8 +24,9 @@ ARCHIVE_SAVE = "archive:save"
 
 
 def host_key(host: str) -> str:
-    """Politeness key of an ordinary site."""
-    return f"host:{host.lower()}"
+    """Politeness key of an ordinary site: its host name, which is also Scrapy's default
+    slot name, so the downloader-aware scheduler queue sees the same partition."""
+    return host.lower()
 
 
 def breaker_group(key: str) -> str:

@@ -38,6 +38,9 @@ AUTOTHROTTLE_ENABLED = _env("POLICYWATCH_AUTOTHROTTLE", "1") not in ("0", "false
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Broad-crawl scheduling: take requests of the least busy slot first, so one host with
+# hundreds of policies does not fill every concurrent request with its queue.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_TIMEOUT = int(_env("POLICYWATCH_DOWNLOAD_TIMEOUT", "60"))
 
 # --- Internet Archive budgets (the politeness middleware enforces them) ---------------

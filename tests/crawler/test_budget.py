@@ -71,6 +71,6 @@ def test_politeness_keys() -> None:
     assert politeness_key("https://web.archive.org/cdx/search/cdx?url=x", base) == ARCHIVE_CDX
     assert politeness_key("https://web.archive.org/web/2020id_/https://x.org/", base) == ARCHIVE_CAPTURE
     assert politeness_key("https://web.archive.org/save/https://x.org/", base) == ARCHIVE_SAVE
-    assert politeness_key("https://Example.org/privacy", base) == "host:example.org"
+    assert politeness_key("https://Example.org/privacy", base) == "example.org"
     assert politeness_key("http://127.0.0.1:9/cdx/search/cdx", "http://127.0.0.1:9") == ARCHIVE_CDX
-    assert politeness_key("http://127.0.0.1:10/cdx/search/cdx", "http://127.0.0.1:9") == "host:127.0.0.1"
+    assert politeness_key("http://127.0.0.1:10/cdx/search/cdx", "http://127.0.0.1:9") == "127.0.0.1"
