@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -27,7 +27,7 @@ from tracker import lexicon
 from tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories, sentence_spans
 from tracker.model import Assessment, Clause, ClauseChange, Verdict, severity_rank
 
-__all__ = ["assess_change", "judge_document", "Finding"]
+__all__ = ["assess_change", "assess_in_context", "judge_document", "Finding"]
 
 # Categories where a newly described practice widens what happens to data.
 WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
@@ -122,6 +122,27 @@ def judge_document(
     summary = _summary(len(changes), [a for _, a in assessed], material, categories, ignored)
     reason = _top(basis).reason if basis else summary
     return Verdict(cosmetic_only, bool(material), severity, categories, summary, reason)
+
+
+def assess_in_context(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause]
+) -> list[ClauseChange]:
+    """The changes with the assessments ``judge_document`` actually counted.
+
+    For callers that list per-change severities next to the verdict (compare
+    JSON, alerts): a copied clause, a reworded protection or a new controller
+    then reads the same in both places.
+    """
+    counted, _ = _counted_changes(changes, old_clauses, new_clauses)
+    kept = {id(c): a for c, a in _in_context(counted, old_clauses)}
+    out = []
+    for c in changes:
+        a = kept.get(id(c))
+        if a is None:
+            a = Assessment(c.assessment.categories, "neutral", "none", False,
+                           f'Copy of text the other version already has: "{_short(c.new_text or c.old_text or "")}".')
+        out.append(replace(c, assessment=a))
+    return out
 
 
 # --- added and removed clauses -------------------------------------------------------

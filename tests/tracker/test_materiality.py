@@ -360,3 +360,15 @@ def test_added_clause_naming_a_new_controller_is_material() -> None:
     assert v.material and "contact" in v.categories and "Other Holdings LLC" in v.reason
     same = _assessed(ClauseChange("added", None, len(POLICY), None, "Example Inc. is the data controller."))
     assert not judge_document([same], old, _clauses(POLICY + ["Example Inc. is the data controller."])).material
+
+
+def test_assess_in_context_matches_the_verdict() -> None:
+    from tracker.materiality import assess_in_context
+
+    old = _clauses(POLICY)
+    new = _clauses(POLICY + POLICY)
+    changes = [_assessed(ClauseChange("added", None, len(POLICY) + i, None, t)) for i, t in enumerate(POLICY)]
+    contextual = assess_in_context(changes, old, new)
+    assert len(contextual) == len(changes)
+    assert not any(c.assessment.material for c in contextual)
+    assert all(c.assessment.severity == "none" for c in contextual)
