@@ -349,7 +349,7 @@ ORG_SUFFIX = re.compile(
 )
 # Where a policy says who "we" are or who controls the data ("the controller is X", 'X ("we", "us")').
 CONTROLLER_CONTEXT = re.compile(
-    r"\b(?:(?:data )?controller|operated by|owned by|we are|is responsible for (?:the )?(?:processing|your)|"
+    r"\b(?:(?:data )?controller|operated by|owned by|we are|(?:is|are) responsible for (?:the )?(?:processing (?:of )?)?(?:your )?(?:personal )?(?:data|information)|"
     r"(?:this|our) (?:privacy )?(?:policy|notice|statement) (?:describes|explains|applies))\b|"
     r"[“\"](?:\*\*)?(?:we|us|our)(?:\*\*)?,?[”\"]|\bwe, [A-Z]",
     re.IGNORECASE,

@@ -510,7 +510,8 @@ def _in_context(
     * a material addition whose weighty practices all appear in text that was
       removed or rewritten elsewhere in this diff: reorganised, not new (low);
     * a removed protection (its weightiest phrase) restated in added or rewritten
-      text: reworded, not lost (low).
+      text: reworded, not lost (low);
+    * an added clause naming a controller the old version never named: material.
     """
     removed_keys: set = set()
     added_keys: set = set()
