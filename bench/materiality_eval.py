@@ -251,6 +251,11 @@ NOTES = [
     "truncated captures (only a run of clauses missing at the end), bulk copies of the policy, and rewritten",
     "text that restates the same practice or protection. No rule names a service or a file.",
     "",
+    "Reading the numbers: compare mode sees two files only, so a flip back to an earlier text (the",
+    "history's own regression or A/B variant) looks like a real change there; tracker mode recognises flips",
+    "at ingest. Category precision is low on full rewrites because the labels name the headline categories",
+    "while every materially changed clause contributes its categories to the verdict.",
+    "",
 ]
 
 
