@@ -251,6 +251,9 @@ class IngestPipeline:
             self.crawler.stats.inc_value("policywatch/repeats_unavailable")
             raise DropItem(f"no stored body for digest {item.wayback_digest} of policy {item.policy_id}")
         self.crawler.stats.inc_value("policywatch/repeats_reused")
+        # With a body the tracker judges the text again (outcome "ok"); without one, the
+        # crawler's earlier verdict on this digest (e.g. not_a_policy) stands.
+        has_body = stored["body"] is not None
         return Capture(
             policy=item.policy_id,
             source="wayback",
@@ -259,6 +262,8 @@ class IngestPipeline:
             body=stored["body"],
             http_status=stored["http_status"],
             content_type=stored["content_type"],
+            outcome="ok" if has_body else stored["outcome"],
+            detail=None if has_body else stored["detail"],
             final_url=stored["final_url"],
             wayback_digest=item.wayback_digest,
         )

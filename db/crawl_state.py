@@ -77,17 +77,22 @@ def wayback_resume_time(db: Database, policy_id: int) -> str | None:
 
 
 def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, Any] | None:
-    """Body and HTTP metadata of a stored archive copy with this digest (to record a flip back)."""
+    """The stored archive copy with this digest (to record a flip back without a download).
+
+    ``body`` is None when that copy had none (e.g. it redirected to the home page);
+    ``outcome``/``detail`` say what the crawler decided about it then.
+    """
     row = next(
         db.query(
-            f"SELECT url, final_url, http_status, content_type, blob_sha256 FROM captures "
-            f"WHERE policy_id = ? AND source = 'wayback' AND wayback_digest = ? AND blob_sha256 IS NOT NULL "
-            f"AND NOT {_TRANSIENT} ORDER BY capture_time LIMIT 1",
+            f"SELECT url, final_url, http_status, content_type, blob_sha256, outcome, detail FROM captures "
+            f"WHERE policy_id = ? AND source = 'wayback' AND wayback_digest = ? AND NOT {_TRANSIENT} "
+            f"ORDER BY blob_sha256 IS NULL, capture_time LIMIT 1",
             [policy_id, digest],
         ),
         None,
     )
     if row is None:
         return None
-    row["body"] = get_blob(db, row.pop("blob_sha256"))
+    sha = row.pop("blob_sha256")
+    row["body"] = get_blob(db, sha) if sha else None
     return row
