@@ -55,21 +55,50 @@ def done_wayback_digests(db: Database, policy_id: int) -> set[str]:
     }
 
 
-def wayback_resume_time(db: Database, policy_id: int) -> str | None:
+def archive_urls(db: Database, policy_id: int) -> list[tuple[str, str | None]]:
+    """``(url, moved_at)`` to query in the archive: the current URL (moved_at None), then
+    each former URL of the policy with the time it was left (its history ends there)."""
+    current = db.execute("SELECT url FROM policies WHERE id = ?", [policy_id]).fetchone()
+    if current is None:
+        return []
+    former = db.execute(
+        "SELECT old_url, max(moved_at) FROM policy_moves WHERE policy_id = ? AND old_url != ? "
+        "GROUP BY old_url ORDER BY min(id)",
+        [policy_id, current[0]],
+    ).fetchall()
+    return [(current[0], None)] + [(row[0], row[1]) for row in former]
+
+
+def _url_scope(db: Database, policy_id: int, former_url: str | None, alias: str) -> tuple[str, list[Any]]:
+    """SQL restricting captures to one former URL, or to everything but former URLs."""
+    if former_url is not None:
+        return f" AND {alias}.url = ?", [former_url]
+    return (
+        f" AND {alias}.url NOT IN (SELECT m.old_url FROM policy_moves m JOIN policies p ON p.id = m.policy_id "
+        f"WHERE m.policy_id = ? AND m.old_url != p.url)",
+        [policy_id],
+    )
+
+
+def wayback_resume_time(db: Database, policy_id: int, former_url: str | None = None) -> str | None:
     """Capture time (ISO) the next CDX query starts from, None for a full backfill.
 
     The newest archive capture, unless an older one failed transiently and was
-    never fetched since: then the query goes back to that one.
+    never fetched since: then the query goes back to that one. Captures of a
+    policy's former URLs are counted only for that URL's own query
+    (``former_url``), so one address's history never moves another's start.
     """
+    scope, scope_params = _url_scope(db, policy_id, former_url, "c")
     newest = db.execute(
-        "SELECT max(capture_time) FROM captures WHERE policy_id = ? AND source = 'wayback'", [policy_id]
+        f"SELECT max(c.capture_time) FROM captures c WHERE c.policy_id = ? AND c.source = 'wayback'{scope}",
+        [policy_id, *scope_params],
     ).fetchone()[0]
     retry = db.execute(
         f"""SELECT min(c.capture_time) FROM captures c
-            WHERE c.policy_id = ? AND c.source = 'wayback' AND {_transient('c')}
+            WHERE c.policy_id = ? AND c.source = 'wayback' AND {_transient('c')}{scope}
               AND NOT EXISTS (SELECT 1 FROM captures d WHERE d.policy_id = c.policy_id AND d.source = 'wayback'
                               AND d.wayback_digest = c.wayback_digest AND NOT {_transient('d')})""",
-        [policy_id],
+        [policy_id, *scope_params],
     ).fetchone()[0]
     if retry and (newest is None or retry < newest):
         return retry

@@ -61,24 +61,36 @@ class WaybackSpider(PolicySpider):
         default) holds a downloader slot, so hundreds of queued index queries would
         starve the replays. A handful of chains keeps both budgets busy.
         """
-        self._queue.extend(self.selected_policies())
+        from db.crawl_state import archive_urls
+
+        for policy in self.selected_policies():
+            for url, moved_at in archive_urls(self.db, policy["id"]):
+                self._queue.append({"id": policy["id"], "url": url, "moved_at": moved_at})
         for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
             for request in self.next_policy():
                 yield request
 
     def next_policy(self) -> Iterator[scrapy.Request]:
-        """The first CDX request of the next policy in the queue (nothing when done)."""
+        """The first CDX request of the next (policy, URL) in the queue (nothing when done).
+
+        A policy's former URLs (recorded moves) are queried up to the move, so a
+        backfill also recovers the history kept under the old address.
+        """
         from db.crawl_state import wayback_resume_time
 
         if not self._queue:
             return
-        policy = self._queue.popleft()
-        self.digests(policy["id"])
+        entry = self._queue.popleft()
+        self.digests(entry["id"])
         since = self.since
         if since is None:
-            resume = wayback_resume_time(self.db, policy["id"])
+            resume = wayback_resume_time(self.db, entry["id"], former_url=entry["url"] if entry["moved_at"] else None)
             since = iso_to_timestamp(resume) if resume else None
-        yield self.cdx_request(policy["id"], policy["url"], since)
+        until = self.until
+        if entry["moved_at"]:
+            moved = iso_to_timestamp(entry["moved_at"])
+            until = min(until.ljust(14, "9"), moved) if until else moved
+        yield self.cdx_request(entry["id"], entry["url"], since, until)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
         """(stored, seen in this run) digests of a policy, loaded on first use."""
@@ -89,12 +101,13 @@ class WaybackSpider(PolicySpider):
             self._seen[policy_id] = set()
         return self._stored[policy_id], self._seen[policy_id]
 
-    def cdx_request(self, policy_id: int, url: str, since: str | None, resume_key: str | None = None) -> scrapy.Request:
+    def cdx_request(self, policy_id: int, url: str, since: str | None, until: str | None = None,
+                    resume_key: str | None = None) -> scrapy.Request:
         limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
         return scrapy.Request(
-            cdx_url(self.base, url, since=since, until=self.until, limit=limit, resume_key=resume_key),
+            cdx_url(self.base, url, since=since, until=until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,
-            meta={"policy_id": policy_id, "policy_url": url, "since": since},
+            meta={"policy_id": policy_id, "policy_url": url, "since": since, "until": until},
         )
 
     def parse_cdx(self, response: Response) -> Iterator[Any]:
@@ -109,19 +122,20 @@ class WaybackSpider(PolicySpider):
             return
         plan = plan_rows(page.snapshots, *self.digests(policy_id))
         self.crawler.stats.inc_value("policywatch/cdx_rows", len(plan))
+        stream = (policy_id, meta["policy_url"])  # one ordered stream per queried URL
         slots = [next(self._slots) for _ in plan]
         for slot in slots:  # reserve every position first: results are released in this order
-            self.release.add(policy_id, slot)
+            self.release.add(stream, slot)
         for row, slot in zip(plan, slots):
             snap = row.snapshot
             if row.action == "reuse":
                 self.crawler.stats.inc_value("policywatch/rows_known_digest")
                 repeat = ArchivedRepeat(policy_id, snap.original, timestamp_to_iso(snap.timestamp), snap.digest)
-                yield from self.release.complete(policy_id, slot, [repeat])
+                yield from self.release.complete(stream, slot, [repeat])
             else:
-                yield self.capture_request(policy_id, snap.original, snap.timestamp, snap.digest, slot)
+                yield self.capture_request(policy_id, snap.original, snap.timestamp, snap.digest, slot, stream=stream)
         if page.resume_key:
-            yield self.cdx_request(policy_id, meta["policy_url"], meta["since"], page.resume_key)
+            yield self.cdx_request(policy_id, meta["policy_url"], meta["since"], meta["until"], page.resume_key)
         else:
             yield from self.next_policy()
 
@@ -133,12 +147,13 @@ class WaybackSpider(PolicySpider):
         yield from self.next_policy()
 
     def capture_request(self, policy_id: int, original: str, timestamp: str, digest: str, slot: int,
-                        url: str | None = None, hops: int = 0, archived_redirect: bool = False) -> scrapy.Request:
+                        url: str | None = None, hops: int = 0, archived_redirect: bool = False,
+                        stream: Any = None) -> scrapy.Request:
         return scrapy.Request(
             url or capture_url(self.base, timestamp, original),
             callback=self.parse_capture, errback=self.capture_failed, dont_filter=True,
             meta={"policy_id": policy_id, "original": original, "timestamp": timestamp, "digest": digest,
-                  "slot": slot, "hops": hops, "archived_redirect": archived_redirect,
+                  "slot": slot, "stream": policy_id if stream is None else stream, "hops": hops, "archived_redirect": archived_redirect,
                   "dont_redirect": True, "handle_httpstatus_list": ERROR_STATUSES + list(range(300, 400))},
         )
 
@@ -149,7 +164,7 @@ class WaybackSpider(PolicySpider):
             if follow is not None:
                 yield follow
                 return
-        yield from self.release.complete(meta["policy_id"], meta["slot"], [self.capture_from(response)])
+        yield from self.release.complete(meta["stream"], meta["slot"], [self.capture_from(response)])
 
     def follow_archive_redirect(self, response: Response) -> scrapy.Request | None:
         """Follow a replay redirect inside the archive (None: give up and record the 3xx)."""
@@ -161,7 +176,8 @@ class WaybackSpider(PolicySpider):
         if archived:
             self.crawler.stats.inc_value("policywatch/archived_redirects")
         return self.capture_request(meta["policy_id"], meta["original"], meta["timestamp"], meta["digest"],
-                                    meta["slot"], url=target, hops=meta["hops"] + 1, archived_redirect=archived)
+                                    meta["slot"], url=target, hops=meta["hops"] + 1, archived_redirect=archived,
+                                    stream=meta["stream"])
 
     def capture_from(self, response: Response) -> Capture:
         """The Capture of a replayed page (or of the error the archive answered)."""
@@ -193,7 +209,7 @@ class WaybackSpider(PolicySpider):
             capture_time=timestamp_to_iso(meta["timestamp"]), outcome=verdict.outcome, detail=verdict.detail,
             wayback_digest=meta["digest"],
         )
-        yield from self.release.complete(meta["policy_id"], meta["slot"], [capture])
+        yield from self.release.complete(meta["stream"], meta["slot"], [capture])
 
     def closed(self, reason: str) -> None:
         pending = self.release.pending()

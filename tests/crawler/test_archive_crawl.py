@@ -163,3 +163,32 @@ def test_slow_index_budget_does_not_starve_replays(wayback, db_path) -> None:
     assert len(cdx_times) == 5 and len(content_times) == 10
     assert cdx_times[-1] - cdx_times[0] >= 4 * 0.4 - 0.05  # the index budget was honoured
     assert min(content_times) < cdx_times[-1]  # replays ran while index queries waited for budget
+
+
+def test_history_under_a_former_url_is_backfilled(wayback, db_path) -> None:
+    from db.connection import open_database
+    from db.policies import record_move
+
+    old, new = "https://policies.example/privacy", "https://policies.example/legal/privacy-notice"
+    for i in range(3):
+        wayback.archive.add(old, f"2019010{i + 1}000000", text(i))
+    for i in range(2):
+        wayback.archive.add(new, f"2021010{i + 1}000000", text(3 + i))
+    pid = add_policy(db_path, old, "example")
+    db = open_database(db_path)
+    record_move(db, pid, old, new, "rediscovered")
+    db.conn.close()
+    assert run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=90).returncode == 0
+    rows = query(db_path, "SELECT url, capture_time FROM captures ORDER BY capture_time")
+    assert [r["url"] for r in rows] == [old] * 3 + [new] * 2
+    assert wayback.archive.count("content") == 5
+    cdx = [r.path for r in wayback.archive.log if r.kind == "cdx"]
+    assert any("legal%2Fprivacy-notice" in p for p in cdx) and any("to=" in p for p in cdx)
+    versions = query(db_path, "SELECT capture_time FROM versions WHERE current = 1 ORDER BY capture_time")
+    assert len(versions) == 5
+
+    wayback.archive.reset_log()
+    assert run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=90).returncode == 0
+    assert wayback.archive.count("content") == 0 and wayback.archive.count("cdx") == 2
+    resumed = sorted(r.path for r in wayback.archive.log)
+    assert "from=20190103000000" in resumed[0] + resumed[1] and "from=20210102000000" in resumed[0] + resumed[1]
