@@ -96,8 +96,8 @@ def _lead_in(low: str, sent_start: int, pos: int) -> str:
     return window[last.end():] if last else window
 
 
-def _negated(lead: str, kind: str) -> bool:
-    """A bare "not" right before the phrase, or a negated practice verb anywhere before it.
+def _negated(lead: str, kind: str, category: str) -> bool:
+    """A bare "not" right before the phrase, or a negated verb before it that governs its category.
 
     A protection is only denied by a negation right before it ("you cannot delete",
     "will not be able to opt out"); "we will not discriminate against you for
@@ -106,8 +106,9 @@ def _negated(lead: str, kind: str) -> bool:
     words = lead.split()
     if kind == lexicon.PROTECTION:
         return bool(lexicon.NEGATION.search(" ".join(words[-lexicon.PROTECTION_NEGATION_WORDS:])))
-    near = " ".join(words[-lexicon.NEGATION_WORDS:])
-    return bool(lexicon.NEGATION.search(near) or lexicon.NEGATED_VERB.search(lead))
+    if lexicon.NEGATION.search(" ".join(words[-lexicon.NEGATION_WORDS:])):
+        return True
+    return any(category in lexicon.NEGATED_VERB_REACH.get(m.group(1), ()) for m in lexicon.NEGATED_VERB.finditer(lead))
 
 
 def _polarity(entry: lexicon.Entry, negated: bool, choice: bool) -> str:
@@ -140,10 +141,13 @@ def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
             continue
         for m in entry.pattern.finditer(low):
             s_start, s_end = _sentence_of(spans, m.start())
-            if entry.context is not None and not entry.context.search(low, s_start, s_end):
-                continue
+            if entry.context is not None:
+                lo, hi = (max(s_start, m.start() - lexicon.CONTEXT_BEFORE), min(s_end, m.end() + lexicon.CONTEXT_AFTER)) \
+                    if entry.near else (s_start, s_end)
+                if not entry.context.search(low, lo, hi):
+                    continue
             lead = _lead_in(low, s_start, m.start())
-            negated = _negated(lead, entry.kind)
+            negated = _negated(lead, entry.kind, entry.category)
             choice = bool(lexicon.CHOICE.search(lead))
             found.append(
                 Signal(

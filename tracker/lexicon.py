@@ -31,6 +31,7 @@ class Entry:
     risk: str = "medium"
     context: re.Pattern[str] | None = None
     anchors: tuple[str, ...] = ()
+    near: bool = False  # the context must be near the phrase (a recipient near its sharing verb)
 
 
 _DATA = (
@@ -38,7 +39,7 @@ _DATA = (
     r"location|contacts|messages|content|records|profile)"
 )
 _SHARE_VERB = (
-    r"\b(?:shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ure|ures)|provid(?:e|es|ed|ing)|"
+    r"\b(?:(?<!screen )(?<!file )shar(?:e|es|ed|ing)|disclos(?:e|es|ed|ing|ure|ures)|provid(?:e|es|ed|ing)|"
     r"transfer(?:s|red|ring)?|mak(?:e|es|ing) (?:it |them |\w+ )?available|send(?:s|ing)?|sent|"
     r"pass(?:es|ed|ing)? (?:on|along)?|releas(?:e|es|ed|ing)|giv(?:e|es|ing)|given|"
     r"access(?:es|ed)?|sell(?:s|ing)?|sold|rent(?:s|ed|ing)?)\b"
@@ -264,6 +265,7 @@ def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Ent
             risk=risk,
             context=re.compile(context) if context else None,
             anchors=ANCHORS.get(label, ()),
+            near=context == _SHARE_VERB,
         )
         for cat, label, pattern, kind, risk, context in raw
     )
@@ -280,9 +282,21 @@ NEGATION = re.compile(
 # A negated data-practice verb ("does not use ... to train") reaches further than a bare "not".
 NEGATED_VERB = re.compile(
     r"\b(?:(?:do|does|did|will|shall|would|may|must|to)\s+not|never|don't|doesn't|didn't|won't|"
-    r"wouldn't|cannot|can't|no longer)\s+(?:\w+\s+){0,2}?(?:use|sell|share|disclose|collect|rent|process|"
+    r"wouldn't|cannot|can't|no longer)\s+(?:\w+\s+){0,2}?(use|sell|share|disclose|collect|rent|process|"
     r"train|provide|transfer|store|retain|keep|access|track|monitor|scan|read|give|trade|allow|permit)\b"
 )
+# What a negated verb can reach further along its sentence: "does not use X to train" negates the
+# training purpose, but "does not use files shared in chats" does not negate a sharing practice.
+NEGATED_VERB_REACH: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("use", "process", "access", "scan", "read", "monitor", "track", "train"),
+                    frozenset({"purpose", "collection", "tracking"})),
+    **dict.fromkeys(("sell", "rent", "trade"), frozenset({"sale", "sharing", "collection"})),
+    **dict.fromkeys(("share", "disclose", "provide", "transfer", "give", "allow", "permit"),
+                    frozenset({"sharing", "sale", "international_transfer", "collection"})),
+    "collect": frozenset({"collection", "tracking"}),
+    **dict.fromkeys(("store", "retain", "keep"), frozenset({"retention", "collection"})),
+}
+CONTEXT_BEFORE, CONTEXT_AFTER = 250, 250  # characters around a recipient searched for its sharing verb
 NEGATION_WORDS = 8  # a bare negation word counts only this close before the phrase
 PROTECTION_NEGATION_WORDS = 4  # ... and this close before a right or safeguard it denies
 # Where a new sentence part starts: negation before it does not reach past it.

@@ -288,7 +288,10 @@ def _polarity_findings(
     if exposing:
         findings.append(_widening_finding("Added", new, exposing))
     protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
-    still_protected = any(s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE for s in new_hot)
+    lost_categories = {s.category for s in protective_lost}
+    still_protected = any(
+        s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE and s.category in lost_categories for s in new_hot
+    )
     if protective_lost and still_protected and not any(s.kind == lexicon.PROTECTION for s in protective_lost):
         # The rewritten sentence still negates a practice: the protection was reworded, not dropped.
         findings.append(Finding("neutral", "low", _cats(protective_lost), _reason("Changed", old, protective_lost[0], "protection reworded")))

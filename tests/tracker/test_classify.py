@@ -132,3 +132,14 @@ def test_exception_repeating_a_negated_practice_stays_protective() -> None:
 )
 def test_section_headings_are_classified(heading: str, category: str) -> None:
     assert category in classify_text(heading)
+
+
+def test_negated_use_does_not_negate_an_unrelated_sharing_word() -> None:
+    sigs = find_signals("We do not use your content (such as files shared in chats) to train our models, "
+                        "and we share usage data with partners.")
+    assert {s.polarity for s in sigs if s.label == "AI model training"} == {PROTECTIVE}
+    assert EXPOSING in {s.polarity for s in sigs if s.label == "partners"}
+
+
+def test_screen_sharing_is_not_data_sharing() -> None:
+    assert "sharing" not in classify_text("Meetings support screen sharing with third-party apps.")

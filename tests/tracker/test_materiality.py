@@ -183,6 +183,12 @@ def test_exception_added_to_a_promise_weakens_and_removed_strengthens() -> None:
     assert not b.material and b.direction == "strengthens"
 
 
+def test_negation_narrowed_from_sell_or_share_to_sell_weakens() -> None:
+    a = modified("We do not sell or share personal information as defined under the CCPA.",
+                 "We do not sell personal information as defined under the CCPA.")
+    assert a.material and a.direction == "weakens" and "sharing" in a.categories
+
+
 def test_limiting_word_removed() -> None:
     a = modified("We share aggregated information with our partners.", "We share information with our partners.")
     assert a.material and a.direction == "weakens"
