@@ -237,6 +237,27 @@ class Demo:
             raise DemoError(f"`{shown}` failed (exit {done.returncode}):\n" + "\n".join(detail))
         return StepResult(command=shown, output=done.stdout.strip())
 
+    def alert_count(self) -> int:
+        """Alerts in the outbox, whatever their status (read straight from the database)."""
+        from db.alerts import count_by_status
+        from db.connection import open_database
+
+        db = open_database(self.db_path)
+        try:
+            return sum(count_by_status(db).values())
+        finally:
+            db.close()
+
+    def version_count(self) -> int:
+        from db.connection import open_database
+        from db.policies import list_policies
+
+        db = open_database(self.db_path)
+        try:
+            return sum(int(p["versions"]) for p in list_policies(db))
+        finally:
+            db.close()
+
     def changes(self, *extra: str) -> list[dict[str, Any]]:
         """``policywatch changes --format json`` (what a script would read)."""
         return json.loads(self.run("changes", "--format", "json", *extra).output)["changes"]
@@ -264,10 +285,11 @@ class Demo:
         found = self.changes()
         if not found:
             raise DemoError("The archive backfill recorded no changes; the fake Wayback server served nothing usable.")
+        if self.alert_count():
+            raise DemoError("The first archive backfill queued alerts; it should record history quietly.")
         material = [c for c in found if c["material"]]
-        versions = len({c["to_version"] for c in found} | {c["from_version"] for c in found})
         result.notes = [
-            f"{versions} versions and {len(found)} changes between them recovered from the archive "
+            f"{self.version_count()} versions and {len(found)} changes between them recovered from the archive "
             f"({len(material)} material in SourceHut's real history).",
             "A first backfill fills in history quietly: it records changes but raises no alerts.",
         ]
@@ -284,6 +306,8 @@ class Demo:
                 f"New material changes: {json.dumps(new, indent=1)}"
             )
         change = sale[-1]
+        if self.alert_count() != 1:
+            raise DemoError(f"The live check queued {self.alert_count()} alerts; expected one for the webhook channel.")
         result.notes = [
             f"MATERIAL change detected (the illustrative edit): severity {change['severity']}, "
             f"categories {', '.join(change['categories'])}.",
