@@ -15,8 +15,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import Candidate, page_links, rank_candidates, site_home
-from crawler.items import PolicyFound, PolicyMoved
+from crawler.discovery import Candidate, page_links, rank_candidates
+from crawler.items import PolicyFound
 from crawler.outcomes import classify_failure, classify_response
 
 ERROR_STATUSES = [304, *range(400, 600)]
@@ -123,11 +123,7 @@ class PolicySpider(scrapy.Spider):
     def candidate_accepted(self, candidate: Candidate, response: Response) -> Iterator[Any]:
         """Discovery: track the policy. Rediscovery (live spider) overrides this to record a move."""
         meta = response.meta
-        if meta.get("policy_id") is not None:
-            yield PolicyMoved(meta["policy_id"], meta["old_url"], candidate.url,
-                              f"rediscovered from {meta['home_url']} via link {candidate.text!r}")
-        else:
-            yield PolicyFound(candidate.url, meta["home_url"], candidate.text, candidate.score, meta.get("policy_name"))
+        yield PolicyFound(candidate.url, meta["home_url"], candidate.text, candidate.score, meta.get("policy_name"))
 
 
-__all__ = ["PolicySpider", "site_home", "utc_now_iso", "header", "ERROR_STATUSES"]
+__all__ = ["PolicySpider", "utc_now_iso", "header", "ERROR_STATUSES"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.cdx import capture_url, split_archive_url, valid_stamp
-from crawler.discovery import site_home
 from crawler.spiders.base import PolicySpider
 
 
@@ -56,4 +55,4 @@ class DiscoverSpider(PolicySpider):
         yield from super().parse_candidate(response)
 
 
-__all__ = ["DiscoverSpider", "site_home"]
+__all__ = ["DiscoverSpider"]

@@ -4,7 +4,8 @@ Per policy: page through the CDX index (200s, adjacent duplicates collapsed,
 ``from`` = the last stored archive capture unless ``since`` is given), fetch
 each digest not stored yet in raw ``id_`` form, record rows of known digests
 from the stored body (no download), and release results to the sink in CDX
-order so a killed run resumes from the database alone.
+order so a killed run resumes from the database alone. A policy's former URLs
+(recorded moves) are queried too, up to the move, each with its own resume point.
 
 Replay redirects: an ``id_`` request for a time without an exact capture
 answers 3xx WITHOUT ``Memento-Datetime`` (navigation to the nearest capture:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.exceptions import IgnoreRequest  # noqa: F401  (BlockedRequest derives from it)
 from twisted.internet.defer import CancelledError
 
 from crawler.outcomes import classify_failure, classify_response, is_home_page, is_transient, redirected_home
