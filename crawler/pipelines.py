@@ -79,6 +79,9 @@ class Writer:
         """Drop one user; the last one closes the connection (after pending writes)."""
         self.users -= 1
         if self.users == 0:
+            for key, writer in list(self._shared.items()):  # reactor thread: no race with acquire
+                if writer is self:
+                    del self._shared[key]
             await maybe_deferred_to_future(self.call(self._close))
 
     def call(self, func: Callable[..., Any], *args: Any) -> Deferred:
@@ -95,9 +98,6 @@ class Writer:
         self.sink = self.sink_factory(self.db, self.config_path)
 
     def _close(self) -> None:
-        for key, writer in list(self._shared.items()):
-            if writer is self:
-                del self._shared[key]
         if self.db is not None:
             self.db.conn.close()
             self.db = None
