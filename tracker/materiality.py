@@ -254,6 +254,7 @@ def _assess_modified(old: str, new: str) -> list[Finding]:
     gained = [s for s in new_hot if s.key not in old_keys]
     lost = [s for s in old_hot if s.key not in new_keys]
     findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs, new_hot)
+    findings += _softened_commitments(old, new, old_hot, new_hot)
     findings += _number_findings(old, new, old_sigs, new_sigs)
     findings += _controller_findings(old, new)
     findings += _qualifier_findings(old, new, diff, new_hot)
@@ -305,6 +306,18 @@ def _polarity_findings(
     if exposing_lost:
         findings.append(Finding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
     return findings
+
+
+def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot: Sequence[Signal]) -> list[Finding]:
+    """'We will delete' -> 'we may delete', 'we encrypt' -> 'we may encrypt': a protection made optional."""
+    firm = {s.key for s in old_hot if s.kind == lexicon.PROTECTION and s.polarity == PROTECTIVE and s.modality != "may"}
+    still_firm = {s.key for s in new_hot if s.modality != "may"}
+    soft = [s for s in new_hot if s.key in firm and s.key not in still_firm and s.modality == "may"]
+    if not soft:
+        return []
+    sig = soft[0]
+    cat = sig.category.replace("_", " ")
+    return [Finding("weakens", "medium", (sig.category,), f'Changed: "{_quote(new, sig.span)}" ({cat}: commitment softened to "may"; "{sig.phrase}").')]
 
 
 def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: Sequence[Signal]) -> list[Finding]:

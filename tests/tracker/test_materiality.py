@@ -189,6 +189,12 @@ def test_negation_narrowed_from_sell_or_share_to_sell_weakens() -> None:
     assert a.material and a.direction == "weakens" and "sharing" in a.categories
 
 
+def test_commitment_softened_to_may_weakens() -> None:
+    assert modified("We will delete your messages after 30 days.", "We may delete your messages after 30 days.").material
+    assert modified("We encrypt all personal data at rest.", "We may encrypt personal data at rest.").direction == "weakens"
+    assert not modified("We will share data with partners.", "We may share data with partners.").material
+
+
 def test_limiting_word_removed() -> None:
     a = modified("We share aggregated information with our partners.", "We share information with our partners.")
     assert a.material and a.direction == "weakens"
