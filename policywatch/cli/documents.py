@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from policywatch.cli.root import cli
+
+if TYPE_CHECKING:
+    from tracker.model import Clause
 
 SEGMENT_HELP = """Print the clauses of one policy document.
 
@@ -72,7 +76,7 @@ def segment_command(file: str, fmt: str) -> None:
         click.echo(_clause_line(clause))
 
 
-def _clause_line(clause) -> str:
+def _clause_line(clause: Clause) -> str:
     """One clause as text: ordinal, kind, heading path, categories, then its text."""
     where = " > ".join(clause.heading) or "-"
     cats = f" [{', '.join(clause.categories)}]" if clause.categories else ""
@@ -109,5 +113,5 @@ def compare_command(old: str, new: str, fmt: str, fail_on_material: bool) -> Non
         sys.exit(1)
 
 
-def _echo_json(data: dict) -> None:
+def _echo_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -236,3 +236,22 @@ def test_many_clauses_with_one_cosmetic_key_pair_in_order():
     assert time.perf_counter() - start < 5
     assert all(c.kind == "modified" and c.cosmetic for c in changes)
     assert apply_changes(old, changes) == [c.text for c in new]
+
+
+@given(edited_pairs())
+@settings(max_examples=150, deadline=None)
+def test_change_kinds_are_consistent(pair):
+    old, new = pair
+    for change in align_clauses(old, new):
+        has_old, has_new = change.old_ordinal is not None, change.new_ordinal is not None
+        assert (has_old, has_new) == {
+            "added": (False, True), "removed": (True, False), "modified": (True, True), "moved": (True, True)
+        }[change.kind]
+        if has_old:
+            assert change.old_text == old[change.old_ordinal].text
+        if has_new:
+            assert change.new_text == new[change.new_ordinal].text
+        if change.kind == "moved":
+            assert change.old_text == change.new_text and change.cosmetic
+        if change.kind == "modified":
+            assert change.old_text != change.new_text
