@@ -33,6 +33,8 @@ __all__ = ["assess_change", "assess_in_context", "judge_document", "Finding"]
 WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
 # Retention statements that keep data longer even when a period is also stated.
 _UNBOUNDED_RETENTION = frozenset({"indefinite retention", "retained after deletion", "longer retention"})
+# Protections the company performs (so "may" softens them); a user's rights are phrased with "may" anyway.
+_COMMITMENTS = frozenset({"retention", "security", "international_transfer"})
 # Categories where an exposing signal means a protection got weaker, not a practice wider.
 PROTECTION_CATEGORIES = frozenset({"retention", "user_rights", "security"})
 _DIRECTION_RANK = {"weakens": 5, "expands": 4, "narrows": 2, "strengthens": 2, "neutral": 1, "cosmetic": 0}
@@ -310,7 +312,10 @@ def _polarity_findings(
 
 def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot: Sequence[Signal]) -> list[Finding]:
     """'We will delete' -> 'we may delete', 'we encrypt' -> 'we may encrypt': a protection made optional."""
-    firm = {s.key for s in old_hot if s.kind == lexicon.PROTECTION and s.polarity == PROTECTIVE and s.modality != "may"}
+    firm = {
+        s.key for s in old_hot
+        if s.kind == lexicon.PROTECTION and s.polarity == PROTECTIVE and s.modality != "may" and s.category in _COMMITMENTS
+    }
     still_firm = {s.key for s in new_hot if s.modality != "may"}
     soft = [s for s in new_hot if s.key in firm and s.key not in still_firm and s.modality == "may"]
     if not soft:
