@@ -131,7 +131,13 @@ class DiscoveryPipeline:
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PolicyFound):
-            policy = await maybe_deferred_to_future(self.writer.call(self._add, item))
+            from policywatch.errors import PolicywatchError
+
+            try:
+                policy = await maybe_deferred_to_future(self.writer.call(self._add, item))
+            except PolicywatchError as exc:  # e.g. the name already tracks another URL
+                logger.error("Found %s but could not track it: %s", item.url, exc)
+                raise DropItem(str(exc)) from None
             self.crawler.stats.inc_value("policywatch/discovered")
             logger.info("Tracking %s as %s (link %r, score %.1f)", item.url, policy["name"], item.link_text, item.score)
             if env_flag(self.crawler.settings.get("POLICYWATCH_PROGRESS")):

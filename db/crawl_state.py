@@ -27,6 +27,20 @@ def _transient(alias: str = "") -> str:
 _TRANSIENT = _transient()
 
 
+def live_validators_for(db: Database, policy_id: int, url: str) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified of the newest ok live capture OF THIS URL.
+
+    After a move the old address's validators must not be sent to the new one
+    (a matching date there would fake a 304).
+    """
+    row = db.execute(
+        "SELECT etag, last_modified FROM captures WHERE policy_id = ? AND source = 'live' AND outcome = 'ok' "
+        "AND coalesce(final_url, url) = ? ORDER BY capture_time DESC, id DESC LIMIT 1",
+        [policy_id, url],
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def policies_for_crawl(
     db: Database, *, policy_ids: list[int] | None = None, shard: int = 0, shards: int = 1
 ) -> list[dict[str, Any]]:

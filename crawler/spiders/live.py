@@ -41,10 +41,10 @@ class LiveSpider(PolicySpider):
     name = "live"
 
     async def start(self) -> Any:
-        from db.captures import live_validators
+        from db.crawl_state import live_validators_for
 
         for policy in self.selected_policies():
-            etag, last_modified = live_validators(self.db, policy["id"])
+            etag, last_modified = live_validators_for(self.db, policy["id"], policy["url"])
             yield self.policy_request(policy["id"], policy["url"], etag=etag, last_modified=last_modified)
 
     def policy_request(self, policy_id: int, url: str, *, etag: str | None = None,

@@ -118,5 +118,7 @@ def discover(ctx: click.Context, url: str, at: str | None, name: str | None) -> 
     if not summary.discovered:
         from policywatch.errors import InputError
 
-        raise InputError(f"No privacy policy link found on {url}" + (f" as archived at {at}" if at else "") + ".")
+        where = url + (f" as archived at {at}" if at else "")
+        raise InputError(f"No privacy policy was added from {where}: no working policy link found, "
+                         "or the name is taken (see the messages above).")
     click.echo(summary.line())

@@ -41,3 +41,15 @@ def test_stored_body_for_a_flip_back() -> None:
     assert stored_wayback_body(db, 1, "H")["body"] is None
     assert stored_wayback_body(db, 1, "H")["outcome"] == "not_a_policy"
     assert stored_wayback_body(db, 1, "Z") is None
+
+
+def test_validators_belong_to_one_url() -> None:
+    from db.crawl_state import live_validators_for
+
+    db = memory_database()
+    add_policy(db, URL, name="ex")
+    Ingestor(db).put(Capture(policy=1, source="live", url=URL, capture_time="2024-01-01T00:00:00Z",
+                             body=policy_html("Privacy Policy").encode(), content_type="text/html",
+                             etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT"))
+    assert live_validators_for(db, 1, URL) == ('"v1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+    assert live_validators_for(db, 1, "https://ex.org/legal/privacy") == (None, None)

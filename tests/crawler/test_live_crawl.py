@@ -131,3 +131,18 @@ def test_save_page_now_and_a_jobdir_run(site, wayback, db_path, tmp_path) -> Non
     assert wayback.archive.count("save") == 1  # the live page's new text was sent to Save Page Now
     rows = query(db_path, "SELECT source, outcome FROM captures ORDER BY source")
     assert rows == [{"source": "live", "outcome": "ok"}, {"source": "wayback", "outcome": "ok"}]
+
+
+def test_cli_discover_reports_what_it_tracked(site, db_path, monkeypatch) -> None:
+    from policywatch.cli import cli
+
+    site.site.home([("/privacy-notice", "Privacy Notice")])
+    site.site.policy("/privacy-notice")
+    for key, value in fast_env().items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["--db", db_path, "discover", site.url + "/", "--name", "site"])
+    assert ok.exit_code == 0 and "1 discovered" in ok.output
+    site.site.home([("/about", "About")])
+    none = runner.invoke(cli, ["--db", db_path, "discover", site.url + "/", "--name", "other"])
+    assert none.exit_code == 2 and "No privacy policy was added" in none.output
