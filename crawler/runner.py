@@ -119,6 +119,14 @@ def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[s
             elif progress is not None:
                 progress(event)
         proc.wait(timeout=timeout)
+    except KeyboardInterrupt:
+        # The child got the same SIGINT and is shutting down cleanly: give it time.
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
     except BaseException:
         proc.kill()
         proc.wait()
