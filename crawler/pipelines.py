@@ -294,7 +294,7 @@ class IngestPipeline:
             })
 
     def _save_page(self, url: str) -> Deferred:
-        """Ask Save Page Now to archive a page whose text changed (waybackpy, on a thread)."""
+        """Ask Save Page Now to archive a page whose text changed (waybackpy, off the reactor)."""
         from crawler.budget import ARCHIVE_SAVE
         from crawler.middlewares import archive_base, limiter_for, sleep
         from scrapy.utils.defer import deferred_from_coro
@@ -303,23 +303,60 @@ class IngestPipeline:
         base = archive_base(self.crawler.settings)
         user_agent = self.crawler.settings.get("USER_AGENT")
         stats = self.crawler.stats
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 60) * 2
+        pause_after_429 = max(300.0, self.crawler.settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE", 60))
 
         async def run() -> None:
             await sleep(limiter.reserve(ARCHIVE_SAVE))
             while (pause := limiter.pause_remaining(ARCHIVE_SAVE)) > 0:
                 await sleep(pause)
-            from scrapy.utils.defer import maybe_deferred_to_future
-            from twisted.internet.threads import deferToThread
+            from twisted.internet import reactor
+            from waybackpy.exceptions import TooManyRequestsError
 
             try:
-                archived = await maybe_deferred_to_future(deferToThread(save_page_now, url, base, user_agent))
+                pending = in_daemon_thread(save_page_now, url, base, user_agent)
+                pending.addTimeout(timeout, reactor)
+                archived = await maybe_deferred_to_future(pending)
                 stats.inc_value("policywatch/saved")
                 logger.info("Saved %s to the archive: %s", url, archived)
+            except TooManyRequestsError as exc:  # the archive's 429: pause ALL archive traffic
+                limiter.trip(ARCHIVE_SAVE, pause_after_429)
+                stats.inc_value("policywatch/pauses/archive")
+                logger.warning("Save Page Now refused %s (429): archive paused %.0fs: %s", url, pause_after_429, exc)
             except Exception as exc:  # a failed save never stops tracking
                 stats.inc_value("policywatch/save_errors")
                 logger.warning("Save Page Now failed for %s: %s", url, exc)
 
         return deferred_from_coro(run())
+
+
+def in_daemon_thread(func: Callable[..., Any], *args: Any) -> Deferred:
+    """Run blocking ``func`` on its own daemon thread; the Deferred fires on the reactor.
+
+    Not the reactor's thread pool: waybackpy sets no socket timeout, and a hung
+    call there would hold the process at shutdown. A daemon thread is abandoned
+    once the caller's timeout fires.
+    """
+    import threading
+
+    from twisted.internet import reactor
+
+    done: Deferred = Deferred()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not done.called:  # the caller may have timed out already
+            (done.callback if ok else done.errback)(value)
+
+    def target() -> None:
+        try:
+            result = func(*args)
+        except Exception as exc:
+            reactor.callFromThread(settle, False, exc)
+        else:
+            reactor.callFromThread(settle, True, result)
+
+    threading.Thread(target=target, name="policywatch-save", daemon=True).start()
+    return done
 
 
 def save_page_now(url: str, base: str, user_agent: str) -> str:

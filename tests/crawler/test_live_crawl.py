@@ -146,3 +146,13 @@ def test_cli_discover_reports_what_it_tracked(site, db_path, monkeypatch) -> Non
     site.site.home([("/about", "About")])
     none = runner.invoke(cli, ["--db", db_path, "discover", site.url + "/", "--name", "other"])
     assert none.exit_code == 2 and "No privacy policy was added" in none.output
+
+
+def test_save_page_now_429_trips_the_archive_breaker(site, wayback, db_path) -> None:
+    site.site.policy("/privacy")
+    add_policy(db_path, site.url + "/privacy", "example")
+    wayback.archive.fail("save", 429)
+    summary = run_crawl(db_path, live=True, save=True, env=fast_env(wayback.url), timeout=90)
+    assert summary.returncode == 0 and summary.outcomes == {"ok": 1}
+    assert wayback.archive.count("save", status=429) == 1
+    assert summary.pauses == 1
