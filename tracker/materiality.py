@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -253,8 +254,20 @@ def _assess_modified(old: str, new: str) -> list[Finding]:
     new_hot = _in_ranges(new_sigs, _changed_sentences(new, diff.new_ranges))
     old_keys = {s.key for s in old_sigs}
     new_keys = {s.key for s in new_sigs}
+    # A practice is new only if the old clause never stated it. A protection is lost when the
+    # clause states it fewer times and the rewritten sentences no longer do: "does not sell or
+    # share" -> "does not sell" loses its general "share" even if a narrower promise remains.
     gained = [s for s in new_hot if s.key not in old_keys]
-    lost = [s for s in old_hot if s.key not in new_keys]
+    hot_old_counts = Counter(s.key for s in old_hot)
+    hot_new_counts = Counter(s.key for s in new_hot)
+    old_counts = Counter(s.key for s in old_sigs)
+    new_counts = Counter(s.key for s in new_sigs)
+    lost = [
+        s for s in old_hot
+        if s.key not in new_keys
+        or (s.polarity == PROTECTIVE and new_counts[s.key] < old_counts[s.key]
+            and hot_new_counts[s.key] < hot_old_counts[s.key])
+    ]
     findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs, new_hot)
     findings += _softened_commitments(old, new, old_hot, new_hot)
     findings += _number_findings(old, new, old_sigs, new_sigs)
@@ -291,14 +304,7 @@ def _polarity_findings(
     if exposing:
         findings.append(_widening_finding("Added", new, exposing))
     protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
-    lost_categories = {s.category for s in protective_lost}
-    still_protected = any(
-        s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE and s.category in lost_categories for s in new_hot
-    )
-    if protective_lost and still_protected and not any(s.kind == lexicon.PROTECTION for s in protective_lost):
-        # The rewritten sentence still negates a practice: the protection was reworded, not dropped.
-        findings.append(Finding("neutral", "low", _cats(protective_lost), _reason("Changed", old, protective_lost[0], "protection reworded")))
-    elif protective_lost:
+    if protective_lost:
         worst = _riskiest(protective_lost)
         findings.append(Finding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
     protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
