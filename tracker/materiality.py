@@ -455,8 +455,8 @@ def _rewording_findings(
 _BULK_COPY_CLAUSES = 10  # at least this many copied clauses (and a quarter of the document) make a "copy"
 _BULK_COPY_SHARE = 0.25
 _MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
-_QUALITY_CHECK_WORDS = 1500  # longer documents are not stubs or error pages ...
-_SHRINK_SHARE = 0.5  # ... unless they lost half their words
+_QUALITY_CHECK_CHARS = 9000  # longer documents (about 1,500 words) are not stubs or error pages ...
+_SHRINK_SHARE = 0.5  # ... unless they lost half their text
 
 
 def _document_text(clauses: Sequence[Clause]) -> str:
@@ -470,12 +470,12 @@ def _extraction_failure(old_clauses: Sequence[Clause], new_clauses: Sequence[Cla
     ``tracker.quality`` is only consulted for a short document or one that shrank
     a lot; a long policy that kept its length is never re-scanned (speed).
     """
-    old_words = sum(len(c.text.split()) for c in old_clauses)
-    new_words = sum(len(c.text.split()) for c in new_clauses)
-    sides = (("new", new_clauses, new_words, old_clauses), ("old", old_clauses, old_words, None))
-    for side, clauses, words, previous in sides:
-        shrank = previous is not None and words < _SHRINK_SHARE * old_words
-        if words >= _QUALITY_CHECK_WORDS and not shrank:
+    old_size = sum(len(c.text) for c in old_clauses)  # characters: a cheap stand-in for words
+    new_size = sum(len(c.text) for c in new_clauses)
+    sides = (("new", new_clauses, new_size, old_clauses), ("old", old_clauses, old_size, None))
+    for side, clauses, size, previous in sides:
+        shrank = previous is not None and size < _SHRINK_SHARE * old_size
+        if size >= _QUALITY_CHECK_CHARS and not shrank:
             continue
         problem = _quality_problem(_document_text(clauses), _document_text(previous) if previous is not None else None)
         if problem:
