@@ -436,15 +436,14 @@ def _rewording_findings(
     cue is reported as medium.
     """
     practice = [
-        s for s in new_hot
+        (s, r) for s in new_hot
         if s.polarity == EXPOSING and s.category in WIDENING and s.label not in lexicon.GENERIC_LABELS
-        and _overlaps(s.span, diff.new_ranges)
+        for r in diff.new_ranges if _overlaps(s.span, (r,)) and _content_words(new[r[0]:r[1]]) >= _MIN_REWORD_WORDS
     ]
-    content = [w for w in diff.inserted if w.lower() not in _STOPWORDS and not w.isdigit()]
-    if practice and len(content) >= _MIN_REWORD_WORDS:
-        inserted = " ".join(diff.inserted[:_QUOTE_WORDS * 2])
-        worst = _riskiest(practice)
-        return [Finding("expands", "medium", _cats(practice), f'Changed: "{inserted}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
+    if practice:
+        worst, (start, end) = max(practice, key=lambda p: ({"high": 2, "medium": 1}.get(p[0].risk, 0), -p[0].span[0]))
+        sigs = [s for s, _ in practice]
+        return [Finding("expands", "medium", _cats(sigs), f'Changed: "{_clean(new[start:end])}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
     cats = _cats(all_sigs)
     words = " ".join(diff.inserted[:_QUOTE_WORDS]) or " ".join(diff.deleted[:_QUOTE_WORDS])
     return [Finding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]
@@ -755,6 +754,11 @@ def _changed_sentences(text: str, ranges: Sequence[tuple[int, int]]) -> list[tup
         if any(r0 <= end and r1 >= start for r0, r1 in ranges):
             out.append((start, end))
     return out
+
+
+def _content_words(text: str) -> int:
+    """Words that carry meaning (not stopwords, not numbers) in a stretch of text."""
+    return sum(1 for w in _WORD.findall(fold_text(text)) if w not in _STOPWORDS and not w.isdigit())
 
 
 def _overlaps(span: tuple[int, int], ranges: Sequence[tuple[int, int]]) -> bool:
