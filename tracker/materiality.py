@@ -337,6 +337,9 @@ def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: S
     cats = {s.category for s in old_sigs} | {s.category for s in new_sigs}
     if "retention" in cats:
         before, after = _durations(old), _durations(new)
+        if before and not after and any(s.category == "retention" for s in new_sigs):
+            b = _duration_phrase(old, max(before))
+            findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" no longer stated in "{_short(new)}" (retention: limit removed).'))
         if before and after and max(after) != max(before):
             b, a = _duration_phrase(old, max(before)), _duration_phrase(new, max(after))
             if max(after) > max(before):

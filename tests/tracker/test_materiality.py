@@ -148,6 +148,11 @@ def test_new_hosting_country_is_a_transfer() -> None:
     assert a.material and "international_transfer" in a.categories
 
 
+def test_retention_period_replaced_by_open_ended_wording() -> None:
+    a = modified("We retain your data for 2 years.", "We retain your data for as long as necessary.")
+    assert a.material and a.direction == "weakens" and '"2 years"' in a.reason
+
+
 def test_retention_made_indefinite() -> None:
     a = modified("We retain your data as long as necessary to provide the service.", "We retain your data indefinitely.")
     assert a.material and a.severity == "high" and "retention" in a.categories
