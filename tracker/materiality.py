@@ -108,6 +108,8 @@ def judge_document(
     failure = _extraction_failure(old_clauses, new_clauses)
     if failure:
         return Verdict(False, False, "none", (), failure, failure)
+    # A change nobody assessed yet (default Assessment, no reason) is assessed here.
+    changes = [c if c.assessment.reason else replace(c, assessment=assess_change(c)) for c in changes]
     counted, ignored = _counted_changes(changes, old_clauses, new_clauses)
     assessed = _in_context(counted, old_clauses)
     substantive = [(c, a) for c, a in assessed if a.severity != "none"]
@@ -136,6 +138,7 @@ def assess_in_context(
     JSON, alerts): a copied clause, a reworded protection or a new controller
     then reads the same in both places.
     """
+    changes = [c if c.assessment.reason else replace(c, assessment=assess_change(c)) for c in changes]
     counted, _ = _counted_changes(changes, old_clauses, new_clauses)
     kept = {id(c): a for c, a in _in_context(counted, old_clauses)}
     out = []

@@ -389,3 +389,11 @@ def test_assess_in_context_matches_the_verdict() -> None:
     assert len(contextual) == len(changes)
     assert not any(c.assessment.material for c in contextual)
     assert all(c.assessment.severity == "none" for c in contextual)
+
+
+def test_judge_assesses_changes_that_arrive_unassessed() -> None:
+    old = _clauses(POLICY)
+    new_texts = POLICY[:3] + ["We may sell your personal information to data brokers."] + POLICY[4:]
+    change = ClauseChange("modified", 3, 3, POLICY[3], new_texts[3])  # no assessment attached
+    v = judge_document([change], old, _clauses(new_texts))
+    assert v.material and "sale" in v.categories
