@@ -209,9 +209,18 @@ class IngestPipeline:
             self._stop_crawl("sink_error")
             raise DropItem(f"sink unusable, crawl stopped: {exc}") from exc
         self._count(capture, result)
+        self._follow_up(capture, result)
         if self.save and capture.source == "live" and getattr(result, "new_version", False):
             self._saves.append(self._save_page(capture.final_url or capture.url))
         return capture
+
+    def _follow_up(self, capture: Capture, result: Any) -> None:
+        """Let the spider react to what only the tracker can see (e.g. a soft 404 with status 200)."""
+        hook = getattr(self.crawler.spider, "after_ingest", None)
+        if hook is None:
+            return
+        for request in hook(capture, getattr(result, "outcome", capture.outcome)):
+            self.crawler.engine.crawl(request)
 
     def _ingest(self, item: Capture | ArchivedRepeat) -> tuple[Capture, Any]:
         """Writer thread: resolve a repeat from the database, then put the capture."""

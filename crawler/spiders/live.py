@@ -40,6 +40,10 @@ def permanent_move(meta: dict[str, Any], requested: str, final: str) -> bool:
 class LiveSpider(PolicySpider):
     name = "live"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rediscovering: set[int] = set()  # one rediscovery per policy and run
+
     async def start(self) -> Any:
         from db.crawl_state import live_validators_for
 
@@ -76,10 +80,21 @@ class LiveSpider(PolicySpider):
         if verdict.outcome == "ok" and permanent_move(meta, requested, response.url):
             yield PolicyMoved(meta["policy_id"], requested, response.url, "permanent redirect (301/308)")
         if needs_rediscovery(verdict.outcome, response.status) and not meta.get("rediscovered"):
-            self.crawler.stats.inc_value("policywatch/rediscoveries")
-            home = site_home(requested)
-            yield self.home_request(home, {"policy_id": meta["policy_id"], "old_url": requested,
-                                           "exclude": [requested], "rediscovered": True})
+            yield from self.rediscover(meta["policy_id"], requested)
+
+    def rediscover(self, policy_id: int, url: str) -> Iterator[scrapy.Request]:
+        """Look for the policy again from its site's home page (once per policy and run)."""
+        if policy_id in self._rediscovering:
+            return
+        self._rediscovering.add(policy_id)
+        self.crawler.stats.inc_value("policywatch/rediscoveries")
+        yield self.home_request(site_home(url), {"policy_id": policy_id, "old_url": url,
+                                                 "exclude": [url], "rediscovered": True})
+
+    def after_ingest(self, capture: Capture, outcome: str) -> Iterator[scrapy.Request]:
+        """The tracker found no policy in a 200 page (soft 404, other page): rediscover too."""
+        if capture.source == "live" and capture.outcome == "ok" and outcome in ("soft_404", "not_a_policy"):
+            yield from self.rediscover(int(capture.policy), capture.url)
 
     def policy_failed(self, failure: Failure) -> Iterator[Capture]:
         meta = failure.request.meta

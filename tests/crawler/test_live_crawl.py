@@ -156,3 +156,18 @@ def test_save_page_now_429_trips_the_archive_breaker(site, wayback, db_path) -> 
     assert summary.returncode == 0 and summary.outcomes == {"ok": 1}
     assert wayback.archive.count("save", status=429) == 1
     assert summary.pauses == 1
+
+
+def test_a_soft_404_found_by_the_tracker_triggers_rediscovery(site, db_path) -> None:
+    s = site.site
+    s.policy("/privacy")
+    pid = add_policy(db_path, site.url + "/privacy", "example")
+    run_crawl(db_path, live=True, env=fast_env(), timeout=90)
+    s.soft_404("/privacy")  # status 200, "page not found" text: only the tracker can tell
+    s.policy("/en/privacy-policy")
+    s.home([("/en/privacy-policy", "Privacy Policy")])
+    summary = run_crawl(db_path, live=True, env=fast_env(), timeout=90)
+    assert summary.moves == 1
+    assert query(db_path, "SELECT url FROM policies WHERE id = ?", [pid]) == [{"url": site.url + "/en/privacy-policy"}]
+    outcomes = [r["outcome"] for r in query(db_path, "SELECT outcome FROM captures ORDER BY id")]
+    assert outcomes == ["ok", "soft_404", "ok"]
