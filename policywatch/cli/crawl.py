@@ -36,6 +36,16 @@ def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
     return status, update
 
 
+def _config_path(ctx: click.Context) -> str | None:
+    """The config file as found from HERE (the crawl child runs elsewhere), checked now:
+    a bad config is exit 2 before crawling, not a failed crawl."""
+    from tracker.config import find_config_path, load_config
+
+    found = find_config_path(ctx.obj.get("config_path"))
+    load_config(found)
+    return str(found.resolve()) if found else None
+
+
 def _parse_shard(value: str) -> tuple[int, int]:
     from policywatch.errors import UsageError
 
@@ -84,15 +94,13 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
     ids = _resolve_policies(ctx, policies)
     if not policies:
         open_db(ctx)  # fail fast (exit 2) on a missing database
-    from tracker.config import load_config
-
-    load_config(ctx.obj.get("config_path"))  # a bad config is exit 2 here, not a failed crawl
+    config_path = _config_path(ctx)
     status, progress = _progress_display()
     if status is not None:
         status.start()
     try:
         summary = run_crawl(ctx.obj["db_path"], live=live, archive=archive, since=since, until=until,
-                            policies=ids, config_path=ctx.obj.get("config_path"), save=save, progress=progress,
+                            policies=ids, config_path=config_path, save=save, progress=progress,
                             shard=shard_k, shards=shard_n)
     finally:
         if status is not None:

@@ -35,6 +35,7 @@ def test_live_outcomes_and_conditional_requests(site, db_path) -> None:
     got = outcomes(db_path)
     assert got == {"ok": "ok", "pdf": "unsupported_type", "huge": "too_large", "home": "not_a_policy",
                    "soft": "soft_404", "missing": "http_error", "perm": "ok", "refused": "network_error"}
+    assert s.user_agents == {"policywatch/0.1 (+https://github.com/policywatch; privacy-policy archiver)"}
     perm = query(db_path, "SELECT url FROM policies WHERE name = 'perm'")[0]["url"]
     assert perm == site.url + "/privacy"  # a 301 is a move of the same policy
     assert query(db_path, "SELECT final_url FROM captures WHERE final_url IS NOT NULL")
@@ -171,3 +172,13 @@ def test_a_soft_404_found_by_the_tracker_triggers_rediscovery(site, db_path) -> 
     assert query(db_path, "SELECT url FROM policies WHERE id = ?", [pid]) == [{"url": site.url + "/en/privacy-policy"}]
     outcomes = [r["outcome"] for r in query(db_path, "SELECT outcome FROM captures ORDER BY id")]
     assert outcomes == ["ok", "soft_404", "ok"]
+
+
+def test_cli_crawl_checks_the_config_it_will_use(db_path, tmp_path, monkeypatch) -> None:
+    from policywatch.cli import cli
+
+    monkeypatch.delenv("POLICYWATCH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policywatch.toml").write_text("bogus = 1\n")
+    result = CliRunner().invoke(cli, ["--db", db_path, "crawl", "--live"])
+    assert result.exit_code == 2 and "bogus" in result.output

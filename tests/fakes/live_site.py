@@ -67,6 +67,7 @@ class LiveSite:
     latency: float = 0.0
     latency_range: tuple[float, float] | None = None  # random latency per response (bench)
     hits: Counter = field(default_factory=Counter)
+    user_agents: set = field(default_factory=set)
     conditional_hits: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -123,6 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)  # in this request's own thread: other requests are not held up
         path = self.path.split("?", 1)[0]
+        with site.lock:
+            site.user_agents.add(self.headers.get("User-Agent"))
         page = site.get(path)
         if page is None:
             self._send(404, b"<html><body><h1>Not Found</h1></body></html>", {"Content-Type": "text/html"})
