@@ -99,7 +99,6 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX", 120)
         self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE", 60)
         self.limiter = limiter_for(settings)
-        self.archive = archive_base(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "RetryAfterMiddleware":
@@ -110,7 +109,7 @@ class RetryAfterMiddleware(RetryMiddleware):
     def process_response(self, request: Request, response: Response) -> Any:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        key = request.meta.get("politeness_key") or politeness_key(request.url, self.archive)
+        key = request.meta["politeness_key"]  # set by PolitenessMiddleware, the one place keys are made
         attempt = request.meta.get("retry_times", 0) + 1
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
         delay = backoff_delay(attempt, base=self.base, cap=self.cap, retry_after=retry_after)

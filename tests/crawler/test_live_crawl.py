@@ -182,3 +182,14 @@ def test_cli_crawl_checks_the_config_it_will_use(db_path, tmp_path, monkeypatch)
     (tmp_path / "policywatch.toml").write_text("bogus = 1\n")
     result = CliRunner().invoke(cli, ["--db", db_path, "crawl", "--live"])
     assert result.exit_code == 2 and "bogus" in result.output
+
+
+def test_a_busy_site_is_retried_after_its_retry_after(site, db_path) -> None:
+    site.site.policy("/privacy")
+    site.site.fail("/privacy", 503, count=2, retry_after="1")
+    add_policy(db_path, site.url + "/privacy", "example")
+    summary = run_crawl(db_path, live=True, env=fast_env(POLICYWATCH_RETRY_BACKOFF_MAX="5"), timeout=90)
+    assert summary.outcomes == {"ok": 1}
+    times = [t for t, path, _ in site.site.log if path == "/privacy"]
+    assert len(times) == 3
+    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))  # Retry-After: 1 honoured each time

@@ -68,6 +68,8 @@ class LiveSite:
     latency_range: tuple[float, float] | None = None  # random latency per response (bench)
     hits: Counter = field(default_factory=Counter)
     user_agents: set = field(default_factory=set)
+    faults: dict = field(default_factory=dict)  # path -> [status, count, retry_after]
+    log: list = field(default_factory=list)  # (monotonic time, path, status)
     conditional_hits: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -105,6 +107,19 @@ class LiveSite:
     def huge(self, path: str, size: int) -> Page:
         return self.set(path, b"<html><body><p>" + b"privacy " * (size // 8) + b"</p></body></html>")
 
+    def fail(self, path: str, status: int = 503, count: int = 1, retry_after: str | None = None) -> None:
+        """Answer ``status`` to the next ``count`` requests of ``path``."""
+        with self.lock:
+            self.faults[path] = [status, count, retry_after]
+
+    def take_fault(self, path: str) -> tuple[int, str | None] | None:
+        with self.lock:
+            fault = self.faults.get(path)
+            if not fault or fault[1] <= 0:
+                return None
+            fault[1] -= 1
+            return fault[0], fault[2]
+
     def get(self, path: str) -> Page | None:
         with self.lock:
             self.hits[path] += 1
@@ -126,6 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with site.lock:
             site.user_agents.add(self.headers.get("User-Agent"))
+        fault = site.take_fault(path)
+        if fault is not None:
+            self._send(fault[0], b"busy", {"Retry-After": fault[1]} if fault[1] else {})
+            return
         page = site.get(path)
         if page is None:
             self._send(404, b"<html><body><h1>Not Found</h1></body></html>", {"Content-Type": "text/html"})
@@ -157,6 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        with self.server.site.lock:
+            self.server.site.log.append((time.monotonic(), self.path, status))
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
