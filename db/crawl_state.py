@@ -35,7 +35,7 @@ def live_validators_for(db: Database, policy_id: int, url: str) -> tuple[str | N
     """
     row = db.execute(
         "SELECT etag, last_modified FROM captures WHERE policy_id = ? AND source = 'live' AND outcome = 'ok' "
-        "AND coalesce(final_url, url) = ? ORDER BY capture_time DESC, id DESC LIMIT 1",
+        "AND ? IN (url, final_url) ORDER BY capture_time DESC, id DESC LIMIT 1",
         [policy_id, url],
     ).fetchone()
     return (row[0], row[1]) if row else (None, None)
