@@ -113,14 +113,16 @@ def record_change(
     diff, old_ids, new_ids = diff_versions(db, from_version["id"], to_version["id"])
     verdict = diff.verdict
     flip_of = to_version.get("flip_of")
-    material, summary = verdict.material, verdict.summary
+    material, severity, summary = verdict.material, verdict.severity, verdict.summary
     if flip_of is not None:
-        material = False
+        # The text was recorded before, and the change that first brought it carried the
+        # severity: a flip adds nothing new, so it is severity none and never alerts.
+        material, severity = False, "none"
         first = version_db.get_version(db, flip_of)
         when = first["capture_time"] if first else "earlier"
         summary = f"Flip: the text returns to version {flip_of} first seen {when}. {summary}"
     if technical_upgrade:
-        material = False
+        material, severity = False, "none"
         summary = f"Technical upgrade (re-extraction), not a policy change. {summary}"
     change_id = change_db.insert_change(
         db,
@@ -130,7 +132,7 @@ def record_change(
             "to_version_id": to_version["id"],
             "cosmetic_only": int(verdict.cosmetic_only),
             "material": int(material),
-            "severity": verdict.severity,
+            "severity": severity,
             "categories": json.dumps(list(verdict.categories)),
             "summary": summary,
             "clause_change_count": len(diff.changes),
@@ -144,7 +146,7 @@ def record_change(
         from tracker.alerts.outbox import enqueue_change_alerts
 
         alert_ids = enqueue_change_alerts(
-            db, change_id=change_id, policy=policy, severity=verdict.severity, channels=channels
+            db, change_id=change_id, policy=policy, severity=severity, channels=channels
         )
     return change_id, alert_ids
 
