@@ -99,6 +99,9 @@ class Writer:
 
     def _close(self) -> None:
         if self.db is not None:
+            finish = getattr(self.sink, "finish", None)
+            if finish is not None:
+                finish()  # the crawl ended normally: first histories are now seeded
             self.db.conn.close()
             self.db = None
 

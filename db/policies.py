@@ -134,3 +134,17 @@ def record_check(db: Database, policy_id: int, outcome: str, checked_at: str, *,
                 "consecutive_failures = consecutive_failures + 1 WHERE id = ?",
                 [checked_at, outcome, policy_id],
             )
+
+
+def mark_seeded(db: Database, policy_ids: list[int]) -> None:
+    """Record that these policies' first history has been ingested completely.
+
+    Until then (a first import or backfill, even one killed and resumed) their
+    changes are recorded without alerts (DESIGN.md "When alerts are raised").
+    """
+    for policy_id in policy_ids:
+        db.execute(
+            "UPDATE policies SET seeded_at = ? WHERE id = ? AND seeded_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM versions WHERE policy_id = ? AND current = 1)",
+            [utc_now(), policy_id, policy_id],
+        )

@@ -30,7 +30,8 @@ def m001_core_tables(db: Database) -> None:
             last_checked_at TEXT,
             last_outcome TEXT,
             consecutive_failures INTEGER NOT NULL DEFAULT 0,
-            tracking_status TEXT NOT NULL DEFAULT 'ok'
+            tracking_status TEXT NOT NULL DEFAULT 'ok',
+            seeded_at TEXT
         )"""
     )
     db.execute(

@@ -22,6 +22,7 @@ from db import captures as capture_db
 from db import policies as policy_db
 from db import versions as version_db
 from db.blobs import body_sha256, put_blob
+from db.connection import write_transaction
 from policywatch.errors import InputError, UsageError
 from tracker.model import Capture
 from tracker.versioning import AlertPolicy, PreparedText, place_text
@@ -89,20 +90,34 @@ class Ingestor:
     """The sink: ``put(capture)`` stores one capture and whatever it changes.
 
     ``alerts=False`` records changes without queuing alerts. Independently, a
-    policy that had no version when this ingestor first saw it is being given
-    its history (first import or first backfill), which never alerts.
+    policy whose first history is still being ingested (its first import or
+    first backfill) never alerts: a session that ends normally calls
+    ``finish()`` (or is used as a context manager), which marks the policies it
+    touched as seeded. A first backfill that is killed and resumed therefore
+    stays quiet until it completes.
     """
 
     def __init__(self, db: Database, *, channels: Sequence[Any] = (), alerts: bool = True) -> None:
         self.db = db
         self.channels = list(channels)
         self.alerts = alerts
-        self._seeding: dict[int, bool] = {}
+        self._seeded: dict[int, bool] = {}
 
-    def _alert_policy(self, policy_id: int) -> AlertPolicy:
-        if policy_id not in self._seeding:
-            self._seeding[policy_id] = version_db.count_versions(self.db, policy_id) == 0
-        return AlertPolicy(enabled=self.alerts and not self._seeding[policy_id], channels=self.channels)
+    def __enter__(self) -> "Ingestor":
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.finish()
+
+    def finish(self) -> None:
+        """End of a complete session: the policies it gave a history to may alert from now on."""
+        policy_db.mark_seeded(self.db, [pid for pid, seeded in self._seeded.items() if not seeded])
+
+    def _alert_policy(self, policy: dict[str, Any]) -> AlertPolicy:
+        if policy["id"] not in self._seeded:
+            self._seeded[policy["id"]] = policy.get("seeded_at") is not None
+        return AlertPolicy(enabled=self.alerts and self._seeded[policy["id"]], channels=self.channels)
 
     def put(self, capture: Capture) -> IngestResult:
         policy = policy_db.get_policy(self.db, capture.policy)
@@ -111,13 +126,13 @@ class Ingestor:
         existing = capture_db.find_capture(self.db, key)
         if existing is not None:
             return IngestResult(existing["id"], existing["outcome"], existing["version_id"], duplicate=True)
-        alert_policy = self._alert_policy(policy["id"])
+        alert_policy = self._alert_policy(policy)
 
         outcome, detail, prepared = capture.outcome, capture.detail, None
         if outcome == "ok":
             outcome, detail, prepared = self._prepare(capture, policy)
 
-        with self.db.atomic():
+        with write_transaction(self.db):
             if capture_db.find_capture(self.db, key) is not None:  # another writer won the race
                 row = capture_db.find_capture(self.db, key)
                 return IngestResult(row["id"], row["outcome"], row["version_id"], duplicate=True)
@@ -251,18 +266,18 @@ def import_directory(
     files = scan_import_dir(directory)
     folder_url = url or Path(directory).resolve().as_uri()
     policy = policy_db.find_policy(db, name) or policy_db.ensure_policy(db, name, folder_url)
-    ingestor = Ingestor(db, channels=channels)
     summary = ImportSummary()
-    for index, item in enumerate(files, 1):
-        result = ingestor.put(
-            Capture(
-                policy=policy["id"], source="import", url=item.path.resolve().as_uri(),
-                capture_time=item.capture_time, body=item.body, content_type=item.content_type,
+    with Ingestor(db, channels=channels) as ingestor:
+        for index, item in enumerate(files, 1):
+            result = ingestor.put(
+                Capture(
+                    policy=policy["id"], source="import", url=item.path.resolve().as_uri(),
+                    capture_time=item.capture_time, body=item.body, content_type=item.content_type,
+                )
             )
-        )
-        _count(summary, result)
-        if progress:
-            progress(index, len(files))
+            _count(summary, result)
+            if progress:
+                progress(index, len(files))
     return summary
 
 

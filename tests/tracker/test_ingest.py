@@ -104,9 +104,9 @@ def test_backfill_between_known_versions_relinks_neighbours(tmp_path, fresh_db):
 
 
 def test_material_change_on_latest_version_queues_one_alert_per_channel(example):
-    ingestor = Ingestor(example, channels=webhook_channels())
-    ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
-    ingestor.put(cap("example", "2024-02-01T00:00:00Z", REWORDED))
+    with Ingestor(example, channels=webhook_channels()) as ingestor:
+        ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
+        ingestor.put(cap("example", "2024-02-01T00:00:00Z", REWORDED))
     quiet = counts(example)["alerts"]
     assert quiet == 0, "first history of the policy in this ingest session never alerts"
     later = Ingestor(example, channels=webhook_channels())
@@ -120,9 +120,23 @@ def test_material_change_on_latest_version_queues_one_alert_per_channel(example)
     assert again.duplicate and counts(example)["alerts"] == 1
 
 
+def test_interrupted_first_history_stays_quiet_until_a_session_completes(example):
+    interrupted = Ingestor(example, channels=webhook_channels())
+    interrupted.put(cap("example", "2024-01-01T00:00:00Z", BASE))  # killed: finish() never runs
+    with Ingestor(example, channels=webhook_channels()) as resumed:
+        assert resumed.put(cap("example", "2024-02-01T00:00:00Z", SELLING)).alert_ids == []
+    assert next(example.query("SELECT seeded_at FROM policies"))["seeded_at"] is not None
+    after = Ingestor(example, channels=webhook_channels()).put(cap("example", "2024-03-01T00:00:00Z", BASE))
+    assert after.alert_ids == [], "a flip back never alerts"
+    fresh = Ingestor(example, channels=webhook_channels()).put(
+        cap("example", "2024-04-01T00:00:00Z", SELLING.replace("data brokers", "data brokers and insurers"))
+    )
+    assert len(fresh.alert_ids) == 1
+
+
 def test_version_inserted_before_latest_never_alerts(example):
-    ingestor = Ingestor(example, channels=webhook_channels())
-    ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
+    with Ingestor(example, channels=webhook_channels()) as ingestor:
+        ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
     later = Ingestor(example, channels=webhook_channels())
     later.put(cap("example", "2024-06-01T00:00:00Z", REWORDED))
     result = later.put(cap("example", "2024-03-01T00:00:00Z", SELLING, source="wayback"))
@@ -131,8 +145,8 @@ def test_version_inserted_before_latest_never_alerts(example):
 
 
 def test_flip_back_to_known_text_is_recognised_and_not_material(example):
-    ingestor = Ingestor(example, channels=webhook_channels())
-    ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
+    with Ingestor(example, channels=webhook_channels()) as ingestor:
+        ingestor.put(cap("example", "2024-01-01T00:00:00Z", BASE))
     later = Ingestor(example, channels=webhook_channels())
     first = later.put(cap("example", "2024-02-01T00:00:00Z", SELLING))
     back = later.put(cap("example", "2024-02-02T00:00:00Z", BASE))
