@@ -11,6 +11,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q policywatch tracker db crawler schedules
 	touch $@
 
 install install-test: $(VENV)/.installed

@@ -13,6 +13,7 @@ ambiguous words ("sell", "partners") from counting outside data-practice talk.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from dataclasses import dataclass
 
 PRACTICE = "practice"
@@ -22,16 +23,29 @@ INFO = "info"
 
 @dataclass(frozen=True)
 class Entry:
-    """One lexicon line: a compiled phrase pattern and what it means."""
+    """One lexicon line: a phrase pattern and what it means.
+
+    Patterns compile on first use: a ``policywatch compare`` process only
+    assesses the changed clauses, and compiling the whole lexicon up front cost
+    more than the comparison itself.
+    """
 
     category: str
     label: str
-    pattern: re.Pattern[str]
+    pattern_source: str
     kind: str = PRACTICE
     risk: str = "medium"
-    context: re.Pattern[str] | None = None
+    context_source: str | None = None
     anchors: tuple[str, ...] = ()
     near: bool = False  # the context must be near the phrase (a recipient near its sharing verb)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.pattern_source)
+
+    @cached_property
+    def context(self) -> re.Pattern[str] | None:
+        return re.compile(self.context_source) if self.context_source else None
 
 
 _DATA = (
@@ -256,15 +270,15 @@ ANCHORS: dict[str, tuple[str, ...]] = {
 
 
 def _compile(raw: list[tuple[str, str, str, str, str, str | None]]) -> tuple[Entry, ...]:
-    """Compile every phrase once at import (classification must stay fast)."""
+    """Build the entries (patterns compile lazily, once each)."""
     return tuple(
         Entry(
             category=cat,
             label=label,
-            pattern=re.compile(pattern),
+            pattern_source=pattern,
             kind=kind,
             risk=risk,
-            context=re.compile(context) if context else None,
+            context_source=context,
             anchors=ANCHORS.get(label, ()),
             near=context == _SHARE_VERB,
         )

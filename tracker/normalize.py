@@ -12,6 +12,7 @@ Two strengths, for two questions:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -107,8 +108,9 @@ _MONTHS = (
 _DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|er|\.)?"
 _YEAR = r"(?:1[89]\d\d|2\d\d\d)"
 
-def _build_date_regex() -> re.Pattern[str]:
-    """Compile the date alternatives.
+@functools.cache
+def _date_regex() -> re.Pattern[str]:
+    """Compile the date alternatives (on first use: a large pattern, not needed by every command).
 
     Before a day number or a year, month names must be capitalised (or all caps) so
     the verb "may" ("we may 30 ...") never reads as a date; after a day number any
@@ -127,7 +129,6 @@ def _build_date_regex() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
-_DATE = _build_date_regex()
 _DIGIT = re.compile(r"\d")
 # A bare year counts as a date only after a date label ("Last updated: 2024", "(c) 2024").
 _LABELLED_YEAR = re.compile(
@@ -148,7 +149,7 @@ def neutralize_dates(text: str) -> str:
     """Replace calendar dates ("May 1, 2024", "2024-05-01", "November 2025") by one token."""
     if not _DIGIT.search(text):
         return text  # every recognised date has a day or a year
-    text = _DATE.sub(" datetoken ", text)
+    text = _date_regex().sub(" datetoken ", text)
     return _LABELLED_YEAR.sub(r"\1 datetoken ", text)
 
 

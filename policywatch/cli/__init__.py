@@ -1,14 +1,11 @@
 """Console entry point: ``policywatch`` (see ``policywatch --help``).
 
-Each module below adds its commands to the root group; heavy libraries are
-imported inside commands so that start-up stays fast.
+The command modules (store, documents, history, crawl, alerts) add their
+commands to the root group when imported; the root group imports each one
+only when one of its commands is used (``root.COMMAND_MODULES``), and heavy
+libraries are imported inside commands, so that start-up stays fast.
 """
 from policywatch.cli.root import cli
-from policywatch.cli import store  # noqa: F401  init, add, list, import, reprocess
-from policywatch.cli import documents  # noqa: F401  segment, compare
-from policywatch.cli import history  # noqa: F401  changes, diff, report
-from policywatch.cli import crawl  # noqa: F401  crawl, discover
-from policywatch.cli import alerts  # noqa: F401  alerts send/list, run, schedule run
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ usage (2).
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 import click
@@ -171,6 +170,8 @@ def schedule_run(ctx: click.Context, jobs_path: str | None, dry_run: bool) -> No
 
 
 def _configure_logging() -> None:
+    import logging
+
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

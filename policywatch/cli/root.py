@@ -6,6 +6,7 @@ Commands only parse arguments and call library functions; library errors
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from typing import Any, Callable
 
@@ -15,8 +16,28 @@ from policywatch import __version__
 from policywatch.errors import PolicywatchError
 
 
+# Which module defines each command: a command's module is imported only when that
+# command runs (or when --help lists them all), so `policywatch compare` does not pay
+# for the crawler, alert and scheduler commands' imports.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "store", "add": "store", "list": "store", "import": "store", "reprocess": "store",
+    "segment": "documents", "compare": "documents",
+    "changes": "history", "diff": "history", "report": "history",
+    "crawl": "crawl", "discover": "crawl",
+    "alerts": "alerts", "run": "alerts", "schedule": "alerts",
+}
+
+
 class PolicywatchGroup(click.Group):
-    """A group whose commands turn PolicywatchError into exit code 2."""
+    """The root group: loads command modules on demand; PolicywatchError becomes exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"policywatch.cli.{COMMAND_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

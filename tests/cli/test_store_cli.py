@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 
+import click
 import pytest
 
 from tests.conftest import DEMO_DATA
@@ -97,11 +98,17 @@ def test_every_command_has_help(runner):
     from policywatch.cli import cli
 
     def walk(group, prefix=()):
-        for name, command in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
             yield prefix + (name,), command
-            if hasattr(command, "commands"):
+            if isinstance(command, click.Group):
                 yield from walk(command, prefix + (name,))
 
+    paths = [path for path, _ in walk(cli)]
+    from policywatch.cli.root import COMMAND_MODULES
+
+    assert set(COMMAND_MODULES) <= {p[0] for p in paths}
     for path, command in walk(cli):
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, path
