@@ -65,15 +65,26 @@ Examples:
 )
 def segment_command(file: str, fmt: str) -> None:
     from tracker.compare import classify_clauses
-    from tracker.extract import read_document
     from tracker.segment import segment_text
 
-    clauses = classify_clauses(segment_text(read_document(file)))
+    clauses = classify_clauses(segment_text(read_text(file)))
     if fmt == "json":
         _echo_json({"clauses": [c.to_json() for c in clauses]})
         return
     for clause in clauses:
         click.echo(_clause_line(clause))
+
+
+def read_text(path: str) -> str:
+    """The document's text; a document with no text at all is bad input (exit 2), not a version."""
+    from policywatch.errors import InputError
+    from tracker.extract import read_document
+
+    text = read_document(path)
+    if not text.strip():
+        name = "standard input" if path == "-" else path
+        raise InputError(f"{name}: no text found (an empty file, or a page with no readable text).")
+    return text
 
 
 def _clause_line(clause: Clause) -> str:
@@ -98,11 +109,10 @@ def _clause_line(clause: Clause) -> str:
 def compare_command(old: str, new: str, fmt: str, fail_on_material: bool) -> None:
     from policywatch.errors import UsageError
     from tracker.compare import compare_texts, diff_to_json, render_html, render_text
-    from tracker.extract import read_document
 
     if old == "-" and new == "-":
         raise UsageError("only one of OLD and NEW can be - (standard input)")
-    diff = compare_texts(read_document(old), read_document(new))
+    diff = compare_texts(read_text(old), read_text(new))
     if fmt == "json":
         _echo_json(diff_to_json(diff))
     elif fmt == "html":

@@ -121,3 +121,13 @@ def test_console_script_reports_errors_without_traceback(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()
+
+
+@pytest.mark.parametrize("name, body", [("empty.md", b""), ("blank.md", b"  \n\n \n"), ("chrome.html", b"<html><body><nav>Home</nav></body></html>")])
+def test_documents_without_text_are_bad_input(invoke, tmp_path, name, body):
+    path = tmp_path / name
+    path.write_bytes(body)
+    other = next((DEMO_DATA / "sourcehut").glob("*.md"))
+    for args in (("segment", str(path)), ("compare", str(path), str(other)), ("compare", str(other), str(path))):
+        result = invoke(*args)
+        assert result.exit_code == 2 and "no text found" in result.output
