@@ -32,24 +32,6 @@ def set_capture_outcome(db: Database, capture_id: int, outcome: str, detail: str
     db.execute("UPDATE captures SET outcome = ?, detail = ? WHERE id = ?", [outcome, detail, capture_id])
 
 
-def known_wayback_digests(db: Database, policy_id: int) -> set[str]:
-    """Digests already captured from the archive: the wayback spider skips them."""
-    return {
-        r[0]
-        for r in db.execute(
-            "SELECT DISTINCT wayback_digest FROM captures WHERE policy_id = ? AND wayback_digest IS NOT NULL",
-            [policy_id],
-        )
-    }
-
-
-def last_capture_time(db: Database, policy_id: int, source: str) -> str | None:
-    row = db.execute(
-        "SELECT max(capture_time) FROM captures WHERE policy_id = ? AND source = ?", [policy_id, source]
-    ).fetchone()
-    return row[0] if row else None
-
-
 def latest_blob(db: Database, policy_id: int) -> str | None:
     """The policy's most recently stored body: the delta base for the next one."""
     row = db.execute(
@@ -57,16 +39,6 @@ def latest_blob(db: Database, policy_id: int) -> str | None:
         [policy_id],
     ).fetchone()
     return row[0] if row else None
-
-
-def live_validators(db: Database, policy_id: int) -> tuple[str | None, str | None]:
-    """ETag and Last-Modified of the newest successful live capture, for conditional requests."""
-    row = db.execute(
-        "SELECT etag, last_modified FROM captures WHERE policy_id = ? AND source = 'live' "
-        "AND outcome = 'ok' ORDER BY capture_time DESC LIMIT 1",
-        [policy_id],
-    ).fetchone()
-    return (row[0], row[1]) if row else (None, None)
 
 
 def ok_captures(db: Database, policy_id: int) -> list[dict[str, Any]]:

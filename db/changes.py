@@ -42,17 +42,6 @@ def supersede_change(db: Database, from_version_id: int, to_version_id: int) -> 
     )
 
 
-def change_alerted_pair(db: Database, policy_id: int, from_sha: str, to_sha: str) -> bool:
-    """Whether a change between these two texts was already recorded (flip guard)."""
-    return bool(
-        db.execute(
-            "SELECT 1 FROM changes c JOIN versions f ON f.id = c.from_version_id JOIN versions t ON t.id = c.to_version_id "
-            "WHERE c.policy_id = ? AND f.text_sha256 = ? AND t.text_sha256 = ? LIMIT 1",
-            [policy_id, from_sha, to_sha],
-        ).fetchone()
-    )
-
-
 _CHANGE_SELECT = """
     SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time
     FROM changes c
