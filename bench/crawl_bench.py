@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.runner import run_crawl  # noqa: E402
-from db.connection import open_database  # noqa: E402
-from db.policies import add_policy  # noqa: E402
-from tests.fakes.live_site import FakeSiteServer, policy_html  # noqa: E402
-from tests.fakes.wayback import FakeWaybackServer  # noqa: E402
+from policywatch.crawler.runner import run_crawl  # noqa: E402
+from policywatch.db.connection import open_database  # noqa: E402
+from policywatch.db.policies import add_policy  # noqa: E402
+from policywatch.testing.live_site import FakeSiteServer, policy_html  # noqa: E402
+from policywatch.testing.wayback import FakeWaybackServer  # noqa: E402
 
 PRACTICES = ["location", "contact", "payment", "usage", "device", "voice", "health", "biometric", "browsing",
              "purchase", "social", "travel"]

@@ -252,7 +252,7 @@ def in_process_table(pair: tuple[Path, Path], figures: dict[str, float | None]) 
     sys.path.insert(0, str(ROOT))
     import json
 
-    from tracker.compare import compare_texts, diff_to_json
+    from policywatch.tracker.compare import compare_texts, diff_to_json
 
     old_text, new_text = (p.read_text(encoding="utf-8") for p in pair)
     baselines = {}
@@ -277,9 +277,9 @@ def in_process_table(pair: tuple[Path, Path], figures: dict[str, float | None]) 
 def materiality_table(pair: tuple[Path, Path], figures: dict[str, float | None]) -> list[str]:
     """Compare in-process with and without the materiality step, split into its parts."""
     sys.path.insert(0, str(ROOT))
-    from tracker.align import align_clauses
-    from tracker.compare import _assessed, change_ops, compare_clauses
-    from tracker.segment import segment_text
+    from policywatch.tracker.align import align_clauses
+    from policywatch.tracker.compare import _assessed, change_ops, compare_clauses
+    from policywatch.tracker.segment import segment_text
 
     old_text, new_text = (p.read_text(encoding="utf-8") for p in pair)
 
@@ -310,7 +310,7 @@ def materiality_table(pair: tuple[Path, Path], figures: dict[str, float | None])
 IMPORT_PROBE = r"""
 import sys, time
 start = time.perf_counter()
-import tracker.extract, tracker.segment, tracker.compare, tracker.materiality, tracker.classify
+import policywatch.tracker.extract, policywatch.tracker.segment, policywatch.tracker.compare, policywatch.tracker.materiality, policywatch.tracker.classify
 print(time.perf_counter() - start)
 """
 

@@ -124,7 +124,7 @@ def tracker_prediction(label: dict, changes: list[dict]) -> Prediction:
 
 
 def compare_prediction(corpus: Path, label: dict) -> Prediction:
-    from tracker.compare import compare_texts
+    from policywatch.tracker.compare import compare_texts
 
     old = (corpus / label["old_file"]).read_text(encoding="utf-8")
     new = (corpus / label["new_file"]).read_text(encoding="utf-8")
@@ -179,7 +179,7 @@ def false_alarms(results: list[PairResult], mode: str) -> list[str]:
 
 
 def category_table(results: list[PairResult], mode: str) -> list[str]:
-    from tracker.model import CATEGORIES
+    from policywatch.tracker.model import CATEGORIES
 
     lines = ["| category | precision | recall | F1 | TP | FP | FN |", "|---|---|---|---|---|---|---|"]
     totals = [0, 0, 0]

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from db.connection import open_database  # noqa: E402
-from tracker.ingest import import_directory  # noqa: E402
+from policywatch.db.connection import open_database  # noqa: E402
+from policywatch.tracker.ingest import import_directory  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.model import Capture
+from policywatch.tracker.model import Capture
 
 __all__ = ["Capture", "ArchivedRepeat", "PolicyFound", "PolicyMoved"]
 

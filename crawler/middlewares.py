@@ -24,7 +24,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
-from crawler.budget import (
+from policywatch.crawler.budget import (
     ARCHIVE_CAPTURE,
     ARCHIVE_CDX,
     ARCHIVE_SAVE,
@@ -34,7 +34,7 @@ from crawler.budget import (
     parse_retry_after,
     politeness_key,
 )
-from crawler.safety import BlockedRequest, env_flag, origin, resolve_host, scheme_refusal, host_refusal
+from policywatch.crawler.safety import BlockedRequest, env_flag, origin, resolve_host, scheme_refusal, host_refusal
 
 logger = logging.getLogger(__name__)
 _LIMITERS: dict[tuple, Limiter] = {}

@@ -83,7 +83,7 @@ def classify_response(
 
 def classify_failure(exc: BaseException) -> Verdict:
     """Outcome of a download that produced no response (refused, oversize, network)."""
-    from crawler.safety import BlockedRequest  # local: safety imports nothing from here
+    from policywatch.crawler.safety import BlockedRequest  # local: safety imports nothing from here
 
     name = type(exc).__name__
     message = str(exc) or name

@@ -24,16 +24,16 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList
 
-from crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
-from crawler.safety import env_flag
+from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
+from policywatch.crawler.safety import env_flag
 
 logger = logging.getLogger(__name__)
 
 
 def open_sink(db: Any, config_path: str | None) -> Any:
     """The default sink: an Ingestor on ``db`` with the configured alert channels."""
-    from tracker.config import load_config
-    from tracker.ingest import Ingestor
+    from policywatch.tracker.config import load_config
+    from policywatch.tracker.ingest import Ingestor
 
     return Ingestor(db, channels=load_config(config_path).channels)
 
@@ -92,7 +92,7 @@ class Writer:
         return deferToThreadPool(reactor, self._pool, func, *args)
 
     def _open(self) -> None:
-        from db.connection import open_database
+        from policywatch.db.connection import open_database
 
         self.db = open_database(self.db_path)
         self.sink = self.sink_factory(self.db, self.config_path)
@@ -153,12 +153,12 @@ class DiscoveryPipeline:
         return item
 
     def _add(self, item: PolicyFound) -> dict[str, Any]:
-        from db import policies as policy_db
+        from policywatch.db import policies as policy_db
 
         return policy_db.add_policy(self.writer.db, item.url, name=item.name)
 
     def _move(self, item: PolicyMoved) -> bool:
-        from db import policies as policy_db
+        from policywatch.db import policies as policy_db
 
         current = policy_db.get_policy(self.writer.db, item.policy_id)
         if current["url"] == item.new_url:
@@ -261,7 +261,7 @@ class IngestPipeline:
 
     def _repeat_capture(self, item: ArchivedRepeat) -> Capture:
         """Rebuild an archive capture of a known digest from its stored body."""
-        from db.crawl_state import stored_wayback_body
+        from policywatch.db.crawl_state import stored_wayback_body
 
         stored = stored_wayback_body(self.db, item.policy_id, item.wayback_digest)
         if stored is None:
@@ -307,8 +307,8 @@ class IngestPipeline:
 
     def _save_page(self, url: str) -> Deferred:
         """Ask Save Page Now to archive a page whose text changed (waybackpy, off the reactor)."""
-        from crawler.budget import ARCHIVE_SAVE
-        from crawler.middlewares import archive_base, limiter_for, sleep
+        from policywatch.crawler.budget import ARCHIVE_SAVE
+        from policywatch.crawler.middlewares import archive_base, limiter_for, sleep
         from scrapy.utils.defer import deferred_from_coro
 
         limiter = limiter_for(self.crawler.settings)

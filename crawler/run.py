@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_settings(args: argparse.Namespace) -> Any:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "policywatch.crawler.settings")
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.cdx import valid_stamp
+from policywatch.crawler.cdx import valid_stamp
 from policywatch.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def crawl_command(db_path: str, *, live: bool = False, archive: bool = False, si
                   name: str | None = None, shard: int = 0, shards: int = 1,
                   settings: dict[str, str] | None = None) -> list[str]:
     """The child command line (a list, never a shell string)."""
-    cmd = [sys.executable, "-m", "crawler.run", "--db", str(Path(db_path).resolve()), "--progress"]
+    cmd = [sys.executable, "-m", "policywatch.crawler.run", "--db", str(Path(db_path).resolve()), "--progress"]
     if discover:
         cmd += ["--discover", discover] + (["--at", at] if at else []) + (["--name", name] if name else [])
     else:
@@ -98,7 +98,7 @@ def crawl_command(db_path: str, *, live: bool = False, archive: bool = False, si
 def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
     merged = dict(os.environ if env is None else env)
     merged["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), merged.get("PYTHONPATH", "")) if p)
-    merged["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    merged["SCRAPY_SETTINGS_MODULE"] = "policywatch.crawler.settings"
     merged.setdefault("POLICYWATCH_LOG_LEVEL", "WARNING")
     return merged
 

@@ -17,8 +17,8 @@ def _env(name: str, default: str) -> str:
 
 
 BOT_NAME = "policywatch"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["policywatch.crawler.spiders"]
+NEWSPIDER_MODULE = "policywatch.crawler.spiders"
 
 USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch; privacy-policy archiver)"
 # Policies are public pages meant to be read; robots.txt rules written for search
@@ -87,12 +87,12 @@ POLICYWATCH_SAVE = _env("POLICYWATCH_SAVE", "0")
 POLICYWATCH_PROGRESS = _env("POLICYWATCH_PROGRESS", "0")
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.SafetyMiddleware": 50,
+    "policywatch.crawler.middlewares.SafetyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.RetryAfterMiddleware": 550,
-    "crawler.middlewares.PolitenessMiddleware": 950,
+    "policywatch.crawler.middlewares.RetryAfterMiddleware": 550,
+    "policywatch.crawler.middlewares.PolitenessMiddleware": 950,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.DiscoveryPipeline": 200,
-    "crawler.pipelines.IngestPipeline": 300,
+    "policywatch.crawler.pipelines.DiscoveryPipeline": 200,
+    "policywatch.crawler.pipelines.IngestPipeline": 300,
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.policies import utc_now
+from policywatch.db.policies import utc_now
 
 
 def insert_change(db: Database, row: dict[str, Any], clause_rows: Sequence[dict[str, Any]]) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.schema import MIGRATION_SET, migrations
+from policywatch.db.schema import MIGRATION_SET, migrations
 from policywatch.errors import DatabaseError
 
 DEFAULT_DB = "policywatch.db"

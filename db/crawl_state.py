@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.blobs import get_blob
+from policywatch.db.blobs import get_blob
 
 # SQL twin of crawler.outcomes.is_transient (db/ must not import the crawler).
 def _transient(alias: str = "") -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.policies import utc_now
+from policywatch.db.policies import utc_now
 
 
 def neighbours(db: Database, policy_id: int, capture_time: str) -> tuple[dict | None, dict | None]:

@@ -35,6 +35,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from policywatch.testing import live_site, wayback
+
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 HISTORY = DEMO_DATA / "sourcehut"
 WORKDIR = Path("demo-output")
@@ -125,7 +127,7 @@ class WebhookReceiver:
         return Handler
 
     def record(self, path: str, headers: dict[str, str], body: bytes) -> None:
-        from tracker.alerts.webhook import verify_signature
+        from policywatch.tracker.alerts.webhook import verify_signature
 
         valid = verify_signature(body, self.secret, headers.get("X-Policywatch-Signature"))
         with self._lock:
@@ -143,20 +145,6 @@ class WebhookReceiver:
 # --- the fake archive and live site ----------------------------------------------------------
 
 
-def _import_fakes() -> tuple[Any, Any]:
-    """The loopback fakes the test suite uses (tests/fakes), importable from the source checkout."""
-    root = str(Path(__file__).resolve().parent.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    try:
-        from tests.fakes import live_site, wayback
-    except ImportError as exc:
-        raise DemoError(
-            f"The demo needs the loopback fakes in tests/fakes ({exc}); run it from a source checkout (`make demo`)."
-        ) from None
-    return wayback, live_site
-
-
 @contextmanager
 def fake_world(live_body: str) -> Iterator[tuple[str, str]]:
     """Start the fake live site and Wayback Machine; yield (wayback base URL, live policy URL).
@@ -165,7 +153,6 @@ def fake_world(live_body: str) -> Iterator[tuple[str, str]]:
     Wayback Machine would have them, and both serve the Markdown wrapped the same way in HTML,
     so the only difference between the last archived capture and the live page is the demo edit.
     """
-    wayback, live_site = _import_fakes()
     with ExitStack() as stack:
         site = stack.enter_context(live_site.FakeSiteServer())
         live_url = site.url + LIVE_PATH
@@ -239,8 +226,8 @@ class Demo:
 
     def alert_count(self) -> int:
         """Alerts in the outbox, whatever their status (read straight from the database)."""
-        from db.alerts import count_by_status
-        from db.connection import open_database
+        from policywatch.db.alerts import count_by_status
+        from policywatch.db.connection import open_database
 
         db = open_database(self.db_path)
         try:
@@ -249,8 +236,8 @@ class Demo:
             db.close()
 
     def version_count(self) -> int:
-        from db.connection import open_database
-        from db.policies import list_policies
+        from policywatch.db.connection import open_database
+        from policywatch.db.policies import list_policies
 
         db = open_database(self.db_path)
         try:
@@ -487,8 +474,8 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m policywatch.demo``: run the demo with a narrative; 1 and a message on failure."""
+def main(argv: list[str] | None = None, workdir: Path = WORKDIR) -> int:
+    """``policywatch demo`` / ``python -m policywatch.demo``: the demo with a narrative; 1 on failure."""
     console = Console(highlight=False)
     started = time.monotonic()
     _intro(console)
@@ -518,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                                 expand=False))
 
     try:
-        demo = run_pipeline(WORKDIR, on_step, on_done)
+        demo = run_pipeline(workdir, on_step, on_done)
     except DemoError as exc:
         status.stop()
         console.print(f"\n[bold red]Demo failed:[/bold red] {escape(str(exc))}")

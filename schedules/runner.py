@@ -17,9 +17,9 @@ from typing import Any, Callable
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from db import runs as runs_db
-from schedules.jobs import JobSpec, ScheduleSpec, build_trigger
-from schedules.steps import StepContext, crawl_step, deliver_step, digest_step, health_step, run_pass
+from policywatch.db import runs as runs_db
+from policywatch.schedules.jobs import JobSpec, ScheduleSpec, build_trigger
+from policywatch.schedules.steps import StepContext, crawl_step, deliver_step, digest_step, health_step, run_pass
 
 log = logging.getLogger(__name__)
 

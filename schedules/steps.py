@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from db import runs as runs_db
-from db.connection import open_database
-from tracker.alerts.clock import resolve, stamp
-from tracker.alerts.delivery import DeliverySummary, send_pending
-from tracker.alerts.digest import send_digests
-from tracker.alerts.health import check_health
-from tracker.alerts.sender import Sender
-from tracker.config import Config, find_config_path, load_config
+from policywatch.db import runs as runs_db
+from policywatch.db.connection import open_database
+from policywatch.tracker.alerts.clock import resolve, stamp
+from policywatch.tracker.alerts.delivery import DeliverySummary, send_pending
+from policywatch.tracker.alerts.digest import send_digests
+from policywatch.tracker.alerts.health import check_health
+from policywatch.tracker.alerts.sender import Sender
+from policywatch.tracker.config import Config, find_config_path, load_config
 
 log = logging.getLogger(__name__)
 CrawlFunction = Callable[..., Any]
@@ -33,7 +33,7 @@ CrawlFunction = Callable[..., Any]
 
 def default_crawl(*args: Any, **kwargs: Any) -> Any:
     """``crawler.runner.run_crawl`` (imported late: the crawler is heavy)."""
-    from crawler.runner import run_crawl
+    from policywatch.crawler.runner import run_crawl
 
     return run_crawl(*args, **kwargs)
 
@@ -143,7 +143,7 @@ def policy_ids(db_path: str, *, policies: Sequence[str | int] | None, group: str
     """Ids of the named policies and/or of a group's active policies; None = all."""
     if not policies and group is None:
         return None
-    from db.policies import get_policy, list_policies
+    from policywatch.db.policies import get_policy, list_policies
 
     db = open_database(db_path)
     try:

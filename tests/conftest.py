@@ -27,7 +27,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fresh_db(db_path: Path):
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     db = open_database(db_path, create=True)
     yield db

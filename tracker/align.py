@@ -31,8 +31,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-from tracker.model import Clause, ClauseChange
-from tracker.normalize import cosmetic_key
+from policywatch.tracker.model import Clause, ClauseChange
+from policywatch.tracker.normalize import cosmetic_key
 
 __all__ = ["Alignment", "align", "align_clauses", "apply_changes", "similarity"]
 

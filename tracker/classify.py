@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from tracker import lexicon
-from tracker.model import CATEGORIES
+from policywatch.tracker import lexicon
+from policywatch.tracker.model import CATEGORIES
 
 __all__ = ["Signal", "classify_text", "find_signals", "sentence_spans", "fold_text"]
 

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import replace
 from typing import Sequence
 
-from tracker.align import align_clauses
-from tracker.model import Assessment, Clause, ClauseChange, DocumentDiff
-from tracker.redline import DELETE, EQUAL, INSERT, Ops, redline_html, redline_text, word_diff
+from policywatch.tracker.align import align_clauses
+from policywatch.tracker.model import Assessment, Clause, ClauseChange, DocumentDiff
+from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops, redline_html, redline_text, word_diff
 
 __all__ = [
     "change_ops",
@@ -29,7 +29,7 @@ __all__ = [
 
 def compare_texts(old_text: str, new_text: str) -> DocumentDiff:
     """Segment both texts and compare their clauses."""
-    from tracker.segment import segment_text
+    from policywatch.tracker.segment import segment_text
 
     return compare_clauses(segment_text(old_text), segment_text(new_text))
 
@@ -41,7 +41,7 @@ def compare_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> DocumentDif
     clause of a 50,000-word policy costs far more than the whole diff. Clauses
     keep the categories they came with; use ``classify_clauses`` to fill them.
     """
-    from tracker.materiality import judge_document
+    from policywatch.tracker.materiality import judge_document
 
     old_clauses, new_clauses = list(old), list(new)
     changes = [_assessed(change) for change in align_clauses(old_clauses, new_clauses)]
@@ -54,14 +54,14 @@ def classify_clauses(clauses: Sequence[Clause]) -> list[Clause]:
 
     Used by ``segment``, whose output lists every clause's categories.
     """
-    from tracker.classify import classify_text
+    from policywatch.tracker.classify import classify_text
 
     return [c if c.categories else replace(c, categories=tuple(classify_text(c.text))) for c in clauses]
 
 
 def _assessed(change: ClauseChange) -> ClauseChange:
     """Attach the materiality assessment; a cosmetic edit can never be material."""
-    from tracker.materiality import assess_change
+    from policywatch.tracker.materiality import assess_change
 
     assessment = assess_change(change)
     if change.cosmetic and (assessment.material or assessment.severity != "none"):

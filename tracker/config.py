@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from policywatch.errors import ConfigError
-from tracker.model import SEVERITIES, severity_rank
+from policywatch.tracker.model import SEVERITIES, severity_rank
 
 DEFAULT_CONFIG_NAME = "policywatch.toml"
 CONFIG_ENV = "POLICYWATCH_CONFIG"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tracker.normalize import normalize_text
+from policywatch.tracker.normalize import normalize_text
 
 __all__ = ["find_effective_date", "parse_date"]
 

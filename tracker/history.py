@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from db import changes as change_db
-from db import policies as policy_db
-from db import versions as version_db
+from policywatch.db import changes as change_db
+from policywatch.db import policies as policy_db
+from policywatch.db import versions as version_db
 from policywatch.errors import UsageError
-from tracker.versioning import diff_versions
+from policywatch.tracker.versioning import diff_versions
 
 
 def _version_of(db: Database, policy: dict, version_id: int) -> dict:
@@ -36,7 +36,7 @@ def resolve_versions(db: Database, policy_ref: str | int, from_version: int | No
 
 def show_diff(db: Database, policy_ref: str | int, from_version: int | None, to_version: int | None, fmt: str) -> str:
     """Render the change between two versions as text or a standalone HTML page."""
-    from tracker.compare import render_html, render_text
+    from policywatch.tracker.compare import render_html, render_text
 
     policy, old, new, stored = resolve_versions(db, policy_ref, from_version, to_version)
     diff, _, _ = diff_versions(db, old["id"], new["id"])

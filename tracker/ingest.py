@@ -18,14 +18,14 @@ from typing import Any, Callable
 
 from sqlite_utils import Database
 
-from db import captures as capture_db
-from db import policies as policy_db
-from db import versions as version_db
-from db.blobs import body_sha256, put_blob
-from db.connection import write_transaction
+from policywatch.db import captures as capture_db
+from policywatch.db import policies as policy_db
+from policywatch.db import versions as version_db
+from policywatch.db.blobs import body_sha256, put_blob
+from policywatch.db.connection import write_transaction
 from policywatch.errors import InputError, UsageError
-from tracker.model import Capture
-from tracker.versioning import AlertPolicy, PreparedText, place_text
+from policywatch.tracker.model import Capture
+from policywatch.tracker.versioning import AlertPolicy, PreparedText, place_text
 
 
 @dataclass
@@ -48,12 +48,12 @@ def capture_key(policy_id: int, capture: Capture, body_sha: str | None) -> str:
 
 def prepare_text(text: str) -> PreparedText:
     """Normalise, segment and classify a document's text (pure, no database)."""
-    from tracker.compare import classify_clauses
-    from tracker.effective_date import find_effective_date
-    from tracker.extract import EXTRACTOR_VERSION
-    from tracker.normalize import normalize_text, text_sha256
-    from tracker.quality import word_count
-    from tracker.segment import segment_text
+    from policywatch.tracker.compare import classify_clauses
+    from policywatch.tracker.effective_date import find_effective_date
+    from policywatch.tracker.extract import EXTRACTOR_VERSION
+    from policywatch.tracker.normalize import normalize_text, text_sha256
+    from policywatch.tracker.quality import word_count
+    from policywatch.tracker.segment import segment_text
 
     normalized = normalize_text(text)
     clauses = classify_clauses(segment_text(normalized))
@@ -69,7 +69,7 @@ def prepare_text(text: str) -> PreparedText:
 
 def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """Text of an ok capture, or the outcome that explains why there is none."""
-    from tracker.extract import extract_text
+    from policywatch.tracker.extract import extract_text
 
     if not capture.body:
         return None, "extraction_failure", "The capture has an empty body."
@@ -156,7 +156,7 @@ class Ingestor:
         return result
 
     def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
-        from tracker.quality import assess_text
+        from policywatch.tracker.quality import assess_text
 
         text, outcome, detail = extract_capture_text(capture, policy)
         if text is None:

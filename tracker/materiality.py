@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from tracker import lexicon
-from tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories, sentence_spans
-from tracker.model import Assessment, Clause, ClauseChange, Verdict, severity_rank
+from policywatch.tracker import lexicon
+from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories, sentence_spans
+from policywatch.tracker.model import Assessment, Clause, ClauseChange, Verdict, severity_rank
 
 __all__ = ["assess_change", "assess_in_context", "judge_document", "Finding"]
 
@@ -494,7 +494,7 @@ def _quality_problem(text: str, previous: str | None) -> str:
     if not text.strip():
         return "empty text" if previous is not None and previous.strip() else ""
     try:
-        from tracker.quality import assess_text, word_count
+        from policywatch.tracker.quality import assess_text, word_count
     except ImportError:  # quality.py lands separately; keep a conservative floor meanwhile
         words = len(text.split())
         return f"only {words} words" if words < _MIN_POLICY_WORDS else ""
@@ -685,7 +685,7 @@ def _combine(findings: Iterable[Finding]) -> Assessment:
 @lru_cache(maxsize=8192)
 def _cosmetic_equal(old: str, new: str) -> bool:
     """True when the texts differ only in dates, punctuation, quotes, case, spacing or links."""
-    from tracker.normalize import cosmetic_key
+    from policywatch.tracker.normalize import cosmetic_key
 
     return cosmetic_key(old) == cosmetic_key(new)
 
@@ -740,7 +740,7 @@ def _marker_like(text: str, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _only_dates(deleted: list[str], inserted: list[str], old: str, new: str) -> bool:
-    from tracker.normalize import neutralize_dates
+    from policywatch.tracker.normalize import neutralize_dates
 
     return bool(deleted or inserted) and _cosmetic_equal(neutralize_dates(old), neutralize_dates(new))
 

@@ -20,13 +20,13 @@ from urllib.parse import quote, urlparse
 
 from sqlite_utils import Database
 
-from db import changes as change_db
-from db.policies import utc_now
-from db import report_queries as report_db
-from db import versions as version_db
-from tracker.compare import _CSS, change_ops
-from tracker.model import Assessment, ClauseChange
-from tracker.redline import redline_html
+from policywatch.db import changes as change_db
+from policywatch.db.policies import utc_now
+from policywatch.db import report_queries as report_db
+from policywatch.db import versions as version_db
+from policywatch.tracker.compare import _CSS, change_ops
+from policywatch.tracker.model import Assessment, ClauseChange
+from policywatch.tracker.redline import redline_html
 
 __all__ = ["write_report"]
 

@@ -13,18 +13,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db import captures as capture_db
-from db import policies as policy_db
-from db import versions as version_db
-from db.blobs import get_blob
-from tracker.ingest import extract_capture_text, prepare_text
-from tracker.model import Capture
-from tracker.versioning import AlertPolicy, PreparedText, place_text, record_change
+from policywatch.db import captures as capture_db
+from policywatch.db import policies as policy_db
+from policywatch.db import versions as version_db
+from policywatch.db.blobs import get_blob
+from policywatch.tracker.ingest import extract_capture_text, prepare_text
+from policywatch.tracker.model import Capture
+from policywatch.tracker.versioning import AlertPolicy, PreparedText, place_text, record_change
 
 
 def _recompute(db: Database, policy: dict[str, Any]) -> list[tuple[dict, str, str | None, PreparedText | None]]:
     """(capture, outcome, detail, prepared) for every stored body, in capture order."""
-    from tracker.quality import assess_text
+    from policywatch.tracker.quality import assess_text
 
     results = []
     previous_words: int | None = None

@@ -45,7 +45,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from tracker.model import Clause
+from policywatch.tracker.model import Clause
 
 __all__ = ["segment_text", "clause_lines", "heading_text", "MAX_PARAGRAPH_CHARS"]
 

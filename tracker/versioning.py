@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db import changes as change_db
-from db import versions as version_db
-from db.clauses import intern_clauses, intern_headings
-from tracker.model import Clause, DocumentDiff
+from policywatch.db import changes as change_db
+from policywatch.db import versions as version_db
+from policywatch.db.clauses import intern_clauses, intern_headings
+from policywatch.tracker.model import Clause, DocumentDiff
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _clauses_of(db: Database, version_id: int) -> tuple[list[Clause], list[int]]
 
 def diff_versions(db: Database, from_id: int, to_id: int) -> tuple[DocumentDiff, list[int], list[int]]:
     """Clause diff of two stored versions, with their clause ids by ordinal."""
-    from tracker.compare import compare_clauses
+    from policywatch.tracker.compare import compare_clauses
 
     old, old_ids = _clauses_of(db, from_id)
     new, new_ids = _clauses_of(db, to_id)
@@ -143,7 +143,7 @@ def record_change(
     )
     alert_ids: list[str] = []
     if may_alert and material and channels:
-        from tracker.alerts.outbox import enqueue_change_alerts
+        from policywatch.tracker.alerts.outbox import enqueue_change_alerts
 
         alert_ids = enqueue_change_alerts(
             db, change_id=change_id, policy=policy, severity=severity, channels=channels

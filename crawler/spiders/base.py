@@ -15,9 +15,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import Candidate, page_links, rank_candidates
-from crawler.items import PolicyFound
-from crawler.outcomes import classify_failure, classify_response
+from policywatch.crawler.discovery import Candidate, page_links, rank_candidates
+from policywatch.crawler.items import PolicyFound
+from policywatch.crawler.outcomes import classify_failure, classify_response
 
 ERROR_STATUSES = [304, *range(400, 600)]
 
@@ -55,7 +55,7 @@ class PolicySpider(scrapy.Spider):
     def db(self) -> Any:
         """A read connection (writes go through the pipelines' sink)."""
         if self._db is None:
-            from db.connection import open_database
+            from policywatch.db.connection import open_database
 
             self._db = open_database(self.db_path or self.settings.get("POLICYWATCH_DB"))
         return self._db
@@ -65,7 +65,7 @@ class PolicySpider(scrapy.Spider):
             self._db.conn.close()
 
     def selected_policies(self) -> list[dict[str, Any]]:
-        from db.crawl_state import policies_for_crawl
+        from policywatch.db.crawl_state import policies_for_crawl
 
         return policies_for_crawl(self.db, policy_ids=self.policy_ids, shard=self.shard, shards=self.shards)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.cdx import capture_url, split_archive_url, valid_stamp
-from crawler.spiders.base import PolicySpider
+from policywatch.crawler.cdx import capture_url, split_archive_url, valid_stamp
+from policywatch.crawler.spiders.base import PolicySpider
 
 
 class DiscoverSpider(PolicySpider):

@@ -17,10 +17,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import Candidate, site_home
-from crawler.items import Capture, PolicyMoved
-from crawler.outcomes import classify_failure, classify_response
-from crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, utc_now_iso
+from policywatch.crawler.discovery import Candidate, site_home
+from policywatch.crawler.items import Capture, PolicyMoved
+from policywatch.crawler.outcomes import classify_failure, classify_response
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, utc_now_iso
 
 REDISCOVER_STATUSES = frozenset({404, 410})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -45,7 +45,7 @@ class LiveSpider(PolicySpider):
         self._rediscovering: set[int] = set()  # one rediscovery per policy and run
 
     async def start(self) -> Any:
-        from db.crawl_state import live_validators_for
+        from policywatch.db.crawl_state import live_validators_for
 
         for policy in self.selected_policies():
             etag, last_modified = live_validators_for(self.db, policy["id"], policy["url"])

@@ -27,12 +27,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.cdx import capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows
-from crawler.cdx import split_archive_url, timestamp_to_iso
-from crawler.items import ArchivedRepeat, Capture
-from crawler.ordering import InOrderRelease
-from crawler.outcomes import classify_failure, classify_response
-from crawler.spiders.base import ERROR_STATUSES, PolicySpider, header
+from policywatch.crawler.cdx import capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows
+from policywatch.crawler.cdx import split_archive_url, timestamp_to_iso
+from policywatch.crawler.items import ArchivedRepeat, Capture
+from policywatch.crawler.ordering import InOrderRelease
+from policywatch.crawler.outcomes import classify_failure, classify_response
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header
 
 MAX_ARCHIVE_HOPS = 6
 
@@ -62,7 +62,7 @@ class WaybackSpider(PolicySpider):
         default) holds a downloader slot, so hundreds of queued index queries would
         starve the replays. A handful of chains keeps both budgets busy.
         """
-        from db.crawl_state import archive_urls
+        from policywatch.db.crawl_state import archive_urls
 
         for policy in self.selected_policies():
             for url, moved_at in archive_urls(self.db, policy["id"]):
@@ -77,7 +77,7 @@ class WaybackSpider(PolicySpider):
         A policy's former URLs (recorded moves) are queried up to the move, so a
         backfill also recovers the history kept under the old address.
         """
-        from db.crawl_state import wayback_resume_time
+        from policywatch.db.crawl_state import wayback_resume_time
 
         if not self._queue:
             return
@@ -95,7 +95,7 @@ class WaybackSpider(PolicySpider):
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
         """(stored, seen in this run) digests of a policy, loaded on first use."""
-        from db.crawl_state import done_wayback_digests
+        from policywatch.db.crawl_state import done_wayback_digests
 
         if policy_id not in self._stored:
             self._stored[policy_id] = done_wayback_digests(self.db, policy_id)

@@ -33,10 +33,10 @@ def alerts_send(ctx: click.Context, digest: bool, limit: int | None) -> None:
     Failed deliveries are retried by later runs with exponential backoff; each
     attempt is recorded (see `policywatch alerts list`).
     """
-    from tracker.alerts.delivery import send_pending
-    from tracker.alerts.digest import send_digests
-    from tracker.alerts.health import check_health
-    from tracker.config import load_config
+    from policywatch.tracker.alerts.delivery import send_pending
+    from policywatch.tracker.alerts.digest import send_digests
+    from policywatch.tracker.alerts.health import check_health
+    from policywatch.tracker.config import load_config
 
     config = load_config(ctx.obj["config_path"])
     db = open_db(ctx)
@@ -62,7 +62,7 @@ def alerts_send(ctx: click.Context, digest: bool, limit: int | None) -> None:
 @click.pass_context
 def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | None) -> None:
     """Show the outbox: one line per (change, channel) alert with its delivery state."""
-    from db.alerts import list_alerts
+    from policywatch.db.alerts import list_alerts
 
     rows = list_alerts(open_db(ctx), status=status, limit=limit)
     if fmt == "json":
@@ -107,9 +107,9 @@ def run_command(
     Refuses to overlap a running pass on the same database: exits 75 (EX_TEMPFAIL)
     at once, doing nothing. Each pass is recorded in the `runs` table.
     """
-    from db.runs import RunInProgress
+    from policywatch.db.runs import RunInProgress
     from policywatch.errors import UsageError
-    from schedules.steps import StepContext, policy_ids, run_pass
+    from policywatch.schedules.steps import StepContext, policy_ids, run_pass
 
     if not (live or archive):
         raise UsageError("Nothing to crawl: give --live and/or --archive.")
@@ -149,11 +149,11 @@ def schedule_run(ctx: click.Context, jobs_path: str | None, dry_run: bool) -> No
     Crawls run in a child process and share `policywatch run`'s lock; jobs
     default to coalesce, one instance at a time and a 1 h misfire grace.
     """
-    from schedules.jobs import build_trigger, load_jobs, next_fire_times
-    from schedules.runner import run_scheduler
-    from schedules.steps import StepContext
-    from tracker.alerts.clock import utcnow
-    from tracker.config import load_config
+    from policywatch.schedules.jobs import build_trigger, load_jobs, next_fire_times
+    from policywatch.schedules.runner import run_scheduler
+    from policywatch.schedules.steps import StepContext
+    from policywatch.tracker.alerts.clock import utcnow
+    from policywatch.tracker.config import load_config
 
     spec = load_jobs(jobs_path)
     load_config(ctx.obj["config_path"])  # fail now on a bad alerts config, not at the first job

@@ -39,7 +39,7 @@ def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
 def _config_path(ctx: click.Context) -> str | None:
     """The config file as found from HERE (the crawl child runs elsewhere), checked now:
     a bad config is exit 2 before crawling, not a failed crawl."""
-    from tracker.config import find_config_path, load_config
+    from policywatch.tracker.config import find_config_path, load_config
 
     found = find_config_path(ctx.obj.get("config_path"))
     load_config(found)
@@ -58,7 +58,7 @@ def _parse_shard(value: str) -> tuple[int, int]:
 def _resolve_policies(ctx: click.Context, refs: tuple[str, ...]) -> list[int]:
     if not refs:
         return []
-    from db.policies import get_policy
+    from policywatch.db.policies import get_policy
 
     db = open_db(ctx)
     return [int(get_policy(db, ref)["id"]) for ref in refs]
@@ -86,7 +86,7 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
       policywatch crawl                      # live check + archive backfill of every policy
       policywatch crawl --archive --since 2020 --policy example
     """
-    from crawler.runner import check_stamp, run_crawl
+    from policywatch.crawler.runner import check_stamp, run_crawl
 
     check_stamp(since, "--since")
     check_stamp(until, "--until")
@@ -118,7 +118,7 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
 @click.pass_context
 def discover(ctx: click.Context, url: str, at: str | None, name: str | None) -> None:
     """Find the privacy policy linked from a site's home page and track it."""
-    from crawler.runner import check_stamp, run_discover
+    from policywatch.crawler.runner import check_stamp, run_discover
 
     check_stamp(at, "--at")
     open_db(ctx)

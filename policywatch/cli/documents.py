@@ -16,7 +16,7 @@ import click
 from policywatch.cli.root import cli
 
 if TYPE_CHECKING:
-    from tracker.model import Clause
+    from policywatch.tracker.model import Clause
 
 SEGMENT_HELP = """Print the clauses of one policy document.
 
@@ -64,8 +64,8 @@ Examples:
     help="Output format.",
 )
 def segment_command(file: str, fmt: str) -> None:
-    from tracker.compare import classify_clauses
-    from tracker.segment import segment_text
+    from policywatch.tracker.compare import classify_clauses
+    from policywatch.tracker.segment import segment_text
 
     clauses = classify_clauses(segment_text(read_text(file)))
     if fmt == "json":
@@ -78,7 +78,7 @@ def segment_command(file: str, fmt: str) -> None:
 def read_text(path: str) -> str:
     """The document's text; a document with no text at all is bad input (exit 2), not a version."""
     from policywatch.errors import InputError
-    from tracker.extract import read_document
+    from policywatch.tracker.extract import read_document
 
     text = read_document(path)
     if not text.strip():
@@ -108,7 +108,7 @@ def _clause_line(clause: Clause) -> str:
 )
 def compare_command(old: str, new: str, fmt: str, fail_on_material: bool) -> None:
     from policywatch.errors import UsageError
-    from tracker.compare import compare_texts, diff_to_json, render_html, render_text
+    from policywatch.tracker.compare import compare_texts, diff_to_json, render_html, render_text
 
     if old == "-" and new == "-":
         raise UsageError("only one of OLD and NEW can be - (standard input)")

@@ -41,8 +41,8 @@ def changes(ctx: click.Context, policy_ref: str | None, material: bool, since: s
       policywatch changes --material --since 2025-01-01
       policywatch changes --policy zoom --format json
     """
-    from db.changes import list_changes
-    from db.policies import get_policy
+    from policywatch.db.changes import list_changes
+    from policywatch.db.policies import get_policy
 
     db = open_db(ctx)
     policy_id = get_policy(db, policy_ref)["id"] if policy_ref else None
@@ -79,7 +79,7 @@ def diff(ctx: click.Context, policy_ref: str, from_version: int | None, to_versi
       policywatch diff zoom
       policywatch diff zoom --to 12 --format html > change.html
     """
-    from tracker.history import show_diff
+    from policywatch.tracker.history import show_diff
 
     db = open_db(ctx)
     click.echo(show_diff(db, policy_ref, from_version, to_version, fmt))
@@ -102,7 +102,7 @@ def report(ctx: click.Context, out_dir: str) -> None:
       policywatch report
       policywatch report --out /var/www/policies
     """
-    from tracker.report import write_report
+    from policywatch.tracker.report import write_report
 
     db = open_db(ctx)
     try:

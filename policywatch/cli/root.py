@@ -25,6 +25,7 @@ COMMAND_MODULES: dict[str, str] = {
     "changes": "history", "diff": "history", "report": "history",
     "crawl": "crawl", "discover": "crawl",
     "alerts": "alerts", "run": "alerts", "schedule": "alerts",
+    "demo": "demo",
 }
 
 
@@ -85,7 +86,7 @@ def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
 
 def open_db(ctx: click.Context, *, create: bool = False):
     """Open the database named by --db (lazily: commands that need none stay fast)."""
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     return open_database(ctx.obj["db_path"], create=create)
 

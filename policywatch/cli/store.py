@@ -11,7 +11,7 @@ from policywatch.cli.root import cli, open_db
 
 def load_channels(ctx: click.Context) -> list:
     """Alert channels from the config file (none when no config exists)."""
-    from tracker.config import load_config
+    from policywatch.tracker.config import load_config
 
     return list(load_config(ctx.obj.get("config_path")).channels)
 
@@ -25,7 +25,7 @@ def init(ctx: click.Context) -> None:
     Example:
       policywatch --db policies.db init
     """
-    from db.schema import migrations
+    from policywatch.db.schema import migrations
 
     db = open_db(ctx, create=True)
     applied = [m.name for m in migrations.applied(db)]
@@ -48,7 +48,7 @@ def add(ctx: click.Context, url: str, name: str | None, doc_type: str, group: st
     Example:
       policywatch add https://example.org/privacy --name example
     """
-    from db.policies import add_policy
+    from policywatch.db.policies import add_policy
 
     db = open_db(ctx, create=True)
     policy = add_policy(db, url, name=name, type=doc_type, group=group, select_css=select_css, remove_css=remove_css)
@@ -60,7 +60,7 @@ def add(ctx: click.Context, url: str, name: str | None, doc_type: str, group: st
 @click.pass_context
 def list_cmd(ctx: click.Context, fmt: str) -> None:
     """Tracked policies with version counts and their last check."""
-    from db.policies import list_policies
+    from policywatch.db.policies import list_policies
 
     rows = list_policies(open_db(ctx))
     if fmt == "json":
@@ -99,7 +99,7 @@ def import_cmd(ctx: click.Context, directory: str, name: str, url: str | None) -
     """
     from rich.progress import Progress
 
-    from tracker.ingest import import_directory
+    from policywatch.tracker.ingest import import_directory
 
     db = open_db(ctx, create=True)
     channels = load_channels(ctx)
@@ -126,7 +126,7 @@ def reprocess(ctx: click.Context, policy_ref: str | None) -> None:
     Versions that differ only because extraction changed are recorded as
     technical upgrades and never alert.
     """
-    from tracker.reprocess import reprocess as run_reprocess
+    from policywatch.tracker.reprocess import reprocess as run_reprocess
 
     db = open_db(ctx)
     for line in run_reprocess(db, policy_ref):

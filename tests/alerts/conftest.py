@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from db.connection import open_database
+from policywatch.db.connection import open_database
 
 NOW = dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 SALE = "We may sell your personal information to data brokers."
@@ -53,8 +53,8 @@ def add_change(db, policy: dict, *, times: tuple[str, str] = ("2024-01-01T00:00:
 
     ``alerts=False``: the tests queue alerts themselves, for the channels they test.
     """
-    from tracker.ingest import Ingestor
-    from tracker.model import Capture
+    from policywatch.tracker.ingest import Ingestor
+    from policywatch.tracker.model import Capture
 
     ingestor = Ingestor(db, alerts=False)
     result = None

@@ -9,12 +9,12 @@ import datetime as dt
 
 import pytest
 
-from db import alerts as alerts_db
-from tracker.alerts.clock import later, stamp
-from tracker.alerts.delivery import backoff_seconds, send_pending
-from tracker.alerts.outbox import enqueue_change_alerts
-from tracker.alerts.sender import SendResult
-from tracker.config import DeliveryConfig, parse_config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.clock import later, stamp
+from policywatch.tracker.alerts.delivery import backoff_seconds, send_pending
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.alerts.sender import SendResult
+from policywatch.tracker.config import DeliveryConfig, parse_config
 
 from .conftest import NOW, add_change, add_policy
 
@@ -140,7 +140,7 @@ def test_alerts_of_unconfigured_channels_stay_pending(db):
 
 
 def test_missing_secret_is_recorded_and_retried(db, monkeypatch):
-    from tracker.alerts.webhook import WebhookSender
+    from policywatch.tracker.alerts.webhook import WebhookSender
 
     config = parse_config({"alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/", "secret_env": "PW_NOPE"}]})
     monkeypatch.delenv("PW_NOPE", raising=False)
@@ -155,7 +155,7 @@ def test_concurrent_senders_send_each_alert_once(db, tmp_path):
     import threading
     import time
 
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     config = parse_config({"alerts": [{"kind": "webhook", "url": f"http://127.0.0.1:9/{i}", "name": f"h{i}"} for i in range(5)]})
     for name in ("a", "b", "c", "d"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from db import alerts as alerts_db
-from tracker.alerts.delivery import send_pending
-from tracker.alerts.digest import send_digests
-from tracker.alerts.outbox import enqueue_change_alerts
-from tracker.config import parse_config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.delivery import send_pending
+from policywatch.tracker.alerts.digest import send_digests
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.config import parse_config
 
 from .conftest import NOW, add_change, add_policy
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from db import alerts as alerts_db
-from db.policies import get_policy
-from tracker.alerts.delivery import send_pending
-from tracker.alerts.health import check_health
-from tracker.alerts.webhook import verify_signature
-from tracker.config import parse_config
-from tracker.ingest import Ingestor, import_directory
-from tracker.model import Capture
+from policywatch.db import alerts as alerts_db
+from policywatch.db.policies import get_policy
+from policywatch.tracker.alerts.delivery import send_pending
+from policywatch.tracker.alerts.health import check_health
+from policywatch.tracker.alerts.webhook import verify_signature
+from policywatch.tracker.config import parse_config
+from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.model import Capture
 
 from .conftest import email_channel_config
 
@@ -113,7 +113,7 @@ def test_crashed_sender_resumes_without_duplicates(db, config, imported, receive
     result = ingestor.put(live(imported, latest_text() + "\n\n" + SALE + "\n", "2026-01-02T00:00:00Z"))
     assert len(result.alert_ids) == 2
     now = dt.datetime.now(dt.timezone.utc)
-    from tracker.alerts.clock import later, stamp
+    from policywatch.tracker.alerts.clock import later, stamp
 
     for alert_id in result.alert_ids:  # a sender claims both, then dies
         assert alerts_db.claim_alert(db, alert_id, now=stamp(now), lease_until=later(now, config.delivery.claim_timeout))

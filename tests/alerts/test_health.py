@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
-from db import alerts as alerts_db
-from tracker.alerts.delivery import send_pending
-from tracker.alerts.health import check_health
-from tracker.alerts.render import render_alert
-from tracker.config import parse_config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.delivery import send_pending
+from policywatch.tracker.alerts.health import check_health
+from policywatch.tracker.alerts.render import render_alert
+from policywatch.tracker.config import parse_config
 
 from .conftest import NOW, add_policy
 
@@ -58,7 +58,7 @@ def test_health_alerts_are_delivered_like_others(db):
         sent: list = []
 
         def send(self, channel, content):
-            from tracker.alerts.sender import SendResult
+            from policywatch.tracker.alerts.sender import SendResult
 
             self.sent.append((channel.key, content.subject))
             return SendResult(True)

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from tracker.alerts import render
-from tracker.alerts.outbox import enqueue_change_alerts
-from tracker.config import parse_config
+from policywatch.tracker.alerts import render
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.config import parse_config
 
 from .conftest import SALE, add_change, add_policy
 
@@ -21,7 +21,7 @@ def queue(db, policy) -> str:
 
 
 def test_payload_matches_the_changes_json_entry(db):
-    from db.changes import change_json, clause_changes_json
+    from policywatch.db.changes import change_json, clause_changes_json
 
     policy = add_policy(db)
     alert_id = queue(db, policy)

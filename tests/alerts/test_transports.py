@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from db import alerts as alerts_db
-from tracker.alerts.delivery import send_pending
-from tracker.alerts.outbox import enqueue_change_alerts
-from tracker.alerts.webhook import verify_signature
-from tracker.config import parse_config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.delivery import send_pending
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.alerts.webhook import verify_signature
+from policywatch.tracker.config import parse_config
 
 from .conftest import NOW, add_change, add_policy, email_channel_config, free_port, start_receiver
 

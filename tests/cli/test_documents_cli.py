@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from policywatch.cli import cli
-from tracker.model import CATEGORIES
+from policywatch.tracker.model import CATEGORIES
 
 OLD = """# Privacy Policy
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from db import runs as runs_db
-from db.connection import open_database
+from policywatch.db import runs as runs_db
+from policywatch.db.connection import open_database
 from policywatch.cli.alerts import EXIT_RUN_IN_PROGRESS
 from tests.alerts.conftest import add_change, add_policy, receiver  # noqa: F401  (fixture)
-from tracker.alerts.outbox import enqueue_change_alerts
-from tracker.config import parse_config
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_run_records_a_pass(invoke, db, db_path, monkeypatch, tmp_path, receiver
         calls.append(kwargs)
         return None
 
-    monkeypatch.setattr("schedules.steps.default_crawl", fake_crawl)
+    monkeypatch.setattr("policywatch.schedules.steps.default_crawl", fake_crawl)
     queue(db, receiver.url)
     write_config(tmp_path, receiver.url)
     result = invoke("run")
@@ -103,7 +103,7 @@ def test_run_crawl_failure_still_delivers(invoke, db, monkeypatch, tmp_path, rec
     def broken_crawl(path, **kwargs):
         raise RuntimeError("scrapy exploded")
 
-    monkeypatch.setattr("schedules.steps.default_crawl", broken_crawl)
+    monkeypatch.setattr("policywatch.schedules.steps.default_crawl", broken_crawl)
     queue(db, receiver.url)
     write_config(tmp_path, receiver.url)
     result = invoke("run", "--archive", "--no-live")
@@ -113,7 +113,7 @@ def test_run_crawl_failure_still_delivers(invoke, db, monkeypatch, tmp_path, rec
 
 
 def test_run_refuses_to_overlap(invoke, db, db_path, monkeypatch):
-    monkeypatch.setattr("schedules.steps.default_crawl", lambda *a, **k: pytest.fail("must not crawl"))
+    monkeypatch.setattr("policywatch.schedules.steps.default_crawl", lambda *a, **k: pytest.fail("must not crawl"))
     with runs_db.run_lock(db_path):
         result = invoke("run")
     assert result.exit_code == EXIT_RUN_IN_PROGRESS
@@ -169,8 +169,8 @@ def test_full_pass_with_a_real_crawl(invoke, db, tmp_path, monkeypatch, receiver
     """`policywatch run` end to end: Scrapy child crawls a loopback site, the ingest
     queues the alert, the same pass delivers it (signed) to a loopback receiver."""
     from tests.crawler.conftest import fast_env
-    from tests.fakes.live_site import FakeSiteServer
-    from tracker.alerts.webhook import verify_signature
+    from policywatch.testing.live_site import FakeSiteServer
+    from policywatch.tracker.alerts.webhook import verify_signature
 
     for key, value in fast_env().items():
         if key.startswith("POLICYWATCH_"):

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.live_site import FakeSiteServer
-from tests.fakes.wayback import FakeWaybackServer
+from policywatch.testing.live_site import FakeSiteServer
+from policywatch.testing.wayback import FakeWaybackServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def site() -> Iterator[FakeSiteServer]:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     path = tmp_path / "pw.db"
     open_database(path, create=True).conn.close()
@@ -60,8 +60,8 @@ def fast_env(wayback_url: str | None = None, **extra: str) -> dict[str, str]:
 
 
 def add_policy(db_path: str, url: str, name: str) -> int:
-    from db.connection import open_database
-    from db.policies import add_policy as add
+    from policywatch.db.connection import open_database
+    from policywatch.db.policies import add_policy as add
 
     db = open_database(db_path)
     try:
@@ -71,7 +71,7 @@ def add_policy(db_path: str, url: str, name: str) -> int:
 
 
 def query(db_path: str, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     db = open_database(db_path)
     try:

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from crawler.runner import child_env, crawl_command, run_crawl
+from policywatch.crawler.runner import child_env, crawl_command, run_crawl
 from tests.crawler.conftest import add_policy, fast_env, query
-from tests.fakes.live_site import policy_html
-from tests.fakes.wayback import FakeWaybackServer
+from policywatch.testing.live_site import policy_html
+from policywatch.testing.wayback import FakeWaybackServer
 
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(120)]
 URL = "https://policies.example/privacy"
@@ -119,7 +119,7 @@ def test_429_pauses_all_archive_traffic_and_bursts_lose_nothing(wayback, db_path
 
 
 def test_killed_crawl_resumes_to_the_same_database(tmp_path) -> None:
-    from db.connection import open_database
+    from policywatch.db.connection import open_database
 
     history = [0, 1, 1, 2, 3, 2, 4, 5, 6, 6, 7, 8, 9, 3, 10, 11]
     paths = {}
@@ -166,8 +166,8 @@ def test_slow_index_budget_does_not_starve_replays(wayback, db_path) -> None:
 
 
 def test_history_under_a_former_url_is_backfilled(wayback, db_path) -> None:
-    from db.connection import open_database
-    from db.policies import record_move
+    from policywatch.db.connection import open_database
+    from policywatch.db.policies import record_move
 
     old, new = "https://policies.example/privacy", "https://policies.example/legal/privacy-notice"
     for i in range(3):

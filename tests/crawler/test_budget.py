@@ -5,7 +5,7 @@ from email.utils import formatdate
 
 import pytest
 
-from crawler.budget import (ARCHIVE_CAPTURE, ARCHIVE_CDX, ARCHIVE_SAVE, Limiter, backoff_delay, host_key,
+from policywatch.crawler.budget import (ARCHIVE_CAPTURE, ARCHIVE_CDX, ARCHIVE_SAVE, Limiter, backoff_delay, host_key,
                             parse_retry_after, politeness_key)
 
 

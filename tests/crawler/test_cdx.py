@@ -5,7 +5,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
-from crawler.cdx import (capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows,
+from policywatch.crawler.cdx import (capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows,
                          split_archive_url, timestamp_to_iso, valid_stamp)
 
 HEADER = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]

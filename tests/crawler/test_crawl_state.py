@@ -1,12 +1,12 @@
 """Remaining archive work derived from the database (db/crawl_state.py)."""
 from __future__ import annotations
 
-from db.connection import memory_database
-from db.crawl_state import done_wayback_digests, stored_wayback_body, wayback_resume_time
-from db.policies import add_policy
-from tests.fakes.live_site import policy_html
-from tracker.ingest import Ingestor
-from tracker.model import Capture
+from policywatch.db.connection import memory_database
+from policywatch.db.crawl_state import done_wayback_digests, stored_wayback_body, wayback_resume_time
+from policywatch.db.policies import add_policy
+from policywatch.testing.live_site import policy_html
+from policywatch.tracker.ingest import Ingestor
+from policywatch.tracker.model import Capture
 
 URL = "https://ex.org/privacy"
 
@@ -44,7 +44,7 @@ def test_stored_body_for_a_flip_back() -> None:
 
 
 def test_validators_belong_to_one_url() -> None:
-    from db.crawl_state import live_validators_for
+    from policywatch.db.crawl_state import live_validators_for
 
     db = memory_database()
     add_policy(db, URL, name="ex")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.discovery import fold, page_links, rank_candidates, site_home
+from policywatch.crawler.discovery import fold, page_links, rank_candidates, site_home
 
 HOME = "https://www.example.com/"
 

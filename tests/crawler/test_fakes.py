@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.wayback import sha1_digest
+from policywatch.testing.wayback import sha1_digest
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bluesky"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from crawler.runner import run_crawl, run_discover
+from policywatch.crawler.runner import run_crawl, run_discover
 from tests.crawler.conftest import add_policy, fast_env, query
-from tests.fakes.live_site import policy_html
+from policywatch.testing.live_site import policy_html
 
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -120,7 +120,7 @@ def test_cli_crawl_prints_a_summary_and_rejects_bad_dates(site, db_path, monkeyp
 def test_save_page_now_and_a_jobdir_run(site, wayback, db_path, tmp_path) -> None:
     import subprocess
 
-    from crawler.runner import child_env, crawl_command
+    from policywatch.crawler.runner import child_env, crawl_command
 
     site.site.policy("/privacy")
     add_policy(db_path, site.url + "/privacy", "example")

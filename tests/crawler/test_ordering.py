@@ -1,5 +1,5 @@
 """Archive results are released in CDX order whatever order downloads finish in."""
-from crawler.ordering import InOrderRelease
+from policywatch.crawler.ordering import InOrderRelease
 
 
 def test_release_waits_for_earlier_slots() -> None:

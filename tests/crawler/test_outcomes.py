@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from twisted.internet.defer import CancelledError
 
-from crawler.outcomes import classify_failure, classify_response, is_home_page, is_transient, redirected_home
-from crawler.safety import BlockedRequest
+from policywatch.crawler.outcomes import classify_failure, classify_response, is_home_page, is_transient, redirected_home
+from policywatch.crawler.safety import BlockedRequest
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.safety import address_refusal, origin, url_refusal
+from policywatch.crawler.safety import address_refusal, origin, url_refusal
 
 
 def resolver(table: dict[str, list[str]]):

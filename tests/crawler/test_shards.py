@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from db.connection import memory_database
-from db.crawl_state import policies_for_crawl
-from db.policies import add_policy
+from policywatch.db.connection import memory_database
+from policywatch.db.crawl_state import policies_for_crawl
+from policywatch.db.policies import add_policy
 
 
 def test_shards_partition_the_policies() -> None:

@@ -12,16 +12,16 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Capture
-from crawler.spiders.live import needs_rediscovery, permanent_move
-from crawler.spiders.wayback import WaybackSpider
+from policywatch.crawler.items import Capture
+from policywatch.crawler.spiders.live import needs_rediscovery, permanent_move
+from policywatch.crawler.spiders.wayback import WaybackSpider
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "http://archive.test"
 
 
 def project_settings():
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "policywatch.crawler.settings")
     return get_project_settings()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.blobs import MAX_DEPTH, apply_delta, encode_delta, get_blob, put_blob
+from policywatch.db.blobs import MAX_DEPTH, apply_delta, encode_delta, get_blob, put_blob
 
 lines = st.lists(st.text(alphabet="ab c\n\u00e9", max_size=12).map(lambda s: s.encode("utf-8")), max_size=30)
 

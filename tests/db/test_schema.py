@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from db.connection import open_database
+from policywatch.db.connection import open_database
 from policywatch.errors import DatabaseError
 
 EXPECTED_TABLES = {

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from policywatch.errors import ConfigError
-from schedules.jobs import (
+from policywatch.schedules.jobs import (
     DEFAULT_MISFIRE_GRACE, build_trigger, cron_trigger, crontab_weekdays, load_jobs, next_fire_times,
     parse_interval, parse_jobs,
 )

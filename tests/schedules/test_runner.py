@@ -19,11 +19,11 @@ from apscheduler.schedulers.base import BaseScheduler
 import apscheduler.executors.base as executors_base
 import apscheduler.triggers.interval as interval_trigger
 import apscheduler.schedulers.base as schedulers_base
-from db import runs as runs_db
-from db.connection import open_database
-from schedules.jobs import parse_jobs
-from schedules.runner import build_scheduler
-from schedules.steps import StepContext
+from policywatch.db import runs as runs_db
+from policywatch.db.connection import open_database
+from policywatch.schedules.jobs import parse_jobs
+from policywatch.schedules.runner import build_scheduler
+from policywatch.schedules.steps import StepContext
 
 UTC = dt.timezone.utc
 SATURDAY_NIGHT = dt.datetime(2024, 5, 4, 23, 0, tzinfo=UTC)  # 2024-05-05 is a Sunday

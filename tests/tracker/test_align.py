@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.align import align, align_clauses, apply_changes, similarity
-from tracker.model import Clause
+from policywatch.tracker.align import align, align_clauses, apply_changes, similarity
+from policywatch.tracker.model import Clause
 
 
 def clauses(*texts: str) -> list[Clause]:

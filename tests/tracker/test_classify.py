@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.classify import EXPOSING, PROTECTIVE, classify_text, find_signals
-from tracker.model import CATEGORIES
+from policywatch.tracker.classify import EXPOSING, PROTECTIVE, classify_text, find_signals
+from policywatch.tracker.model import CATEGORIES
 
 EXAMPLES = [
     ("collection", "We collect your precise location and device identifiers when you use the app."),
@@ -107,8 +107,8 @@ CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", Path(__file__).resolve().pare
 @pytest.mark.skipif(not (CORPUS / "labels.json").exists(), reason=f"shared corpus not found at {CORPUS}")
 def test_anchor_precheck_never_changes_signals() -> None:
     """The substring pre-check is only a speed-up: same signals with and without it."""
-    from tracker.classify import _signals_cached
-    from tracker.segment import segment_text
+    from policywatch.tracker.classify import _signals_cached
+    from policywatch.tracker.segment import segment_text
 
     files = [CORPUS / "grammarly" / "2025-10-29T06-09-39Z.md", CORPUS / "sourcehut" / "2025-07-10T18-16-17Z.md",
              CORPUS / "telegram" / "2024-10-02T18-13-23Z.md"]

@@ -6,8 +6,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.compare import compare_texts, diff_to_json, render_html, render_text
-from tracker.model import CATEGORIES
+from policywatch.tracker.compare import compare_texts, diff_to_json, render_html, render_text
+from policywatch.tracker.model import CATEGORIES
 
 POLICY = """# Example Privacy Policy
 

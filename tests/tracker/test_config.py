@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from policywatch.errors import ConfigError
-from tracker.config import load_config, parse_config, read_secret
+from policywatch.tracker.config import load_config, parse_config, read_secret
 
 DESIGN_EXAMPLE = """
 [[alerts]]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tracker.align import apply_changes
-from tracker.compare import compare_clauses
-from tracker.normalize import cosmetic_key
-from tracker.quality import assess_text
-from tracker.segment import segment_text
+from policywatch.tracker.align import apply_changes
+from policywatch.tracker.compare import compare_clauses
+from policywatch.tracker.normalize import cosmetic_key
+from policywatch.tracker.quality import assess_text
+from policywatch.tracker.segment import segment_text
 
 CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 

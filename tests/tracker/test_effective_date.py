@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.effective_date import find_effective_date, parse_date
+from policywatch.tracker.effective_date import find_effective_date, parse_date
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from policywatch.errors import InputError
-from tracker import extract
-from tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
-from tracker.segment import segment_text
+from policywatch.tracker import extract
+from policywatch.tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
+from policywatch.tracker.segment import segment_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]

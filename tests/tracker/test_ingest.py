@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from db.policies import add_policy
+from policywatch.db.policies import add_policy
 from tests.conftest import DEMO_DATA
-from tracker.config import parse_config
-from tracker.ingest import Ingestor, import_directory
-from tracker.model import Capture
-from tracker.reprocess import reprocess
+from policywatch.tracker.config import parse_config
+from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.model import Capture
+from policywatch.tracker.reprocess import reprocess
 
 SOURCEHUT = DEMO_DATA / "sourcehut"
 

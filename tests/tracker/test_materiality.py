@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.materiality import assess_change, judge_document
-from tracker.model import Assessment, Clause, ClauseChange
+from policywatch.tracker.materiality import assess_change, judge_document
+from policywatch.tracker.model import Assessment, Clause, ClauseChange
 
 CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 
@@ -334,7 +334,7 @@ corpus = pytest.mark.skipif(not (CORPUS / "labels.json").exists(), reason=f"shar
 @corpus
 @pytest.mark.corpus
 def test_corpus_retention_pair_is_material() -> None:
-    from tracker.compare import compare_texts
+    from policywatch.tracker.compare import compare_texts
 
     old = (CORPUS / "telegram/2024-09-27T18-12-57Z.md").read_text(encoding="utf-8")
     new = (CORPUS / "telegram/2024-10-02T18-13-23Z.md").read_text(encoding="utf-8")
@@ -345,7 +345,7 @@ def test_corpus_retention_pair_is_material() -> None:
 @corpus
 @pytest.mark.corpus
 def test_corpus_whitespace_pair_is_cosmetic() -> None:
-    from tracker.compare import compare_texts
+    from policywatch.tracker.compare import compare_texts
 
     old = (CORPUS / "chatgpt/2026-07-20T22-30-09Z.md").read_text(encoding="utf-8")
     new = (CORPUS / "chatgpt/2026-07-25T10-30-09Z.md").read_text(encoding="utf-8")
@@ -356,8 +356,8 @@ def test_corpus_whitespace_pair_is_cosmetic() -> None:
 @corpus
 @pytest.mark.corpus
 def test_classifying_the_longest_policy_is_fast() -> None:
-    from tracker.classify import classify_text, find_signals
-    from tracker.segment import segment_text
+    from policywatch.tracker.classify import classify_text, find_signals
+    from policywatch.tracker.segment import segment_text
 
     files = sorted((CORPUS / "microsoft-copilot").glob("*.md"), key=lambda p: p.stat().st_size)
     clauses = segment_text(files[-1].read_text(encoding="utf-8"))
@@ -380,7 +380,7 @@ def test_added_clause_naming_a_new_controller_is_material() -> None:
 
 
 def test_assess_in_context_matches_the_verdict() -> None:
-    from tracker.materiality import assess_in_context
+    from policywatch.tracker.materiality import assess_in_context
 
     old = _clauses(POLICY)
     new = _clauses(POLICY + POLICY)

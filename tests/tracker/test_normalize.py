@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.normalize import cosmetic_key, neutralize_dates, normalize_text, text_sha256
+from policywatch.tracker.normalize import cosmetic_key, neutralize_dates, normalize_text, text_sha256
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.quality import OUTCOMES, assess_text, word_count
+from policywatch.tracker.quality import OUTCOMES, assess_text, word_count
 
 POLICY = (
     "# Privacy Policy\n\nThis Privacy Policy explains how we collect, use and share personal information. "
@@ -71,7 +71,7 @@ def test_policy_mentioning_javascript_or_404_stays_ok() -> None:
 
 
 def test_outcomes_are_capture_outcomes() -> None:
-    from tracker.model import CAPTURE_OUTCOMES
+    from policywatch.tracker.model import CAPTURE_OUTCOMES
 
     assert set(OUTCOMES) <= set(CAPTURE_OUTCOMES)
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.redline import DELETE, EQUAL, INSERT, redline_html, redline_text, tokenize, word_diff
+from policywatch.tracker.redline import DELETE, EQUAL, INSERT, redline_html, redline_text, tokenize, word_diff
 
 
 def sides(ops):

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from db.policies import add_policy, ensure_policy
+from policywatch.db.policies import add_policy, ensure_policy
 from tests.conftest import DEMO_DATA
-from tracker.ingest import Ingestor, import_directory
-from tracker.model import Capture
-from tracker.report import write_report
+from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.model import Capture
+from policywatch.tracker.report import write_report
 
 BASE = """# Example privacy policy
 
@@ -189,21 +189,21 @@ def test_flip_is_labelled_and_colliding_names_get_distinct_pages(fresh_db, tmp_p
 
 
 def test_technical_upgrade_is_labelled_and_never_counted_material(fresh_db, tmp_path: Path, monkeypatch):
-    import tracker.extract
-    from tracker.reprocess import reprocess
+    from policywatch.tracker import extract as extract_module
+    from policywatch.tracker.reprocess import reprocess
 
     add_policy(fresh_db, "https://example.org/privacy", name="example")
     put(fresh_db, "example", "2024-01-01T00:00:00Z", BASE)
     put(fresh_db, "example", "2024-03-01T00:00:00Z", BASE.replace(
         "We do not sell your personal information.",
         "We may sell your personal information to data brokers and advertisers."))
-    real = tracker.extract.extract_text
+    real = extract_module.extract_text
 
     def improved(*args, **kwargs):  # a "better" extractor that spells one word differently
         result = real(*args, **kwargs)
         return type(result)(**{**result.__dict__, "text": result.text.replace("website", "web site")})
 
-    monkeypatch.setattr(tracker.extract, "extract_text", improved)
+    monkeypatch.setattr(extract_module, "extract_text", improved)
     list(reprocess(fresh_db))
     assert fresh_db.execute("SELECT count(*) FROM changes WHERE technical_upgrade = 1 AND superseded = 0").fetchone()[0]
     root = write_report(fresh_db, tmp_path / "r").parent

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.segment import MAX_PARAGRAPH_CHARS, clause_lines, heading_text, segment_text
+from policywatch.tracker.segment import MAX_PARAGRAPH_CHARS, clause_lines, heading_text, segment_text
 
 
 def nonempty_lines(text: str) -> list[str]:
@@ -304,7 +304,7 @@ def test_largest_corpus_file_segments_fast(corpus: Path) -> None:
 @pytest.mark.corpus
 def test_corpus_normalised_text_segments_like_the_original(corpus: Path) -> None:
     """Ingest segments normalised text: normalising must not change clause kinds."""
-    from tracker.normalize import normalize_text
+    from policywatch.tracker.normalize import normalize_text
 
     invisible = "\u200b\u200c\u200d\u2060\ufeff"
     for path in sorted(corpus.glob("*/*.md")):

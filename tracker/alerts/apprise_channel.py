@@ -6,9 +6,9 @@ than raising; we turn it into a retryable :class:`SendResult`.
 """
 from __future__ import annotations
 
-from tracker.alerts.render import AlertContent
-from tracker.alerts.sender import SendResult
-from tracker.config import Channel, ConfigError, read_secret
+from policywatch.tracker.alerts.render import AlertContent
+from policywatch.tracker.alerts.sender import SendResult
+from policywatch.tracker.config import Channel, ConfigError, read_secret
 
 
 class AppriseSender:

@@ -19,12 +19,12 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
-from db import alerts as alerts_db
+from policywatch.db import alerts as alerts_db
 from policywatch.errors import ConfigError
-from tracker.alerts.clock import later, resolve, stamp
-from tracker.alerts.render import AlertContent, RenderError, render_alert
-from tracker.alerts.sender import Sender, SendResult
-from tracker.config import Channel, Config, DeliveryConfig
+from policywatch.tracker.alerts.clock import later, resolve, stamp
+from policywatch.tracker.alerts.render import AlertContent, RenderError, render_alert
+from policywatch.tracker.alerts.sender import Sender, SendResult
+from policywatch.tracker.config import Channel, Config, DeliveryConfig
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ class DeliverySummary:
 
 def default_senders() -> dict[str, Sender]:
     """The real transports, one per channel kind (explicit registry)."""
-    from tracker.alerts.apprise_channel import AppriseSender
-    from tracker.alerts.email import EmailSender
-    from tracker.alerts.webhook import WebhookSender
+    from policywatch.tracker.alerts.apprise_channel import AppriseSender
+    from policywatch.tracker.alerts.email import EmailSender
+    from policywatch.tracker.alerts.webhook import WebhookSender
 
     return {"webhook": WebhookSender(), "email": EmailSender(), "apprise": AppriseSender()}
 

@@ -14,12 +14,12 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
-from db import alerts as alerts_db
-from tracker.alerts.clock import later, resolve, stamp
-from tracker.alerts.delivery import DeliverySummary, attempt_send, default_senders, finish_claim
-from tracker.alerts.render import AlertContent, RenderError, render_alert, render_digest
-from tracker.alerts.sender import Sender, SendResult
-from tracker.config import Channel, Config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.clock import later, resolve, stamp
+from policywatch.tracker.alerts.delivery import DeliverySummary, attempt_send, default_senders, finish_claim
+from policywatch.tracker.alerts.render import AlertContent, RenderError, render_alert, render_digest
+from policywatch.tracker.alerts.sender import Sender, SendResult
+from policywatch.tracker.config import Channel, Config
 
 
 def send_digests(

@@ -16,9 +16,9 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Callable
 
-from tracker.alerts.render import AlertContent
-from tracker.alerts.sender import SendResult
-from tracker.config import Channel, read_secret
+from policywatch.tracker.alerts.render import AlertContent
+from policywatch.tracker.alerts.sender import SendResult
+from policywatch.tracker.config import Channel, read_secret
 
 MESSAGE_ID_DOMAIN = "policywatch.invalid"
 # (host, port, timeout, security, ssl_context) -> a connected smtplib.SMTP

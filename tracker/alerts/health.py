@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db import alerts as alerts_db
-from tracker.alerts.clock import resolve
-from tracker.alerts.outbox import TRACKING_BROKEN, TRACKING_RESTORED, enqueue_health_alerts
-from tracker.config import Config
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.clock import resolve
+from policywatch.tracker.alerts.outbox import TRACKING_BROKEN, TRACKING_RESTORED, enqueue_health_alerts
+from policywatch.tracker.config import Config
 
 
 def check_health(db: Database, config: Config, *, now: datetime | None = None) -> list[str]:

@@ -15,9 +15,9 @@ from typing import Any, Mapping, Sequence
 
 from sqlite_utils import Database
 
-from db import alerts as alerts_db
-from tracker.alerts.clock import resolve, stamp
-from tracker.config import Channel
+from policywatch.db import alerts as alerts_db
+from policywatch.tracker.alerts.clock import resolve, stamp
+from policywatch.tracker.config import Channel
 
 CHANGE = "change"
 TRACKING_BROKEN = "tracking_broken"

@@ -16,10 +16,10 @@ from typing import Any, Sequence
 
 from sqlite_utils import Database
 
-from db import alerts as alerts_db
-from db.changes import change_json, clause_changes_json
-from tracker.alerts.outbox import CHANGE, TRACKING_BROKEN, TRACKING_RESTORED
-from tracker.redline import redline_html, redline_text, word_diff
+from policywatch.db import alerts as alerts_db
+from policywatch.db.changes import change_json, clause_changes_json
+from policywatch.tracker.alerts.outbox import CHANGE, TRACKING_BROKEN, TRACKING_RESTORED
+from policywatch.tracker.redline import redline_html, redline_text, word_diff
 
 # Very long clauses stay readable in mail clients; the webhook body is never cut.
 _MAX_CLAUSES_IN_MESSAGE = 50

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from tracker.alerts.render import AlertContent
-    from tracker.config import Channel
+    from policywatch.tracker.alerts.render import AlertContent
+    from policywatch.tracker.config import Channel
 
 
 @dataclass(frozen=True)

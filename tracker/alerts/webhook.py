@@ -14,9 +14,9 @@ import urllib.error
 import urllib.request
 from typing import Callable, Mapping
 
-from tracker.alerts.render import AlertContent
-from tracker.alerts.sender import SendResult
-from tracker.config import Channel, read_secret
+from policywatch.tracker.alerts.render import AlertContent
+from policywatch.tracker.alerts.sender import SendResult
+from policywatch.tracker.config import Channel, read_secret
 
 # (url, body, headers, timeout) -> HTTP status; raises OSError when there is no answer.
 Post = Callable[[str, bytes, Mapping[str, str], float], int]

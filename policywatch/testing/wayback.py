@@ -14,7 +14,7 @@ Real threaded HTTP server (``ThreadingHTTPServer`` on 127.0.0.1, port 0):
 History comes from ``add()``, a dict (``load_dict``) or a folder of dated files
 (``load_folder``, e.g. shared/corpus/<service>/*.md, wrapped into HTML pages).
 
-    python -m tests.fakes.wayback --port 8765 --data ../shared/corpus/bluesky --url https://bsky.social/about/support/privacy-policy
+    python -m policywatch.testing.wayback --port 8765 --data ../shared/corpus/bluesky --url https://bsky.social/about/support/privacy-policy
 """
 from __future__ import annotations
 
