@@ -99,7 +99,7 @@ def import_cmd(ctx: click.Context, directory: str, name: str, url: str | None) -
     """
     from rich.progress import Progress
 
-    from policywatch.tracker.ingest import import_directory
+    from policywatch.tracker.folder_import import import_directory
 
     db = open_db(ctx, create=True)
     channels = load_channels(ctx)
