@@ -8,6 +8,7 @@ from sqlite_utils import Database
 CAPTURE_COLUMNS = (
     "capture_key", "policy_id", "source", "url", "final_url", "capture_time", "fetched_at", "http_status",
     "content_type", "outcome", "detail", "blob_sha256", "etag", "last_modified", "wayback_digest", "version_id",
+    "http_status_line", "http_headers",
 )
 
 

@@ -12,6 +12,7 @@ transaction opens.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,6 +198,8 @@ class Ingestor:
             "etag": capture.etag,
             "last_modified": capture.last_modified,
             "wayback_digest": capture.wayback_digest,
+            "http_status_line": capture.http_status_line,
+            "http_headers": json.dumps(capture.http_headers) if capture.http_headers is not None else None,
         }
 
 
@@ -210,4 +213,6 @@ def stored_capture(db: Database, row: dict[str, Any]) -> Capture:
         http_status=row["http_status"], content_type=row["content_type"], outcome=row["outcome"],
         detail=row["detail"], final_url=row["final_url"], etag=row["etag"],
         last_modified=row["last_modified"], wayback_digest=row["wayback_digest"],
+        http_status_line=row.get("http_status_line"),
+        http_headers=[tuple(p) for p in json.loads(row["http_headers"])] if row.get("http_headers") else None,
     )
