@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from sqlite_utils import Database
 
@@ -118,7 +118,7 @@ def export_warc(
                 "description": "Raw captures of tracked privacy policies, exported by policywatch",
                 "policies": ", ".join(sorted({r["policy_name"] for r in rows}))}
         writer.write_record(writer.create_warcinfo_record(path.name, info))
-        first_seen: dict[str, tuple[str, str]] = {}  # body sha256 -> (target URI, WARC-Date)
+        first_seen: dict[str, tuple[str, str, str]] = {}  # body sha256 -> (target URI, WARC-Date, record id)
         for row in rows:
             capture = stored_capture(db, row)
             http_headers, recorded = _http_headers(capture)
@@ -134,11 +134,11 @@ def export_warc(
                 record = writer.create_warc_record(uri, "response", payload=BytesIO(capture.body or b""),
                                                    length=len(capture.body or b""), http_headers=http_headers,
                                                    warc_headers_dict=fields)
-                first_seen[row["blob_sha256"]] = (uri, capture.capture_time)
+                first_seen[row["blob_sha256"]] = (uri, capture.capture_time, record.rec_headers.get_header("WARC-Record-ID"))
             else:
-                digest = payload_digest(capture.body or b"")
-                record = writer.create_revisit_record(uri, digest, seen[0], seen[1], http_headers=http_headers,
-                                                      warc_headers_dict=fields)
+                record = writer.create_revisit_record(uri, payload_digest(capture.body or b""), seen[0], seen[1],
+                                                      http_headers=http_headers,
+                                                      warc_headers_dict={**fields, "WARC-Refers-To": seen[2]})
             writer.write_record(record)
     return len(rows)
 
@@ -157,100 +157,125 @@ def url_key(url: str) -> str:
 
 @dataclass
 class WarcImportSummary(ImportSummary):
+    """An import's counts plus what the WARC itself held (``files`` counts the records ingested)."""
+
     records: int = 0  # response/revisit records read
     skipped: int = 0  # records of other URLs
     problems: list[str] = field(default_factory=list)  # corrupt/truncated records: exit code 2
     notices: list[str] = field(default_factory=list)  # e.g. a revisit of a record in another file
 
 
-@dataclass
-class _Found:
-    """One usable record: its capture (body None for a revisit until resolved)."""
-
-    capture: Capture
-    offset: int
-    refers_to: tuple[str | None, str | None, str | None] | None = None  # record id, digest, (uri key|date)
+def _target(headers: Any, name: str = "WARC-Target-URI") -> str:
+    """A URI field; wget writes them in angle brackets (as WARC 1.1's grammar once did)."""
+    return (headers.get_header(name) or "").strip().removeprefix("<").removesuffix(">")
 
 
 def _iso(warc_date: str) -> str:
     return warc_date[:19] + "Z" if len(warc_date) >= 19 else warc_date
 
 
-def _matcher(urls: Sequence[str], pattern: str | None) -> Callable[[str], bool]:
+def _selector(name: str, urls: Sequence[str], pattern: str | None) -> Callable[[Any], str | None]:
+    """Which records are the policy's: the URL regex if given, else its URL(s) or policywatch's own
+    ``WARC-Policywatch-Policy`` field. Returns the URL to record the capture under (None: not selected)."""
+    regex = None
     if pattern:
         try:
             regex = re.compile(pattern)
         except re.error as exc:
             raise UsageError(f"--url-filter {pattern!r} is not a valid regular expression ({exc}).") from None
-        return lambda uri: regex.search(uri) is not None
-    keys = {url_key(u) for u in urls}
-    return lambda uri: url_key(uri) in keys
+    keys = {url_key(u) for u in urls if u}
+
+    def select(headers: Any) -> str | None:
+        uri = _target(headers)
+        for candidate in (headers.get_header(f"{PW}Requested-URI"), uri):
+            if candidate and (regex.search(candidate) if regex else url_key(candidate) in keys):
+                return candidate
+        if regex is None and headers.get_header(f"{PW}Policy") == name:
+            return headers.get_header(f"{PW}Requested-URI") or uri
+        return None
+
+    return select
 
 
-def read_warc(
-    stream: BinaryIO, name: str, matches: Callable[[str], bool], summary: WarcImportSummary
-) -> list[Capture]:
-    """Captures of the matching records, revisits resolved; bad records noted in ``summary``."""
-    from warcio.archiveiterator import ArchiveIterator
+class _WarcReader:
+    """One pass over a WARC: the selected records as captures, revisits resolved at the end.
 
-    found: list[_Found] = []
-    by_id: dict[str, Capture] = {}
-    by_digest: dict[str, Capture] = {}
-    by_uri_date: dict[str, Capture] = {}
-    iterator = ArchiveIterator(stream, check_digests=True)
-    offset = 0
-    try:
-        for record in iterator:
-            offset = iterator.offset  # start of this record (get_record_offset() would consume it)
-            if record.rec_type is None or record.length is None:  # every WARC header has both: this one was cut
-                raise InputError("truncated: the file ends inside it")
-            if record.rec_type not in ("response", "revisit", "resource"):
-                continue
-            summary.records += 1
-            headers = record.rec_headers
-            uri = headers.get_header("WARC-Target-URI") or ""
-            requested = headers.get_header(f"{PW}Requested-URI")
-            body = record.content_stream().read()
-            while record.raw_stream.read(65536):  # what the payload decoder left (trailers)
-                pass
-            if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended inside this record
-                raise InputError(f"truncated: the file ends inside it, {record.raw_stream.limit} of its {record.length} bytes missing")
-            if record.digest_checker.passed is False:  # framing intact, content damaged: skip it only
-                summary.problems.append(f"{name}: record at offset {offset} is corrupt ("
-                                        f"{'; '.join(map(str, record.digest_checker.problems)) or 'digest mismatch'}"
-                                        "); skipped it.")
-                continue
-            if not (matches(uri) or (requested and matches(requested))):
-                summary.skipped += 1
-                continue
-            capture = _capture(record, uri, requested, body)
-            when = headers.get_header("WARC-Date") or ""
-            entry = _Found(capture, offset)
-            if record.rec_type == "revisit":
-                entry.refers_to = (headers.get_header("WARC-Refers-To"), headers.get_header("WARC-Payload-Digest"),
-                                   f"{url_key(headers.get_header('WARC-Refers-To-Target-URI') or uri)}|"
-                                   f"{_iso(headers.get_header('WARC-Refers-To-Date') or '')}")
-            else:
-                by_id[headers.get_header("WARC-Record-ID") or ""] = capture
-                by_digest.setdefault(headers.get_header("WARC-Payload-Digest") or "", capture)
-                by_uri_date[f"{url_key(uri)}|{_iso(when)}"] = capture
-            found.append(entry)
-    except Exception as exc:  # warcio raises several types for broken framing or gzip
-        offset = iterator.offset
-        summary.problems.append(f"{name}: record at offset {offset} is unreadable ({_reason(exc)}); "
-                                "stopped there, the records before it are kept.")
-    captures = []
-    for entry in found:
-        if entry.refers_to is not None:
-            rid, digest, uri_date = entry.refers_to
-            original = by_id.get(rid or "") or by_digest.get(digest or "") or by_uri_date.get(uri_date or "")
-            if original is None:
-                summary.notices.append(f"{name}: revisit at offset {entry.offset} refers to a record not in this "
-                                       "file; skipped.")
-                continue
-            _resolve(entry.capture, original)
-        captures.append(entry.capture)
-    return captures
+    A selected record that redirects (3xx with Location) is a hop, not a capture:
+    the record of its target becomes the capture of the selected URL (as a crawl
+    that follows redirects records it).
+    """
+
+    def __init__(self, name: str, select: Callable[[Any], str | None], summary: WarcImportSummary) -> None:
+        self.name, self.select, self.summary = name, select, summary
+        self.found: list[tuple[Capture, int, tuple[str, str, str] | None]] = []  # capture, offset, refers-to
+        self.index: dict[str, Capture] = {}  # record id / payload digest / "uri key|date" -> capture
+        self.redirects: dict[str, str] = {}  # url key of a redirect target -> the selected URL
+
+    def read(self, stream: BinaryIO) -> list[Capture]:
+        from warcio.archiveiterator import ArchiveIterator
+
+        iterator = ArchiveIterator(stream, check_digests=True)
+        try:
+            for record in iterator:
+                self._record(record, iterator.offset)  # offset: start of this record
+        except Exception as exc:  # warcio raises several types for broken framing or gzip
+            self.summary.problems.append(f"{self.name}: record at offset {iterator.offset} is unreadable "
+                                         f"({_reason(exc)}); stopped there, the records before it are kept.")
+        return self._resolved()
+
+    def _record(self, record: Any, offset: int) -> None:
+        if record.rec_type is None or record.length is None:  # every WARC header has both: this one was cut
+            raise InputError("truncated: the file ends inside it")
+        body = record.content_stream().read()
+        while record.raw_stream.read(65536):  # what the payload decoder left (trailers)
+            pass
+        if getattr(record.raw_stream, "limit", 0) > 0:
+            raise InputError(f"truncated: the file ends inside it, {record.raw_stream.limit} of its "
+                             f"{record.length} bytes missing")
+        if record.digest_checker.passed is False:  # framing intact, content damaged: skip this one only
+            problems = "; ".join(map(str, record.digest_checker.problems)) or "digest mismatch"
+            self.summary.problems.append(f"{self.name}: record at offset {offset} is corrupt ({problems}); skipped it.")
+            return
+        if record.rec_type not in ("response", "revisit", "resource"):
+            return
+        headers = record.rec_headers
+        uri = _target(headers)
+        if record.rec_type == "resource" and urlsplit(uri).scheme not in ("http", "https", "file"):
+            return  # e.g. wget's log and arguments (metadata:// URIs)
+        self.summary.records += 1
+        requested = self.select(headers) or self.redirects.get(url_key(uri))
+        if requested is None:
+            self.summary.skipped += 1
+            return
+        capture = _capture(record, uri, requested, body)
+        location = record.http_headers.get_header("Location") if record.http_headers is not None else None
+        if capture.http_status and 300 <= capture.http_status < 400 and location:
+            self.redirects[url_key(urljoin(uri, location))] = requested
+            return
+        refers_to = None
+        if record.rec_type == "revisit":
+            refers_to = (headers.get_header("WARC-Refers-To") or "", headers.get_header("WARC-Payload-Digest") or "",
+                         f"{url_key(_target(headers, 'WARC-Refers-To-Target-URI') or uri)}|"
+                         f"{_iso(headers.get_header('WARC-Refers-To-Date') or '')}")
+        else:
+            for key in (headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest"),
+                        f"{url_key(uri)}|{capture.capture_time}"):
+                if key:
+                    self.index.setdefault(key, capture)
+        self.found.append((capture, offset, refers_to))
+
+    def _resolved(self) -> list[Capture]:
+        captures = []
+        for capture, offset, refers_to in self.found:
+            if refers_to is not None:
+                original = next((self.index[k] for k in refers_to if k in self.index), None)
+                if original is None:
+                    self.summary.notices.append(f"{self.name}: revisit at offset {offset} refers to a record "
+                                                "not in this file; skipped.")
+                    continue
+                _resolve(capture, original)
+            captures.append(capture)
+        return captures
 
 
 def _reason(exc: Exception) -> str:
@@ -258,7 +283,7 @@ def _reason(exc: Exception) -> str:
     return text[:200]
 
 
-def _capture(record: Any, uri: str, requested: str | None, body: bytes) -> Capture:
+def _capture(record: Any, uri: str, requested: str, body: bytes) -> Capture:
     """The capture a record stands for (a ``resource`` record has no HTTP: it counts as a 200)."""
     http = record.http_headers
     try:
@@ -269,11 +294,11 @@ def _capture(record: Any, uri: str, requested: str | None, body: bytes) -> Captu
     revisit = record.rec_type == "revisit"
     content_type = http.get_header("Content-Type") if http is not None else record.content_type
     return Capture(
-        policy=0, source="warc", url=requested or uri, capture_time=_iso(record.rec_headers.get_header("WARC-Date")),
+        policy=0, source="warc", url=requested, capture_time=_iso(record.rec_headers.get_header("WARC-Date")),
         body=body if ok and not revisit else None, http_status=status or None, content_type=content_type,
         outcome="ok" if ok or revisit else "http_error",
         detail=None if ok or revisit else f"HTTP {status} in the WARC",
-        final_url=uri if requested and requested != uri else None,
+        final_url=uri if requested != uri else None,
         http_status_line=f"{http.protocol} {http.statusline}".strip() if http is not None else None,
         http_headers=[(k, v) for k, v in http.headers] if http is not None else None,
     )
@@ -295,21 +320,20 @@ def import_warc(
     if not name or not name.strip():
         raise UsageError("--name must not be empty.")
     policy = policy_db.find_policy(db, name)
-    if policy is None and not (url or url_filter):
-        raise UsageError(f"Policy {name!r} is new: pass --url (its address) or --url-filter (which records are it).")
     urls = [u for u, _ in archive_urls(db, policy["id"])] if policy else [url or ""]
     path = Path(warc)
     summary = WarcImportSummary()
     try:
         with path.open("rb") as stream:
-            captures = read_warc(stream, path.name, _matcher(urls, url_filter), summary)
+            captures = _WarcReader(path.name, _selector(name, urls, url_filter), summary).read(stream)
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror}.") from None
     if not captures and summary.problems:
         raise InputError(summary.problems[0].replace("the records before it are kept", "nothing was imported"))
     if not captures:
-        what = f"URLs matching {url_filter!r}" if url_filter else " or ".join(urls)
-        raise InputError(f"{path.name} holds no response record of {what}.")
+        what = f"URLs matching {url_filter!r}" if url_filter else " or ".join(u for u in urls if u) or f"policy {name!r}"
+        hint = "" if url or url_filter or policy else " (pass --url or --url-filter to say which records are the policy)"
+        raise InputError(f"{path.name} holds no response record of {what}{hint}.")
     captures.sort(key=lambda c: c.capture_time)
     policy = policy or policy_db.ensure_policy(db, name, url or captures[0].url)
     with Ingestor(db, channels=channels) as ingestor:
