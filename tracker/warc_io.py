@@ -33,7 +33,8 @@ from policywatch.tracker.ingest import Ingestor, stored_capture
 from policywatch.tracker.model import Capture
 
 PW = "WARC-Policywatch-"  # prefix of policywatch's own WARC header fields
-# Body-framing headers that no longer describe a stored (decoded) body; kept under this prefix.
+# Body-framing headers that no longer describe the stored (decoded) body: kept under _ORIG, and
+# Content-Length is set to the stored body's length.
 _FRAMING = ("content-encoding", "transfer-encoding", "content-length")
 _ORIG = "X-Policywatch-Orig-"
 
@@ -73,8 +74,10 @@ def _http_headers(capture: Capture) -> tuple[Any, bool]:
         code = capture.http_status or 200
         protocol, status = "HTTP/1.1", f"{code} {HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else ''}"
         pairs = [("Content-Type", capture.content_type)] if capture.content_type else []
-    headers = [(f"{_ORIG}{k}" if k.lower() in _FRAMING else k, v) for k, v in pairs]
-    headers.append(("Content-Length", str(len(body))))
+    length = str(len(body))
+    headers = [(f"{_ORIG}{k}" if k.lower() in _FRAMING else k, v) for k, v in pairs
+               if not (k.lower() == "content-length" and v.strip() == length)]
+    headers.append(("Content-Length", length))
     return StatusAndHeaders(status.strip() or "200 OK", headers, protocol=protocol or "HTTP/1.1"), recorded
 
 
