@@ -7,10 +7,10 @@ Archive captures keep their Wayback time as ``WARC-Date`` and the original URL
 as target, and name the replay they came from in ``WARC-Source-URI`` (pywb's
 convention for records copied from another archive).
 
-Import reads ``response``/``revisit`` records of one policy's URL(s) and hands
-them to ``ingest.Ingestor`` like any crawl (source ``warc``). Framing, gzip
-members and digests are warcio's; a record that fails (truncated, corrupt,
-digest mismatch) is reported on one line and the records before it are kept.
+Import reads ``response``/``revisit``/``resource`` records of one policy's
+URL(s) and hands them to ``ingest.Ingestor`` like any crawl (source ``warc``).
+Framing, gzip members and digests are warcio's; a record that fails (truncated,
+corrupt, digest mismatch) is reported on one line and the good ones are kept.
 """
 from __future__ import annotations
 
@@ -229,26 +229,26 @@ class _WarcReader:
     def _record(self, record: Any, offset: int) -> None:
         if record.rec_type is None or record.length is None:  # every WARC header has both: this one was cut
             raise InputError("truncated: the file ends inside it")
-        body = record.content_stream().read()
-        while record.raw_stream.read(65536):  # what the payload decoder left (trailers)
+        headers = record.rec_headers
+        uri = _target(headers)
+        requested = self._wanted(record, uri)
+        body, undecodable = None, None
+        if requested is not None:  # only these are decoded (chunked, gzip) and kept in memory
+            try:
+                body = record.content_stream().read()
+            except Exception as exc:  # e.g. a body that says gzip and is not
+                undecodable = f"has a payload that cannot be decoded ({_reason(exc)})"
+        while record.raw_stream.read(65536):  # the rest of the record (digests are checked on the way)
             pass
         if getattr(record.raw_stream, "limit", 0) > 0:
             raise InputError(f"truncated: the file ends inside it, {record.raw_stream.limit} of its "
                              f"{record.length} bytes missing")
         if record.digest_checker.passed is False:  # framing intact, content damaged: skip this one only
-            problems = "; ".join(map(str, record.digest_checker.problems)) or "digest mismatch"
-            self.summary.problems.append(f"{self.name}: record at offset {offset} is corrupt ({problems}); skipped it.")
+            undecodable = f"is corrupt ({'; '.join(map(str, record.digest_checker.problems)) or 'digest mismatch'})"
+        if undecodable:
+            self.summary.problems.append(f"{self.name}: record at offset {offset} {undecodable}; skipped it.")
             return
-        if record.rec_type not in ("response", "revisit", "resource"):
-            return
-        headers = record.rec_headers
-        uri = _target(headers)
-        if record.rec_type == "resource" and urlsplit(uri).scheme not in ("http", "https", "file"):
-            return  # e.g. wget's log and arguments (metadata:// URIs)
-        self.summary.records += 1
-        requested = self.select(headers) or self.redirects.get(url_key(uri))
-        if requested is None:
-            self.summary.skipped += 1
+        if requested is None or body is None:
             return
         capture = _capture(record, uri, requested, body)
         location = record.http_headers.get_header("Location") if record.http_headers is not None else None
@@ -266,6 +266,18 @@ class _WarcReader:
                 if key:
                     self.index.setdefault(key, capture)
         self.found.append((capture, offset, refers_to))
+
+    def _wanted(self, record: Any, uri: str) -> str | None:
+        """The URL to record a selected capture under; None for other records (counted as skipped)."""
+        if record.rec_type not in ("response", "revisit", "resource"):
+            return None
+        if record.rec_type == "resource" and urlsplit(uri).scheme not in ("http", "https", "file"):
+            return None  # e.g. wget's log and arguments (metadata:// URIs)
+        self.summary.records += 1
+        requested = self.select(record.rec_headers) or self.redirects.get(url_key(uri))
+        if requested is None:
+            self.summary.skipped += 1
+        return requested
 
     def _resolved(self) -> list[Capture]:
         captures = []

@@ -66,6 +66,9 @@ def test_crawled_history_survives_export_and_import(wayback, site, db_path, tmp_
     assert [h["WARC-Date"] for h in archived] == [f"{s[:4]}-{s[4:6]}-{s[6:8]}T12:00:00Z" for s in map(stamp, (0, 2, 4, 5))]
     assert all(h["WARC-Target-URI"] == URL for h in archived)
     assert archived[0]["WARC-Source-URI"] == f"{wayback.url}/web/{stamp(0)}id_/{URL}"
+    archived_http = next(http for _, h, http in found if h.get("WARC-Policywatch-Source") == "wayback")
+    assert archived_http.get_header("Content-Type") == "text/html"
+    assert archived_http.get_header("Memento-Datetime") is None  # the archive's own headers are left out
     live = [(h, http) for _, h, http in found if h.get("WARC-Policywatch-Source") == "live"]
     assert live[0][1].statusline == "200 OK" and live[0][1].get_header("ETag")  # as recorded at capture time
     assert "WARC-Policywatch-HTTP-Headers" not in live[0][0]
