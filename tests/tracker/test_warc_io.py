@@ -207,3 +207,37 @@ def _next_second() -> None:
     start = int(time.time())
     while int(time.time()) == start:
         time.sleep(0.02)
+
+
+def test_export_of_a_redirected_capture_with_decoded_body(fresh_db, tmp_path, db_path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from policywatch.db.connection import open_database
+    from policywatch.db.policies import add_policy
+    from policywatch.tracker.ingest import Ingestor
+    from policywatch.tracker.model import Capture
+    from policywatch.tracker.warc_io import export_warc
+
+    policy = add_policy(fresh_db, URL, name="example")["id"]
+    final = "https://policies.example/legal/privacy"
+    with Ingestor(fresh_db) as ingestor:
+        ingestor.put(Capture(policy=policy, source="live", url=URL, final_url=final,
+                             capture_time="2024-01-01T10:00:00Z", body=V1.encode(), http_status=200,
+                             content_type="text/html", http_status_line="HTTP/2 200 OK",
+                             http_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
+                                           ("Content-Length", "99")]))
+    out = tmp_path / "r.warc.gz"
+    assert export_warc(fresh_db, out) == 1
+    with out.open("rb") as stream:
+        record = next(r for r in ArchiveIterator(stream) if r.rec_type == "response")
+        assert record.rec_headers.get_header("WARC-Target-URI") == final
+        assert record.rec_headers.get_header("WARC-Policywatch-Requested-URI") == URL
+        assert record.http_headers.protocol == "HTTP/2" and record.http_headers.statusline == "200 OK"
+        assert record.http_headers.get_header("Content-Encoding") is None  # the stored body is decoded
+        assert record.http_headers.get_header("X-Policywatch-Orig-Content-Encoding") == "gzip"
+        assert record.http_headers.get_header("Content-Length") == str(len(V1.encode()))
+        assert record.content_stream().read() == V1.encode()
+    other = open_database(tmp_path / "other.db", create=True)
+    import_warc(other, out, "example")
+    assert other.execute("SELECT url, final_url, outcome FROM captures").fetchall() == [(URL, final, "ok")]
+    assert other.execute("SELECT url FROM policies").fetchall() == [(URL,)]
