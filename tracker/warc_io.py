@@ -121,13 +121,15 @@ def export_warc(
                 "description": "Raw captures of tracked privacy policies, exported by policywatch",
                 "policies": ", ".join(sorted({r["policy_name"] for r in rows}))}
         writer.write_record(writer.create_warcinfo_record(path.name, info))
-        first_seen: dict[str, tuple[str, str, str]] = {}  # body sha256 -> (target URI, WARC-Date, record id)
+        # (policy, body sha256) -> (target URI, WARC-Date, record id): a revisit refers to its own policy's
+        # record, so importing one policy from the file never needs another's.
+        first_seen: dict[tuple[int, str], tuple[str, str, str]] = {}
         for row in rows:
             capture = stored_capture(db, row)
             http_headers, recorded = _http_headers(capture)
             fields = _warc_fields(row, capture, archive_base, recorded)
             uri = capture.final_url or capture.url
-            seen = first_seen.get(row["blob_sha256"])
+            seen = first_seen.get((row["policy_id"], row["blob_sha256"]))
             if urlsplit(uri).scheme not in ("http", "https"):  # e.g. a folder import's file: URI: no HTTP
                 fields.pop(f"{PW}HTTP-Headers", None)
                 record = writer.create_warc_record(uri, "resource", payload=BytesIO(capture.body or b""),
@@ -137,7 +139,8 @@ def export_warc(
                 record = writer.create_warc_record(uri, "response", payload=BytesIO(capture.body or b""),
                                                    length=len(capture.body or b""), http_headers=http_headers,
                                                    warc_headers_dict=fields)
-                first_seen[row["blob_sha256"]] = (uri, capture.capture_time, record.rec_headers.get_header("WARC-Record-ID"))
+                first_seen[(row["policy_id"], row["blob_sha256"])] = (
+                    uri, capture.capture_time, record.rec_headers.get_header("WARC-Record-ID"))
             else:
                 record = writer.create_revisit_record(uri, payload_digest(capture.body or b""), seen[0], seen[1],
                                                       http_headers=http_headers,
@@ -215,16 +218,35 @@ class _WarcReader:
         self.redirects: dict[str, str] = {}  # url key of a redirect target -> the selected URL
 
     def read(self, stream: BinaryIO) -> list[Capture]:
+        self._pass(stream, self._record, report=True)
+        missing = {key for _, _, refers_to in self.found if refers_to is not None
+                   and not any(k in self.index for k in refers_to) for key in refers_to[:2] if key}
+        if missing and stream.seekable():  # revisits of records of other URLs: fetch those bodies too
+            stream.seek(0)
+            self._pass(stream, lambda record, _: self._original(record, missing), report=False)
+        return self._resolved()
+
+    def _pass(self, stream: BinaryIO, handle: Callable[[Any, int], None], *, report: bool) -> None:
         from warcio.archiveiterator import ArchiveIterator
 
         iterator = ArchiveIterator(stream, check_digests=True)
         try:
             for record in iterator:
-                self._record(record, iterator.offset)  # offset: start of this record
+                handle(record, iterator.offset)  # offset: start of this record
         except Exception as exc:  # warcio raises several types for broken framing or gzip
-            self.summary.problems.append(f"{self.name}: record at offset {iterator.offset} is unreadable "
-                                         f"({_reason(exc)}); stopped there, the records before it are kept.")
-        return self._resolved()
+            if report:
+                self.summary.problems.append(f"{self.name}: record at offset {iterator.offset} is unreadable "
+                                             f"({_reason(exc)}); stopped there, the records before it are kept.")
+
+    def _original(self, record: Any, missing: set[str]) -> None:
+        """Second pass: a record of another URL that a selected revisit refers to (by id or digest)."""
+        headers = record.rec_headers
+        keys = {headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest")} & missing
+        if record.rec_type == "response" and record.length is not None and keys:
+            uri = _target(headers)
+            original = _capture(record, uri, uri, record.content_stream().read())
+            for key in keys:
+                self.index.setdefault(key, original)
 
     def _record(self, record: Any, offset: int) -> None:
         if record.rec_type is None or record.length is None:  # every WARC header has both: this one was cut
@@ -286,7 +308,7 @@ class _WarcReader:
                 original = next((self.index[k] for k in refers_to if k in self.index), None)
                 if original is None:
                     self.summary.notices.append(f"{self.name}: revisit at offset {offset} refers to a record "
-                                                "not in this file; skipped.")
+                                                "not in this file (or not selected); skipped.")
                     continue
                 _resolve(capture, original)
             captures.append(capture)

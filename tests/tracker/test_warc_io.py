@@ -108,13 +108,16 @@ def test_redirect_in_the_warc_leads_to_the_capture(fresh_db, tmp_path) -> None:
     assert row == (URL, "https://policies.example/legal/privacy")
 
 
-def test_revisit_of_a_record_in_another_file_is_a_notice(fresh_db, tmp_path) -> None:
+def test_revisit_of_another_url_resolves_and_of_another_file_is_a_notice(fresh_db, tmp_path) -> None:
     warc = Warc()
+    warc.response("https://mirror.example/privacy", "2023-12-01T10:00:00Z", V1)  # not the policy's URL
     warc.response(URL, "2024-01-01T10:00:00Z", V2)
-    warc.revisit(URL, "2024-02-01T10:00:00Z", V1, ("https://elsewhere.example/", "2023-01-01T00:00:00Z", None))
+    warc.revisit(URL, "2024-02-01T10:00:00Z", V1, ("https://mirror.example/privacy", "2023-12-01T10:00:00Z", None))
+    warc.revisit(URL, "2024-03-01T10:00:00Z", V3, ("https://elsewhere.example/", "2023-01-01T00:00:00Z", None))
     summary = import_warc(fresh_db, warc.save(tmp_path / "n.warc.gz"), "example", url=URL)
-    assert summary.files == 1 and summary.problems == []
-    assert len(summary.notices) == 1 and "offset" in summary.notices[0]
+    assert summary.files == 2 and summary.skipped == 1 and summary.problems == []
+    assert len(summary.notices) == 1 and "offset" in summary.notices[0]  # V3's original is in no file here
+    assert [t for t, _ in versions(fresh_db)] == ["2024-01-01T10:00:00Z", "2024-02-01T10:00:00Z"]
 
 
 def _three_versions(tmp_path: Path, gz: bool = True) -> Path:
