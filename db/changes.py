@@ -112,29 +112,18 @@ def find_change(db: Database, policy_id: int, from_version: int | None, to_versi
     return next(db.query(sql, params), None)
 
 
-def clause_changes_json(db: Database, change_id: int) -> list[dict[str, Any]]:
-    """Clause changes of one change, shaped like `compare --format json` entries."""
+def clause_change_rows(db: Database, change_id: int) -> list[dict[str, Any]]:
+    """Clause changes of one change in document order, JSON columns decoded.
+
+    The keys are those ``tracker.model.ClauseChange.from_json`` reads (``db`` sits
+    below the tracker, so it hands rows up and the tracker builds its records).
+    """
     rows = db.query(
-        "SELECT cc.*, h.path AS heading, o.text AS old_text, n.text AS new_text FROM clause_changes cc "
-        "JOIN headings h ON h.id = cc.heading_id "
+        "SELECT cc.kind, cc.old_ordinal, cc.new_ordinal, o.text AS old_text, n.text AS new_text, "
+        "h.path AS heading, cc.categories, cc.direction, cc.severity, cc.material, cc.cosmetic, cc.reason "
+        "FROM clause_changes cc JOIN headings h ON h.id = cc.heading_id "
         "LEFT JOIN clause_texts o ON o.id = cc.old_clause_id LEFT JOIN clause_texts n ON n.id = cc.new_clause_id "
         "WHERE cc.change_id = ? ORDER BY cc.position",
         [change_id],
     )
-    return [
-        {
-            "kind": r["kind"],
-            "old_text": r["old_text"],
-            "new_text": r["new_text"],
-            "heading": json.loads(r["heading"]),
-            "categories": json.loads(r["categories"]),
-            "severity": r["severity"],
-            "material": bool(r["material"]),
-            "reason": r["reason"],
-            "direction": r["direction"],
-            "cosmetic": bool(r["cosmetic"]),
-            "old_ordinal": r["old_ordinal"],
-            "new_ordinal": r["new_ordinal"],
-        }
-        for r in rows
-    ]
+    return [{**r, "heading": json.loads(r["heading"]), "categories": json.loads(r["categories"])} for r in rows]

@@ -18,7 +18,9 @@ import re
 
 from diff_match_patch import diff_match_patch
 
-__all__ = ["DELETE", "EQUAL", "INSERT", "tokenize", "word_diff", "redline_text", "redline_html"]
+from policywatch.tracker.model import ClauseChange
+
+__all__ = ["DELETE", "EQUAL", "INSERT", "change_ops", "tokenize", "word_diff", "redline_text", "redline_html"]
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 Ops = list[tuple[int, str]]
@@ -51,6 +53,17 @@ def word_diff(old: str, new: str, timeout: float = 1.0) -> Ops:
     diffs = engine.diff_main(old_chars, new_chars, checklines=False)
     engine.diff_cleanupSemantic(diffs)
     return [(op, "".join(tokens[ord(ch) - _FIRST_CODE] for ch in chars)) for op, chars in diffs if chars]
+
+
+def change_ops(change: ClauseChange) -> Ops:
+    """The redline operations of one clause change (a word diff only for a modified clause)."""
+    if change.kind == "modified":
+        return word_diff(change.old_text or "", change.new_text or "")
+    if change.kind == "added":
+        return [(INSERT, change.new_text or "")]
+    if change.kind == "removed":
+        return [(DELETE, change.old_text or "")]
+    return [(EQUAL, change.new_text or change.old_text or "")]
 
 
 def _encode(words: list[str], vocabulary: dict[str, str], tokens: list[str]) -> str:

@@ -1,0 +1,141 @@
+"""Policy text (Markdown, as extraction and Open Terms Archive write it) as safe HTML.
+
+Policy text comes from websites we do not control. It is parsed with
+markdown-it-py with raw HTML off (``<script>`` stays visible text), links are
+kept only for http(s) and mailto (relative links are resolved against the
+policy's own URL, others become plain text), and the result goes through the
+nh3 sanitizer with a short allow-list, which also repairs any nesting a redline
+marker broke. A redline is rendered by marking the inserted and deleted words
+with private-use characters *before* Markdown parsing and turning the marks
+into ``<ins>``/``<del>`` after it, so emphasis, links and lists survive a diff.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlparse
+
+import nh3
+from markdown_it import MarkdownIt
+
+from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops
+
+__all__ = ["markdown_html", "redline_markdown", "side_markdown"]
+
+# Private-use marks: never produced by extraction (stripped from input first), never touched by Markdown.
+_DEL_OPEN, _DEL_CLOSE, _INS_OPEN, _INS_CLOSE, _BREAK, _CELL = "\ue100\ue101\ue102\ue103\ue104\ue105"
+_MARKS = re.compile("[\ue100-\ue105]")
+_MARK_HTML = {_DEL_OPEN: "<del>", _DEL_CLOSE: "</del>", _INS_OPEN: "<ins>", _INS_CLOSE: "</ins>",
+              _BREAK: "<br>", _CELL: "·"}
+_BR = re.compile(r"<br\s*/?>", re.I)
+_SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +(?=[.,;:](?:\s|$|<))")
+_DESTINATION = re.compile(r"\]\(([^()\s]*)\)")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+_HEADING_TAG = re.compile(r"<(/?)h[1-6]\b")
+_ENCODED_MARK = re.compile(r"%EE%84%8[0-5]", re.I)
+
+_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "code", "pre", "del", "ins", "s", "blockquote",
+         "table", "thead", "tbody", "tr", "th", "td", "h4", "hr"}
+_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+_SCHEMES = {"http", "https", "mailto"}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # commonmark + tables + strikethrough; html False: tags in policy text are text.
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
+    parser.validateLink = lambda url: True  # every link renders; nh3's filter below decides which keep an address
+    return parser
+
+
+def markdown_html(text: str, base_url: str | None = None) -> str:
+    """One clause (or any policy text) as sanitised HTML."""
+    return _render(_clean_source(text), base_url, DELETE)
+
+
+def redline_markdown(ops: Ops, base_url: str | None = None) -> str:
+    """A redline (``redline.word_diff`` ops) as Markdown-rendered HTML with ``<ins>``/``<del>``."""
+    return _render(_marked(ops), base_url, DELETE)
+
+
+def _marked(ops: Ops) -> str:
+    marked = []
+    for op, piece in ops:
+        piece = _clean_source(piece)
+        if op == DELETE:
+            marked.append(_wrap(piece, _DEL_OPEN, _DEL_CLOSE))
+        elif op == INSERT:
+            marked.append(_wrap(piece, _INS_OPEN, _INS_CLOSE))
+        else:
+            marked.append(piece)
+    return "".join(marked)
+
+
+def side_markdown(ops: Ops, side: int, base_url: str | None = None) -> str:
+    """One side of a side-by-side view: the old text with its deletions or the new with its insertions."""
+    kept = [(op, piece) for op, piece in ops if op in (EQUAL, side)]
+    return _render(_marked(kept), base_url, INSERT if side == DELETE else DELETE)
+
+
+def _wrap(piece: str, open_: str, close: str) -> str:
+    """Marks hug the words, so Markdown still sees block markers (``* ``, ``| ``) at line starts."""
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece) - len(piece.rstrip())
+    core = piece[lead : len(piece) - trail]
+    return piece[:lead] + (open_ + core + close if core else "") + piece[len(piece) - trail :]
+
+
+def _clean_source(text: str) -> str:
+    text = _SPACE_BEFORE_STOP.sub("", _MARKS.sub("", text or ""))
+    return _BR.sub(_BREAK, text)
+
+
+def _destinations(text: str, dropped: int) -> str:
+    """A link whose address changed points at one side's address (the new one, or the old on the old side)."""
+    drop = re.compile(f"{_DEL_OPEN}[^{_DEL_CLOSE}]*{_DEL_CLOSE}" if dropped == DELETE
+                      else f"{_INS_OPEN}[^{_INS_CLOSE}]*{_INS_CLOSE}")
+    return _DESTINATION.sub(lambda m: "](" + _MARKS.sub("", drop.sub("", m.group(1))) + ")", text)
+
+
+def _table_rows(text: str) -> str:
+    """A lone table row (segmentation splits tables by row) reads as its non-empty cells."""
+    lines = text.split("\n")
+    if not all(line.strip().startswith("|") for line in lines if line.strip()):
+        return text
+    if any(_TABLE_RULE.match(_MARKS.sub("", line.strip())) for line in lines) and len(lines) > 2:
+        return text  # a whole table: Markdown renders it
+    rows = []
+    for line in lines:
+        if _TABLE_RULE.match(_MARKS.sub("", line.strip())):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        kept = [c for c in cells if _MARKS.sub("", c).strip()]
+        lost = "".join(m for c in cells if not _MARKS.sub("", c).strip() for m in _MARKS.findall(c))
+        if kept or lost:
+            rows.append(f" {_CELL} ".join(kept) + lost)
+    return "\n\n".join(rows)
+
+
+def _render(text: str, base_url: str | None, dropped: int) -> str:
+    rendered = _parser().render(_table_rows(_destinations(text, dropped)))
+    rendered = _HEADING_TAG.sub(r"<\1h4", rendered)
+    rendered = _ENCODED_MARK.sub("", rendered)
+    for mark, tag in _MARK_HTML.items():
+        rendered = rendered.replace(mark, tag)
+    return nh3.clean(
+        rendered, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow",
+        attribute_filter=lambda tag, attr, value: _href(value, base_url) if attr == "href" else value,
+        strip_comments=True,
+    ).strip()
+
+
+def _href(value: str, base_url: str | None) -> str | None:
+    """Absolute http(s)/mailto links stay; relative ones resolve against an http(s) policy URL; others go."""
+    scheme = urlparse(value).scheme.lower()
+    if scheme in _SCHEMES:
+        return value
+    if scheme or not base_url or urlparse(base_url).scheme.lower() not in ("http", "https"):
+        return None
+    return urljoin(base_url, value)
