@@ -42,8 +42,18 @@ def supersede_change(db: Database, from_version_id: int, to_version_id: int) -> 
     )
 
 
-_CHANGE_SELECT = """
-    SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time
+def _number_of(alias: str) -> str:
+    """SQL for the per-policy number (v1..vN, by capture time) of version ``alias``; NULL when not current."""
+    return (
+        f"CASE WHEN {alias}.current = 1 THEN (SELECT count(*) FROM versions n WHERE n.policy_id = {alias}.policy_id "
+        f"AND n.current = 1 AND (n.capture_time < {alias}.capture_time "
+        f"OR (n.capture_time = {alias}.capture_time AND n.id <= {alias}.id))) END"
+    )
+
+
+_CHANGE_SELECT = f"""
+    SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time,
+           {_number_of("f")} AS from_number, {_number_of("t")} AS to_number
     FROM changes c
     JOIN policies p ON p.id = c.policy_id
     JOIN versions f ON f.id = c.from_version_id
@@ -57,6 +67,8 @@ def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
         "policy": row["policy"],
         "from_version": row["from_version_id"],
         "to_version": row["to_version_id"],
+        "from_number": row["from_number"],
+        "to_number": row["to_number"],
         "from_time": row["from_time"],
         "to_time": row["to_time"],
         "cosmetic_only": bool(row["cosmetic_only"]),
@@ -68,6 +80,7 @@ def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
         "change_id": row["id"],
         "flip": bool(row["is_flip"]),
         "technical_upgrade": bool(row["technical_upgrade"]),
+        **({"findings": json.loads(row["findings"])} if row.get("findings") else {}),
     }
 
 

@@ -48,8 +48,10 @@ def test_import_twice_then_changes_and_diff(invoke):
     by_id = invoke("changes", "--policy", "1", "--format", "json")
     assert json.loads(by_id.output)["changes"] == changes
     shown = invoke("diff", "sourcehut")
-    assert shown.exit_code == 0 and "sourcehut: version" in shown.output
-    page = invoke("diff", "sourcehut", "--to", str(changes[0]["to_version"]), "--format", "html")
+    last = changes[-1]
+    assert shown.exit_code == 0 and f"sourcehut: v{last['from_number']} (" in shown.output
+    assert f"-> v{last['to_number']} (" in shown.output
+    page = invoke("diff", "sourcehut", "--to", str(changes[0]["to_number"]), "--format", "html")
     assert page.output.startswith("<!DOCTYPE html>")
 
 

@@ -107,7 +107,7 @@ def local_links(path: Path) -> list[Path]:
     from urllib.parse import unquote
 
     return [(path.parent / unquote(h.split("#")[0])).resolve() for h in parser.hrefs
-            if not h.startswith(("http:", "https:", "#"))]
+            if not h.startswith(("http:", "https:", "mailto:", "#"))]
 
 
 def test_index_links_timelines_and_change_pages(fresh_db, tmp_path: Path):

@@ -124,11 +124,20 @@ def _render(text: str, base_url: str | None, dropped: int) -> str:
     rendered = _ENCODED_MARK.sub("", rendered)
     for mark, tag in _MARK_HTML.items():
         rendered = rendered.replace(mark, tag)
-    return nh3.clean(
+    return _quote_text(nh3.clean(
         rendered, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel="noopener noreferrer nofollow",
         attribute_filter=lambda tag, attr, value: _href(value, base_url) if attr == "href" else value,
         strip_comments=True,
-    ).strip()
+    ).strip())
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _quote_text(markup: str) -> str:
+    """Quotes in text escaped too, so hostile text reads ``href=&quot;...`` and never looks like an attribute."""
+    parts = _TAG.split(markup)
+    return "".join(p if i % 2 else p.replace('"', "&quot;").replace("'", "&#x27;") for i, p in enumerate(parts))
 
 
 def _href(value: str, base_url: str | None) -> str | None:
