@@ -4,8 +4,9 @@ Used by the report's change pages and by ``compare``/``diff --format html``.
 Unchanged clauses between two changes fold into ``<details>`` (one clause of
 context stays visible on each side); every clause change has an anchor
 ``#c<n>``; an inline/side-by-side switch needs no JavaScript. A rewrite stays
-readable: past a size budget, non-material clause changes shrink to one line
-and unchanged runs to a count, while material ones are always shown in full.
+readable: past a size budget only material clause changes are shown (inline),
+past a second budget none; the rest are counted in place, and the findings
+at the top cover every material clause change.
 """
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from typing import Any
 
 from policywatch.tracker.model import ClauseChange, DocumentDiff
 from policywatch.tracker.render.findings import change_findings, findings_html
-from policywatch.tracker.render.html import clause_badges, clause_section, context_html, esc, heading_path, page, view_toggle
+from policywatch.tracker.render.html import clause_section, context_html, esc, page, view_toggle
 from policywatch.tracker.render.text import summary_line
 
 __all__ = ["change_body", "diff_page", "PAGE_BUDGET"]
 
 CONTEXT = 1  # unchanged clauses shown on each side of a change
-PAGE_BUDGET = 300_000  # characters of clause HTML before the page switches to compact lines
-_SNIPPET = 160
+PAGE_BUDGET = 250_000  # characters of clause HTML; past it only material clause changes are shown
+MATERIAL_BUDGET = 150_000  # and past this much more, none (the findings list still names them)
 
 
 def change_body(
@@ -79,48 +80,52 @@ def _sections(changes, new_texts, old_count, base_url, budget) -> list[str]:
         head = run[:CONTEXT] if seen_change else []
         tail = run[-CONTEXT:] if before_change and len(run) > len(head) else []
         middle = run[len(head) : len(run) - len(tail)]
+        if len(middle) == 1:  # folding one clause hides more than it saves
+            head, middle = head + middle, []
         out.append(context_html([new_texts[n] for n in head], base_url))
         if middle:
             label = f"{len(middle)} unchanged clause{'s' if len(middle) > 1 else ''}"
-            if used < budget:
-                folded = context_html([new_texts[n] for n in middle], base_url)
+            folded = context_html([new_texts[n] for n in middle], base_url) if used < budget else ""
+            if folded and used + len(folded) <= budget:
                 used += len(folded)
                 out.append(f'<details class="unchanged"><summary>{label}</summary>{folded}</details>')
-            else:
-                out.append(f'<p class="meta">… {label} (not shown: this page is long) …</p>')
+            else:  # a long unchanged stretch: its words are in the version itself, not repeated here
+                out.append(f'<p class="meta">… {label} …</p>')
         out.append(context_html([new_texts[n] for n in tail], base_url))
         run.clear()
+
+    skipped = total_skipped = 0
+
+    def flush_skipped() -> None:
+        nonlocal skipped
+        if skipped:
+            out.append(f'<p class="meta">… {skipped} more clause change{"s" if skipped > 1 else ""} '
+                       "(not shown: this page is long) …</p>")
+            skipped = total_skipped = 0
 
     for kind, value in items:
         if kind == "same":
             run.append(value)
             continue
+        change = changes[value]
+        if used >= budget and (not change.assessment.material or used >= budget + MATERIAL_BUDGET):
+            skipped += 1  # past the budget only material changes are shown; past twice it, none
+            total_skipped += 1
+            run.clear()
+            continue
+        flush_skipped()
         flush(before_change=True)
         seen_change = True
-        change = changes[value]
-        if change.assessment.material or used < budget:
-            html = clause_section(change, value + 1, base_url=base_url)
-            used += len(html)
-        else:
-            html = _compact(change, value + 1)
+        html = clause_section(change, value + 1, base_url=base_url, side_by_side=used < budget, folded=True)
+        used += len(html)
         out.append(html)
+    flush_skipped()
     flush(before_change=False)
-    if used >= budget:
-        out.insert(0, '<p class="meta">This change is large: past the first part of the page, changes that are not '
-                      "material are shown as one line each. The terminal view has them all: "
-                      "<code>policywatch diff</code>.</p>")
+    if total_skipped:
+        out.insert(0, f'<p class="meta">This change is large ({len(changes)} clause changes): past the first part of '
+                      "the page only material clause changes are shown, inline, up to a size limit; the findings above "
+                      "cover all of them. The terminal view has every change: <code>policywatch diff</code>.</p>")
     return out
-
-
-def _compact(change: ClauseChange, number: int) -> str:
-    """One line for a non-material clause change on a very long page (the anchor still works)."""
-    text = " ".join((change.new_text or change.old_text or "").split())
-    snippet = text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
-    return (
-        f'<section class="change compact" id="c{number}"><div class="meta"><a class="anchor" href="#c{number}">'
-        f"#{number}</a>{clause_badges(change)} in {esc(heading_path(change))}</div>"
-        f'<div class="clause">{esc(snippet)}</div></section>'
-    )
 
 
 def diff_page(diff: DocumentDiff, title: str, *, base_url: str | None = None, intro: Sequence[str] = ()) -> str:

@@ -17,7 +17,7 @@ from policywatch.tracker.redline import DELETE, INSERT, change_ops
 
 __all__ = ["change_findings", "fallback_findings", "findings_html"]
 
-_QUOTE_CHARS = 240
+_QUOTE_CHARS = 160
 
 
 def change_findings(change: dict[str, Any] | None, clauses: Sequence[ClauseChange]) -> list[dict[str, Any]]:
@@ -55,7 +55,7 @@ def _quote(clause: ClauseChange) -> str:
 
 def findings_html(findings: Sequence[dict[str, Any]], *, limit: int = 10) -> str:
     """An ordered list, each finding linking to its clause change's anchor (``#c<n>``)."""
-    from policywatch.tracker.render.html import esc, severity_badge
+    from policywatch.tracker.render.html import esc, prose, severity_badge
 
     if not findings:
         return ""
@@ -63,11 +63,12 @@ def findings_html(findings: Sequence[dict[str, Any]], *, limit: int = 10) -> str
     for f in findings[:limit]:
         target = int(f["change"]) + 1
         more = f" (and {int(f['count']) - 1} similar)" if int(f.get("count") or 1) > 1 else ""
-        quote = f' <q>{esc(f["quote"])}</q>' if f.get("quote") else ""
+        quote = f' <q>{prose(f["quote"])}</q>' if f.get("quote") else ""
         items.append(
             f"<li>{severity_badge(f['severity'])}<span class=\"badge\">{esc(str(f['category']).replace('_', ' '))}</span>"
-            f"<b>{esc(f['direction'])}</b>:{quote} {esc(f.get('reason') or '')}{esc(more)} "
+            f"<b>{esc(f['direction'])}</b>:{quote} {prose(f.get('reason'))}{esc(more)} "
             f'<a href="#c{target}">clause change #{target}</a></li>'
         )
-    rest = f'<p class="meta">And {len(findings) - limit} more findings below.</p>' if len(findings) > limit else ""
+    rest = (f'<p class="meta">… and {len(findings) - limit} more; every material clause change is marked '
+            "MATERIAL below.</p>" if len(findings) > limit else "")
     return f'<h2>Findings, most important first</h2><ol class="findings">{"".join(items)}</ol>{rest}'

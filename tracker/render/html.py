@@ -13,10 +13,10 @@ from typing import Any
 
 from policywatch.tracker.model import ClauseChange
 from policywatch.tracker.redline import DELETE, INSERT, change_ops
-from policywatch.tracker.render.markdown import markdown_html, redline_markdown, side_markdown
+from policywatch.tracker.render.markdown import markdown_html, markdown_plain, redline_markdown, side_markdown
 
 __all__ = [
-    "CSS", "CSP", "esc", "page", "severity_badge", "category_badges", "change_badges", "clause_badges",
+    "CSS", "CSP", "esc", "prose", "page", "severity_badge", "category_badges", "change_badges", "clause_badges",
     "clause_section", "context_html", "view_toggle", "heading_path",
 ]
 
@@ -64,6 +64,11 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-acti
 def esc(value: object) -> str:
     """Escape text for element content and quoted attributes alike."""
     return html.escape(str(value), quote=True)
+
+
+def prose(text: str | None) -> str:
+    """A summary, reason or quote that carries policy Markdown: its words, escaped (no ``**`` or ``](``)."""
+    return esc(markdown_plain(text or ""))
 
 
 def page(title: str, body: Iterable[str], *, extra_css: str = "", footer: str = "") -> str:
@@ -127,11 +132,16 @@ def heading_path(change: ClauseChange, sep: str = " › ") -> str:
     return sep.join(change.heading) if change.heading else "(top of document)"
 
 
-def clause_section(change: ClauseChange, number: int, *, base_url: str | None = None, side_by_side: bool = True) -> str:
-    """One clause change: anchor, badges, where, why, the redline (and a side-by-side view)."""
+def clause_section(
+    change: ClauseChange, number: int, *, base_url: str | None = None, side_by_side: bool = True, folded: bool = False,
+) -> str:
+    """One clause change: anchor, badges, where, why, the redline (and a side-by-side view).
+
+    ``folded``: a cosmetic or severity-none change sits in a closed ``<details>``, so substance stands out.
+    """
     a = change.assessment
     moved = f" (moved from clause {change.old_ordinal} to clause {change.new_ordinal})" if change.kind == "moved" else ""
-    reason = f'<div class="reason"><span class="label">Why:</span> {esc(a.reason)}</div>' if a.reason else ""
+    reason = f'<div class="reason"><span class="label">Why:</span> {prose(a.reason)}</div>' if a.reason else ""
     ops = change_ops(change)
     side = side_by_side and change.kind == "modified"
     body = f'<div class="clause inline{" has-side" if side else ""}">{redline_markdown(ops, base_url)}</div>'
@@ -140,11 +150,14 @@ def clause_section(change: ClauseChange, number: int, *, base_url: str | None = 
             f'<div class="side"><div><span class="label">Before</span>{side_markdown(ops, DELETE, base_url)}</div>'
             f'<div><span class="label">After</span>{side_markdown(ops, INSERT, base_url)}</div></div>'
         )
-    return (
-        f'<section class="change{" material" if a.material else ""}" id="c{number}">'
-        f'<div class="meta"><a class="anchor" href="#c{number}" title="Link to this clause change">#{number}</a>'
-        f"{clause_badges(change)} in {esc(heading_path(change))}{moved}</div>{reason}{body}</section>"
-    )
+    meta = (f'<div class="meta"><a class="anchor" href="#c{number}" title="Link to this clause change">#{number}</a>'
+            f"{clause_badges(change)} in {esc(heading_path(change))}{moved}</div>")
+    if folded and not a.material and (change.cosmetic or a.severity == "none"):
+        what = "cosmetic edit" if change.cosmetic else f"{change.kind}, severity none"
+        return (f'<details class="minor change" id="c{number}"><summary>#{number} {esc(what)} in '
+                f"{esc(heading_path(change))}</summary>{meta}{reason}{body}</details>")
+    return f'<section class="change{" material" if a.material else ""}" id="c{number}">{meta}{reason}{body}</section>'
+
 
 
 def context_html(texts: Sequence[str], base_url: str | None = None) -> str:

@@ -11,6 +11,7 @@ into ``<ins>``/``<del>`` after it, so emphasis, links and lists survive a diff.
 """
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlparse
@@ -18,9 +19,9 @@ from urllib.parse import urljoin, urlparse
 import nh3
 from markdown_it import MarkdownIt
 
-from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops
+from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops, word_diff
 
-__all__ = ["markdown_html", "redline_markdown", "side_markdown"]
+__all__ = ["markdown_html", "markdown_plain", "redline_markdown", "side_markdown"]
 
 # Private-use marks: never produced by extraction (stripped from input first), never touched by Markdown.
 _DEL_OPEN, _DEL_CLOSE, _INS_OPEN, _INS_CLOSE, _BREAK, _CELL = "\ue100\ue101\ue102\ue103\ue104\ue105"
@@ -29,6 +30,9 @@ _MARK_HTML = {_DEL_OPEN: "<del>", _DEL_CLOSE: "</del>", _INS_OPEN: "<ins>", _INS
               _BREAK: "<br>", _CELL: "·"}
 _BR = re.compile(r"<br\s*/?>", re.I)
 _SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +(?=[.,;:](?:\s|$|<))")
+_SYNTAX = re.compile(r"\]\(|\[|\]|\*\*|__")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"\*\*|__")
 _DESTINATION = re.compile(r"\]\(([^()\s]*)\)")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _HEADING_TAG = re.compile(r"<(/?)h[1-6]\b")
@@ -55,9 +59,36 @@ def markdown_html(text: str, base_url: str | None = None) -> str:
     return _render(_clean_source(text), base_url, DELETE)
 
 
+def markdown_plain(text: str) -> str:
+    """Policy Markdown as the words a reader sees (for quotes and one-line summaries); escape it again to show it."""
+    rendered = _BLOCK_TAG.sub(" ", _render(_clean_source(text), None, DELETE))
+    words = html.unescape(_TAG.sub("", rendered))
+    # Fragments (a quote cut mid-emphasis, a table row inside a sentence) leave markers Markdown could not pair.
+    words = _STRAY_BULLET.sub(" · ", words)
+    return " ".join(_STRAY_MARK.sub("", words).split())
+
+
 def redline_markdown(ops: Ops, base_url: str | None = None) -> str:
     """A redline (``redline.word_diff`` ops) as Markdown-rendered HTML with ``<ins>``/``<del>``."""
-    return _render(_marked(ops), base_url, DELETE)
+    return _render(_marked(readable_ops(ops)), base_url, DELETE)
+
+
+def readable_ops(ops: Ops) -> Ops:
+    """Ops whose edits cut through link or emphasis syntax are redone on the words alone.
+
+    A word diff may delete ``[old label](old-url`` and insert ``[new label](new-url``:
+    no Markdown parser can rebuild a link from that, and the reader would see
+    brackets. Those clauses (only those) lose their links and bold in the redline.
+    """
+    if not any(op != EQUAL and _SYNTAX.search(piece) for op, piece in ops):
+        return ops
+    old = "".join(piece for op, piece in ops if op != INSERT)
+    new = "".join(piece for op, piece in ops if op != DELETE)
+    return word_diff(_flatten(old), _flatten(new))
+
+
+def _flatten(text: str) -> str:
+    return _EMPHASIS.sub("", _LINK.sub(r"\1", text))
 
 
 def _marked(ops: Ops) -> str:
@@ -75,7 +106,7 @@ def _marked(ops: Ops) -> str:
 
 def side_markdown(ops: Ops, side: int, base_url: str | None = None) -> str:
     """One side of a side-by-side view: the old text with its deletions or the new with its insertions."""
-    kept = [(op, piece) for op, piece in ops if op in (EQUAL, side)]
+    kept = [(op, piece) for op, piece in readable_ops(ops) if op in (EQUAL, side)]
     return _render(_marked(kept), base_url, INSERT if side == DELETE else DELETE)
 
 
@@ -132,6 +163,9 @@ def _render(text: str, base_url: str | None, dropped: int) -> str:
 
 
 _TAG = re.compile(r"(<[^>]*>)")
+_STRAY_BULLET = re.compile(r"\s[*|]\s|\s\|(?=\S)|(?<=\S)\|\s")
+_STRAY_MARK = re.compile(r"(?<![\w*_])[*_]{1,2}(?=\w)|(?<=[\w.,;:!?)])[*_]{1,2}(?![\w*_])|^\|\s*|\s*\|$")
+_BLOCK_TAG = re.compile(r"</?(p|li|br|h4|td|th|tr|ul|ol|blockquote|pre|table|hr)\b[^>]*>")
 
 
 def _quote_text(markup: str) -> str:

@@ -110,7 +110,7 @@ def url_link(url: str) -> str:
 def status(policy: dict[str, Any]) -> str:
     """Tracking status in words: is the page still being fetched successfully, and since when."""
     if not is_web(policy["url"]) and not policy.get("last_checked_at"):
-        return '<span class="meta">imported history; no live page to check</span>'
+        return '<span class="meta">no live checks (imported)</span>'
     state = policy.get("tracking_status") or "ok"
     css = "status-ok" if state == "ok" else "status-bad"
     text = esc(state)
