@@ -35,32 +35,27 @@ def policy_overview(db: Database) -> list[dict[str, Any]]:
     )
 
 
-def _counts_by(db: Database, sql: str, policy_id: int) -> dict[int, dict[str, int]]:
-    """Rows of (key, label, count) as {key: {label: count}}."""
+def _counts_by(db: Database, table: str, key: str, label: str, policy_id: int) -> dict[int, dict[str, int]]:
+    """``{key: {label: rows}}`` over one policy's rows of ``table`` that have a ``key``."""
     grouped: dict[int, dict[str, int]] = defaultdict(dict)
-    for key, label, count in db.execute(sql, [policy_id]):
-        grouped[int(key)][label] = int(count)
+    rows = db.execute(
+        f"SELECT {key}, {label}, count(*) FROM {table} WHERE policy_id = ? AND {key} IS NOT NULL "
+        f"GROUP BY {key}, {label} ORDER BY {key}, {label}",
+        [policy_id],
+    )
+    for group, name, count in rows:
+        grouped[int(group)][name] = int(count)
     return dict(grouped)
 
 
 def version_sources(db: Database, policy_id: int) -> dict[int, dict[str, int]]:
     """For each version of a policy: how many captures of each source saw its text."""
-    return _counts_by(
-        db,
-        "SELECT version_id, source, count(*) FROM captures WHERE policy_id = ? AND version_id IS NOT NULL "
-        "GROUP BY version_id, source ORDER BY version_id, source",
-        policy_id,
-    )
+    return _counts_by(db, "captures", "version_id", "source", policy_id)
 
 
 def alert_status_by_change(db: Database, policy_id: int) -> dict[int, dict[str, int]]:
     """For each change of a policy that raised alerts: how many are ``sent``, ``pending``, ``failed``..."""
-    return _counts_by(
-        db,
-        "SELECT change_id, status, count(*) FROM alerts WHERE policy_id = ? AND change_id IS NOT NULL "
-        "GROUP BY change_id, status ORDER BY change_id, status",
-        policy_id,
-    )
+    return _counts_by(db, "alerts", "change_id", "status", policy_id)
 
 
 def capture_outcomes(db: Database, policy_id: int) -> dict[str, int]:

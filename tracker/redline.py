@@ -81,28 +81,18 @@ def _encode(words: list[str], vocabulary: dict[str, str], tokens: list[str]) -> 
     return "".join(out)
 
 
+_TEXT_MARKS = {DELETE: ("[-", "-]"), INSERT: ("{+", "+}"), EQUAL: ("", "")}
+_HTML_MARKS = {DELETE: ("<del>", "</del>"), INSERT: ("<ins>", "</ins>"), EQUAL: ("", "")}
+
+
 def redline_text(ops: Ops) -> str:
     """Plain-text redline: ``[-removed-]`` and ``{+added+}`` around edits."""
-    parts = []
-    for op, text in ops:
-        if op == DELETE:
-            parts.append(f"[-{text}-]")
-        elif op == INSERT:
-            parts.append(f"{{+{text}+}}")
-        else:
-            parts.append(text)
-    return "".join(parts)
+    return "".join(_TEXT_MARKS[op][0] + text + _TEXT_MARKS[op][1] for op, text in ops)
 
 
 def redline_html(ops: Ops) -> str:
-    """HTML redline: ``<del>``/``<ins>``; all policy text is escaped."""
-    parts = []
-    for op, text in ops:
-        escaped = html.escape(text)
-        if op == DELETE:
-            parts.append(f"<del>{escaped}</del>")
-        elif op == INSERT:
-            parts.append(f"<ins>{escaped}</ins>")
-        else:
-            parts.append(escaped)
-    return "".join(parts)
+    """HTML redline of plain text: ``<del>``/``<ins>``; all policy text is escaped.
+
+    (Pages render policy Markdown with ``tracker.render.markdown.redline_markdown``.)
+    """
+    return "".join(_HTML_MARKS[op][0] + html.escape(text) + _HTML_MARKS[op][1] for op, text in ops)

@@ -30,9 +30,8 @@ _MARK_HTML = {_DEL_OPEN: "<del>", _DEL_CLOSE: "</del>", _INS_OPEN: "<ins>", _INS
               _BREAK: "<br>", _CELL: "·"}
 _BR = re.compile(r"<br\s*/?>", re.I)
 _SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +(?=[.,;:](?:\s|$|<))")
-_SYNTAX = re.compile(r"\]\(|\[|\]|\*\*|__")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"\*\*|__")
+# Markdown syntax a word diff can cut through (links, strong emphasis), and how to take it out.
+_SYNTAX, _LINK, _EMPHASIS = (re.compile(p) for p in (r"\]\(|\[|\]|\*\*|__", r"!?\[([^\]]*)\]\([^)]*\)", r"\*\*|__"))
 _DESTINATION = re.compile(r"\]\(([^()\s]*)\)")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _HEADING_TAG = re.compile(r"<(/?)h[1-6]\b")
