@@ -247,6 +247,10 @@ class ImportSummary:
     new_versions: int = 0
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    # Files that add nothing new but are no error: the text of a version already known (flips, repeats).
+    same_text: int = 0
+    # Of ``duplicates``: files an earlier import stored as rejected, by outcome.
+    rejected_before: dict[str, int] = field(default_factory=dict)
     changes: int = 0
     alerts: int = 0
 
@@ -285,8 +289,12 @@ def _count(summary: ImportSummary, result: IngestResult) -> None:
     summary.files += 1
     if result.duplicate:
         summary.duplicates += 1
+        if result.outcome != "ok":
+            summary.rejected_before[result.outcome] = summary.rejected_before.get(result.outcome, 0) + 1
     elif result.outcome != "ok":
         summary.rejected[result.outcome] = summary.rejected.get(result.outcome, 0) + 1
+    elif not result.new_version:
+        summary.same_text += 1
     summary.new_versions += int(result.new_version)
     summary.changes += len(result.change_ids)
     summary.alerts += len(result.alert_ids)
