@@ -71,11 +71,9 @@ def change_lines(rows: list[dict], width: int):
         out.append(f"{r['to_time'][:16].replace('T', ' ')}  ", style="dim")
         out.append(f"{r['policy']}  {span}  ", style="bold")
         out.append(flag, style="bold red" if r["material"] else "")
-        out.append(f"  severity {r['severity']}")
-        if r["categories"]:
-            out.append("  [" + ", ".join(r["categories"]) + "]", style="cyan")
-        out.append("\n")
-        for line in textwrap.wrap(r["summary"] or "", width=max(width - 4, 40)):
+        out.append(f"  severity {r['severity']}\n")
+        categories = "[" + ", ".join(r["categories"]) + "] " if r["categories"] else ""
+        for line in textwrap.wrap(categories + (r["summary"] or ""), width=max(width - 4, 40)):
             out.append(f"    {line}\n")
     return out
 
