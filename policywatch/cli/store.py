@@ -66,6 +66,11 @@ def add(ctx: click.Context, url: str, name: str | None, doc_type: str, group: st
     click.echo(f"Tracking {policy['name']} (id {policy['id']}): {policy['url']}")
 
 
+def _never_checked(url: str) -> str:
+    """An imported folder is not a page to check; a web address simply was not checked yet."""
+    return "imported (no live page)" if url.startswith("file:") else "not yet"
+
+
 @cli.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
@@ -87,7 +92,8 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
     for r in rows:
         status = r["tracking_status"] if not r["last_outcome"] else f"{r['tracking_status']} ({r['last_outcome']})"
         table.add_row(str(r["id"]), r["name"], str(r["versions"]), str(r["material_changes"]),
-                      r["latest_version_time"] or "-", r["last_checked_at"] or "never", status, r["url"])
+                      r["latest_version_time"] or "-", r["last_checked_at"] or _never_checked(r["url"]), status,
+                      r["url"])
     Console().print(table)
 
 
