@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from diff_match_patch import diff_match_patch
 
@@ -55,8 +56,13 @@ def word_diff(old: str, new: str, timeout: float = 1.0) -> Ops:
     return [(op, "".join(tokens[ord(ch) - _FIRST_CODE] for ch in chars)) for op, chars in diffs if chars]
 
 
+@lru_cache(maxsize=4096)
 def change_ops(change: ClauseChange) -> Ops:
-    """The redline operations of one clause change (a word diff only for a modified clause)."""
+    """The redline operations of one clause change (a word diff only for a modified clause).
+
+    Cached: a change page, its findings and the feed all ask for the same clause's redline.
+    Callers must not modify the returned list.
+    """
     if change.kind == "modified":
         return word_diff(change.old_text or "", change.new_text or "")
     if change.kind == "added":

@@ -13,7 +13,9 @@ from typing import Any
 
 from policywatch.tracker.model import ClauseChange
 from policywatch.tracker.redline import DELETE, INSERT, change_ops
-from policywatch.tracker.render.markdown import markdown_html, markdown_plain, redline_markdown, side_markdown
+from policywatch.tracker.render.markdown import (
+    markdown_html, markdown_plain, readable_ops, redline_markdown, side_markdown,
+)
 
 __all__ = [
     "CSS", "CSP", "esc", "prose", "page", "severity_badge", "category_badges", "change_badges", "clause_badges",
@@ -142,7 +144,7 @@ def clause_section(
     a = change.assessment
     moved = f" (moved from clause {change.old_ordinal} to clause {change.new_ordinal})" if change.kind == "moved" else ""
     reason = f'<div class="reason"><span class="label">Why:</span> {prose(a.reason)}</div>' if a.reason else ""
-    ops = change_ops(change)
+    ops = readable_ops(change_ops(change))
     side = side_by_side and change.kind == "modified"
     body = f'<div class="clause inline{" has-side" if side else ""}">{redline_markdown(ops, base_url)}</div>'
     if side:

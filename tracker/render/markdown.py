@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 
 from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops, word_diff
 
-__all__ = ["markdown_html", "markdown_plain", "redline_markdown", "side_markdown"]
+__all__ = ["markdown_html", "markdown_plain", "readable_ops", "redline_markdown", "side_markdown"]
 
 # Private-use marks: never produced by extraction (stripped from input first), never touched by Markdown.
 _DEL_OPEN, _DEL_CLOSE, _INS_OPEN, _INS_CLOSE, _BREAK, _CELL = "\ue100\ue101\ue102\ue103\ue104\ue105"
@@ -53,8 +53,9 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+@lru_cache(maxsize=8192)
 def markdown_html(text: str, base_url: str | None = None) -> str:
-    """One clause (or any policy text) as sanitised HTML."""
+    """One clause (or any policy text) as sanitised HTML (cached: consecutive changes share their context)."""
     return _render(_clean_source(text), base_url, DELETE)
 
 
@@ -68,8 +69,8 @@ def markdown_plain(text: str) -> str:
 
 
 def redline_markdown(ops: Ops, base_url: str | None = None) -> str:
-    """A redline (``redline.word_diff`` ops) as Markdown-rendered HTML with ``<ins>``/``<del>``."""
-    return _render(_marked(readable_ops(ops)), base_url, DELETE)
+    """A redline as Markdown-rendered HTML with ``<ins>``/``<del>``; pass ops through ``readable_ops`` first."""
+    return _render(_marked(ops), base_url, DELETE)
 
 
 def readable_ops(ops: Ops) -> Ops:
@@ -105,7 +106,7 @@ def _marked(ops: Ops) -> str:
 
 def side_markdown(ops: Ops, side: int, base_url: str | None = None) -> str:
     """One side of a side-by-side view: the old text with its deletions or the new with its insertions."""
-    kept = [(op, piece) for op, piece in readable_ops(ops) if op in (EQUAL, side)]
+    kept = [(op, piece) for op, piece in ops if op in (EQUAL, side)]
     return _render(_marked(kept), base_url, INSERT if side == DELETE else DELETE)
 
 
