@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -19,6 +19,9 @@ from policywatch.db import versions as version_db
 from policywatch.errors import UsageError
 from policywatch.tracker.model import ClauseChange, DocumentDiff
 from policywatch.tracker.versioning import diff_versions
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = ["DiffView", "clause_changes", "resolve_diff", "view_html", "view_json", "view_text", "show_diff"]
 
@@ -94,7 +97,7 @@ def resolve_diff(db: Database, policy_ref: str | int, from_ref: str | None, to_r
     return DiffView(policy, old, new, version_db.version_number(db, old), version_db.version_number(db, new), stored, diff)
 
 
-def view_text(view: DiffView, *, material_only: bool = False):
+def view_text(view: DiffView, *, material_only: bool = False) -> "Text":
     """The terminal view as a rich ``Text`` (``.plain`` for pipes)."""
     from policywatch.tracker.render.text import diff_text
 

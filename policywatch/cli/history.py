@@ -7,10 +7,14 @@ import shutil
 import sys
 import textwrap
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
 from policywatch.cli.root import cli, open_db
+
+if TYPE_CHECKING:
+    from rich.text import Text
 from policywatch.errors import UsageError
 
 
@@ -36,7 +40,7 @@ def _colour_wanted(no_color: bool) -> bool:
     return sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
 
 
-def emit(renderable, *, no_color: bool = False, pager: bool = True) -> None:
+def emit(renderable: object, *, no_color: bool = False, pager: bool = True) -> None:
     """Print rich text: styled on a terminal (through a pager when taller than it), plain otherwise."""
     from rich.console import Console
     from rich.text import Text
@@ -60,7 +64,7 @@ def _version_label(number: int | None, version_id: int) -> str:
     return f"v{number}" if number is not None else f"id:{version_id}"
 
 
-def change_lines(rows: list[dict], width: int):
+def change_lines(rows: list[dict], width: int) -> "Text":
     """One heading line per change, its summary wrapped and indented below (no 600-character lines)."""
     from rich.text import Text
 

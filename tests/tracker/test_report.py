@@ -398,3 +398,19 @@ def test_atom_feed_lists_material_changes_with_findings(fresh_db, tmp_path: Path
     assert feed.find("a:id", ns).text.startswith("urn:uuid:")
     again = ET.parse(write_report(fresh_db, tmp_path / "r").parent / "feed.xml").getroot()
     assert again.find("a:entry/a:id", ns).text == entry.find("a:id", ns).text, "entry ids are stable"
+
+
+def test_runs_of_cosmetic_edits_fold_into_one_details_and_keep_their_anchors():
+    from policywatch.tracker.compare import compare_texts
+    from policywatch.tracker.render.changes import diff_page
+
+    old = "# Policy\n\n" + "".join(f"We keep log {n} for thirty days.\n\n" for n in range(6))
+    new = old.replace("thirty days.", "thirty days!").replace("We may sell", "")
+    new = new.replace("We keep log 5 for thirty days!", "We sell log 5 to data brokers.")
+    diff = compare_texts(old, new)
+    page = diff_page(diff, "t")
+    cosmetic = sum(1 for c in diff.changes if c.cosmetic)
+    assert cosmetic >= 3
+    assert f"<summary>{cosmetic} cosmetic or neutral edits" in page
+    for number in range(1, len(diff.changes) + 1):
+        assert f'id="c{number}"' in page

@@ -66,7 +66,9 @@ def _order(changes: Sequence[ClauseChange], new_count: int, old_count: int) -> l
     return [(kind, value) for _, kind, value in sorted(keyed)]
 
 
-def _sections(changes, new_texts, old_count, base_url, budget) -> list[str]:
+def _sections(
+    changes: Sequence[ClauseChange], new_texts: Sequence[str], old_count: int, base_url: str | None, budget: int,
+) -> list[str]:
     items = _order(changes, len(new_texts), old_count)
     out: list[str] = []
     used = 0
@@ -121,10 +123,43 @@ def _sections(changes, new_texts, old_count, base_url, budget) -> list[str]:
         out.append(html)
     flush_skipped()
     flush(before_change=False)
+    out = _group_minor(out)
     if total_skipped:
         out.insert(0, f'<p class="meta">This change is large ({len(changes)} clause changes): past the first part of '
                       "the page only material clause changes are shown, inline, up to a size limit; the findings above "
                       "cover all of them. The terminal view has every change: <code>policywatch diff</code>.</p>")
+    return out
+
+
+_MINOR = '<details class="minor change"'
+_QUIET = ("", '<div class="context">', '<details class="unchanged">', '<p class="meta">… ')
+
+
+def _group_minor(parts: list[str], at_least: int = 3) -> list[str]:
+    """Runs of cosmetic / severity-none changes (and the context between them) fold into one ``<details>``."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        minor = [p for p in run if p.startswith(_MINOR)]
+        if len(minor) >= at_least:
+            trailing = []
+            while run and not run[-1].startswith(_MINOR):
+                trailing.insert(0, run.pop())
+            out.append(f'<details class="minor-run"><summary>{len(minor)} cosmetic or neutral edits '
+                       f"(wording, punctuation, dates, moves)</summary>{''.join(run)}</details>")
+            out.extend(trailing)
+        else:
+            out.extend(run)
+        run.clear()
+
+    for part in parts:
+        if part.startswith(_MINOR) or (run and part.startswith(_QUIET)):
+            run.append(part)
+        else:
+            close()
+            out.append(part)
+    close()
     return out
 
 

@@ -54,7 +54,8 @@ ins { background: #d3f9d8; color: #1b5e20; text-decoration: none; }
 #view-side:checked ~ .changes .inline.has-side { display: none; }
 .context { color: #444; font-size: .92rem; border-left: 3px solid #dee2e6; padding-left: .7rem; margin: .4rem 0; overflow-wrap: anywhere; }
 .context p { margin: .2rem 0; }
-details.unchanged > summary, details.minor > summary { color: #555; font-size: .9rem; cursor: pointer; margin: .4rem 0; }
+details.minor-run { border-top: 1px solid #ddd; padding: .3rem 0; }
+details.unchanged > summary, details.minor > summary, details.minor-run > summary { color: #555; font-size: .9rem; cursor: pointer; margin: .4rem 0; }
 .findings li { margin: .4rem 0; }
 .findings q { background: #fff3bf; }
 """
