@@ -33,6 +33,7 @@ _SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +(?=[.,;:](?:\s|$|<))")
 # Markdown syntax a word diff can cut through (links, strong emphasis), and how to take it out.
 _SYNTAX, _LINK, _EMPHASIS = (re.compile(p) for p in (r"\]\(|\[|\]|\*\*|__", r"!?\[([^\]]*)\]\([^)]*\)", r"\*\*|__"))
 _DESTINATION = re.compile(r"\]\(([^()\s]*)\)")
+_BLOCK_MARKER = re.compile(r"(?:[*+-]|\d{1,3}[.)]|#{1,6}|>)[ \t]+")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _HEADING_TAG = re.compile(r"<(/?)h[1-6]\b")
 _ENCODED_MARK = re.compile(r"%EE%84%8[0-5]", re.I)
@@ -92,15 +93,16 @@ def _flatten(text: str) -> str:
 
 
 def _marked(ops: Ops) -> str:
-    marked = []
+    marked: list[str] = []
     for op, piece in ops:
         piece = _clean_source(piece)
-        if op == DELETE:
-            marked.append(_wrap(piece, _DEL_OPEN, _DEL_CLOSE))
-        elif op == INSERT:
-            marked.append(_wrap(piece, _INS_OPEN, _INS_CLOSE))
-        else:
+        if op == EQUAL:
             marked.append(piece)
+            continue
+        open_, close = (_DEL_OPEN, _DEL_CLOSE) if op == DELETE else (_INS_OPEN, _INS_CLOSE)
+        at_start = not marked or marked[-1].endswith("\n")
+        lines = piece.split("\n")  # marked line by line: a mark never spans two Markdown blocks
+        marked.append("\n".join(_wrap(line, open_, close, at_start or n > 0) for n, line in enumerate(lines)))
     return "".join(marked)
 
 
@@ -110,12 +112,15 @@ def side_markdown(ops: Ops, side: int, base_url: str | None = None) -> str:
     return _render(_marked(kept), base_url, INSERT if side == DELETE else DELETE)
 
 
-def _wrap(piece: str, open_: str, close: str) -> str:
-    """Marks hug the words, so Markdown still sees block markers (``* ``, ``| ``) at line starts."""
+def _wrap(piece: str, open_: str, close: str, line_start: bool) -> str:
+    """Marks hug the words, so Markdown still sees block markers (``* ``, ``1. ``, ``## ``) at line starts."""
     lead = len(piece) - len(piece.lstrip())
+    if line_start:
+        marker = _BLOCK_MARKER.match(piece, lead)
+        lead = marker.end() if marker else lead
     trail = len(piece) - len(piece.rstrip())
-    core = piece[lead : len(piece) - trail]
-    return piece[:lead] + (open_ + core + close if core else "") + piece[len(piece) - trail :]
+    core = piece[lead : max(lead, len(piece) - trail)]
+    return piece[:lead] + (open_ + core + close if core else "") + piece[lead + len(core) :]
 
 
 def _clean_source(text: str) -> str:
