@@ -234,7 +234,9 @@ MARKDOWN_NEW = MARKDOWN.replace(
     "[our partners page](https://example.org/partners)", "[our advertising partners](https://example.org/ads)"
 ).replace("**service providers**", "**advertisers and data brokers**").replace(
     "We do not sell your *personal* information.", "We may sell your *personal* information to data brokers."
-).replace("You do not need an account to read.", "You need an account to read.")
+).replace("You do not need an account to read.", "You need an account to read.").replace(
+    "* You can [opt out](https://example.org/opt-out) at any time.\n", ""  # a removed list item
+)
 
 RAW_MARKDOWN = re.compile(r"\*\*|__|\]\(|&lt;br|^\s*[*|]\s|\|\s*---|(?<![\w\s])_\w", re.M)
 
