@@ -1,15 +1,10 @@
-"""Which URLs the crawler may fetch at all.
+"""Which URLs the crawler may fetch: the downloader middleware's view of ``tracker.addresses``.
 
-Discovery follows links found on arbitrary pages and redirects can point
-anywhere, so a crawler running inside a network must not be steered into it
-(SSRF): by default it refuses non-http(s) schemes and hosts that resolve to
-private, loopback, link-local, multicast, reserved or unspecified addresses.
-``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule (tests, intranets); the
-configured Wayback base is trusted configuration and always allowed.
-
-Known gap: the address is checked when the request is scheduled, not at connect
-time, so a DNS answer that changes in between (rebinding) is not caught.
-The rule itself lives in ``tracker.addresses`` (``policywatch add`` uses it too).
+The rule (http(s) only; no private, loopback, link-local, multicast, reserved or
+unspecified addresses unless ``POLICYWATCH_ALLOW_PRIVATE=1``; the configured
+Wayback base always trusted) lives in ``tracker.addresses`` so that
+``policywatch add`` applies the same rule at once. Here only the Scrapy side:
+the exception that records a refused request as a ``blocked`` capture.
 """
 from __future__ import annotations
 

@@ -361,12 +361,17 @@ def test_a_rewrite_page_stays_bounded_and_keeps_material_findings(fresh_db, tmp_
     assert "data brokers" in page[: page.index("Changed clauses")], "the material finding is at the top"
 
 
-def test_timeline_picture_and_index_summary(fresh_db, tmp_path: Path):
-    add_policy(fresh_db, "https://example.org/privacy", name="example")
-    put(fresh_db, "example", "2024-01-01T00:00:00Z", BASE)
-    put(fresh_db, "example", "2024-06-01T00:00:00Z", BASE.replace("host our website", "host and run our website"))
-    put(fresh_db, "example", "2025-03-01T00:00:00Z", BASE.replace(
+def reworded_then_selling(db, days: tuple[str, str, str]) -> None:
+    """Three versions: the base, a neutral rewording, then a material sale clause."""
+    add_policy(db, "https://example.org/privacy", name="example")
+    texts = (BASE, BASE.replace("host our website", "host and run our website"), BASE.replace(
         "We do not sell your personal information.", "We may sell your personal information to data brokers."))
+    for day, text in zip(days, texts):
+        put(db, "example", f"{day}T00:00:00Z", text)
+
+
+def test_timeline_picture_and_index_summary(fresh_db, tmp_path: Path):
+    reworded_then_selling(fresh_db, ("2024-01-01", "2024-06-01", "2025-03-01"))
     root = write_report(fresh_db, tmp_path / "r").parent
     timeline = (root / "policies" / "example.html").read_text(encoding="utf-8")
     svg = timeline[timeline.index("<svg"): timeline.index("</svg>")]
@@ -382,11 +387,7 @@ def test_timeline_picture_and_index_summary(fresh_db, tmp_path: Path):
 def test_atom_feed_lists_material_changes_with_findings(fresh_db, tmp_path: Path):
     from xml.etree import ElementTree as ET
 
-    add_policy(fresh_db, "https://example.org/privacy", name="example")
-    put(fresh_db, "example", "2024-01-01T00:00:00Z", BASE)
-    put(fresh_db, "example", "2024-02-01T00:00:00Z", BASE.replace("host our website", "host and run our website"))
-    put(fresh_db, "example", "2024-03-01T00:00:00Z", BASE.replace(
-        "We do not sell your personal information.", "We may sell your personal information to data brokers."))
+    reworded_then_selling(fresh_db, ("2024-01-01", "2024-02-01", "2024-03-01"))
     root = write_report(fresh_db, tmp_path / "r").parent
     ns = {"a": "http://www.w3.org/2005/Atom"}
     feed = ET.parse(root / "feed.xml").getroot()
