@@ -92,7 +92,8 @@ def list_changes(
     since: str | None = None,
 ) -> list[dict[str, Any]]:
     """Recorded (not superseded) changes ordered by ``to_time``."""
-    where, params = ["c.superseded = 0"], []
+    where: list[str] = ["c.superseded = 0"]
+    params: list[Any] = []
     if policy_id is not None:
         where.append("c.policy_id = ?")
         params.append(policy_id)

@@ -31,7 +31,7 @@ Resolver = Callable[[str], list[str]]
 def resolve_host(host: str) -> list[str]:
     """All addresses a host name resolves to (blocking: call it off the reactor thread)."""
     infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -143,7 +143,7 @@ def _group_minor(parts: list[str], at_least: int = 3) -> list[str]:
     def close() -> None:
         minor = [p for p in run if p.startswith(_MINOR)]
         if len(minor) >= at_least:
-            trailing = []
+            trailing: list[str] = []
             while run and not run[-1].startswith(_MINOR):
                 trailing.insert(0, run.pop())
             out.append(f'<details class="minor-run"><summary>{len(minor)} cosmetic or neutral edits '

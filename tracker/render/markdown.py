@@ -50,7 +50,8 @@ def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         ["table", "strikethrough"]
     )
-    parser.validateLink = lambda url: True  # every link renders; nh3's filter below decides which keep an address
+    # Every link renders; nh3's filter below decides which keep an address.
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
     return parser
 
 
