@@ -62,6 +62,33 @@ def _lost_content(extracted: str, walked: str) -> bool:
     if len(walked_headings) >= 2 and len(extracted_headings) < 0.5 * len(walked_headings):
         return True
     walked_blocks, extracted_blocks = walked.count("\n\n"), extracted.count("\n\n")
-    return walked_blocks >= 4 and extracted_blocks < 0.3 * walked_blocks
+    if walked_blocks >= 4 and extracted_blocks < 0.3 * walked_blocks:
+        return True
+    return _lost_table_rows(extracted, walked)
+
+
+_TABLE_ROW = re.compile(r"^\|(.*)\|\s*$", re.M)
+_TABLE_RULE = re.compile(r"^[\s|:-]*$")
+
+
+def _lost_table_rows(extracted: str, walked: str) -> bool:
+    """True when data-table rows the walker kept are missing from trafilatura's text.
+
+    Judged per row, not by length: a "category | how we use it" table can be a small
+    share of a long policy and still be its most important part.
+    """
+    rows = [m.group(1) for m in _TABLE_ROW.finditer(walked) if not _TABLE_RULE.match(m.group(1))]
+    if not rows:
+        return False
+    haystack = " " + " ".join(re.findall(r"\w+", extracted.lower())) + " "
+    missing = 0
+    for row in rows:
+        words = re.findall(r"\w+", row.lower())
+        if words and f" {' '.join(words)} " not in haystack:
+            # Cells may be laid out differently: every cell must still be there.
+            cells = [" ".join(re.findall(r"\w+", cell.lower())) for cell in row.split("|")]
+            if not all(f" {cell} " in haystack for cell in cells if cell):
+                missing += 1
+    return missing >= max(1, len(rows) // 5)
 
 

@@ -75,13 +75,19 @@ def _drop(elements: list[HtmlElement]) -> None:
 
 
 def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
-    """Remove scripts, forms and (unless ``keep_landmarks``) navigation, banners, widgets."""
+    """Remove scripts, forms, hidden elements and (unless ``keep_landmarks``) navigation,
+    banners, widgets.
+
+    An element holding most of the page's text is never chrome, whatever its name or
+    role: a site builder may wrap the whole policy in ``id="white-nav-bar"``.
+    """
     from lxml import etree
 
     _drop([el for el in root.iter(*_DROP_TAGS)])
     _drop([el for el in root.iter(etree.Comment, etree.ProcessingInstruction)])
-    body_text = len(root.text_content())
-    _drop([f for f in root.iter("form") if len(f.text_content()) < 0.5 * body_text])
+    body_text = _text_size(root)
+    _drop([f for f in root.iter("form") if _text_size(f) < 0.5 * body_text])
+    _drop([el for el in _hidden_elements(root) if _text_size(el) < 0.5 * body_text])
     if keep_landmarks:
         return
     doomed = []
@@ -97,7 +103,43 @@ def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
             doomed.append(el)
         elif _is_chrome_by_name(el):
             doomed.append(el)
-    _drop(doomed)
+    _drop([el for el in doomed if _text_size(el) < 0.5 * body_text])
+
+
+_SPACE = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I)
+_COLLAPSIBLE = re.compile(r"accordion|collaps|expand|panel|tab-?content|tabpanel|toggle|faq", re.I)
+_OPEN_STATE = {"show", "open", "is-open", "active", "is-active", "in", "visible", "is-visible", "opened"}
+
+
+def _text_size(el: HtmlElement) -> int:
+    """Characters of visible text (whitespace ignored) inside ``el``."""
+    return len(_SPACE.sub("", el.text_content()))
+
+
+def _hidden_elements(root: HtmlElement) -> list[HtmlElement]:
+    """Elements a reader never sees: ``hidden``, ``aria-hidden="true"``, ``display:none``,
+    closed modals. Collapsed accordion or tab panels are policy text a click away, so they
+    stay (``hidden="until-found"``, panels named by an ``aria-controls`` or by their class).
+    """
+    controlled = {token for value in root.xpath("//@aria-controls") for token in str(value).split()}
+    hidden = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("html", "body"):
+            continue
+        classes = el.get("class", "")
+        tokens = {t.lower() for t in classes.split()}
+        is_hidden = (
+            (el.get("hidden") is not None and el.get("hidden") != "until-found")
+            or el.get("aria-hidden", "").strip().lower() == "true"
+            or bool(_HIDDEN_STYLE.search(el.get("style", "")))
+        )
+        closed_modal = any(t == "modal" or t.endswith(("-modal", "_modal")) for t in tokens) and not tokens & _OPEN_STATE
+        if closed_modal and el.get("aria-hidden", "").lower() != "false":
+            hidden.append(el)
+        elif is_hidden and not (el.get("id") in controlled or _COLLAPSIBLE.search(f"{classes} {el.get('id', '')}")):
+            hidden.append(el)
+    return hidden
 
 
 def _is_chrome_by_name(el: HtmlElement) -> bool:

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from policywatch.tracker.extract.choose import _lost_content, _trafilatura
 from policywatch.tracker.extract.clean import _apply_css, _parse_html, _remove_chrome, _title
+from policywatch.tracker.extract.parts import privacy_part
+from policywatch.tracker.extract.pdf import extract_pdf, is_pdf
 from policywatch.tracker.extract.decode import _check_control_ratio, _check_not_binary, _looks_like_html, decode_body
 from policywatch.tracker.extract.walker import _walker
 
 # Bump whenever the text produced for the same body changes (reprocess relies on it).
 # 2: the lxml walker puts consecutive list items on single lines.
 # 3: role="heading" elements become Markdown headings.
-EXTRACTOR_VERSION = "3"
+# 4: hidden elements dropped; an element holding most text is never chrome; lost table
+#    rows make the walker win; a page of several documents keeps the privacy one; PDF.
+EXTRACTOR_VERSION = "4"
 
 # Bodies larger than this skip trafilatura (it is slow on multi-MB pages).
 TRAFILATURA_MAX_CHARS = 3_000_000
@@ -24,8 +28,17 @@ class Extracted:
 
     text: str
     title: str | None
-    engine: str  # "trafilatura", "lxml", "plain"
+    engine: str  # "trafilatura", "lxml", "plain", "pdf"
     encoding: str | None
+    # On a page holding several documents: the heading of the (privacy) one that was kept.
+    part: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What a person should know about how the text was cut from the page."""
+        if self.part is None:
+            return None
+        return f"The page holds several documents; kept the one headed {self.part!r}."
 
 
 def _tidy(text: str) -> str:
@@ -42,6 +55,9 @@ def extract_text(
     remove_css: str | None = None,
 ) -> Extracted:
     """Extract the policy text of one fetched body (see module docstring)."""
+    if is_pdf(body, content_type):
+        text, title = extract_pdf(body)
+        return Extracted(_tidy(text), title, "pdf", None)
     _check_not_binary(body, content_type)
     media = (content_type or "").split(";")[0].strip().lower()
     is_html = media in ("text/html", "application/xhtml+xml") or (
@@ -57,10 +73,15 @@ def extract_text(
     _remove_chrome(root, keep_landmarks=bool(select_css))
     walked = _tidy(_walker(root))
     if len(text) > TRAFILATURA_MAX_CHARS or not walked:
-        return Extracted(walked, title, "lxml", encoding)
-    extracted = _tidy(_trafilatura(root, url))
-    if _lost_content(extracted, walked):
-        return Extracted(walked, title, "lxml", encoding)
-    return Extracted(extracted, title, "trafilatura", encoding)
+        result = Extracted(walked, title, "lxml", encoding)
+    else:
+        extracted = _tidy(_trafilatura(root, url))
+        if _lost_content(extracted, walked):
+            result = Extracted(walked, title, "lxml", encoding)
+        else:
+            result = Extracted(extracted, title, "trafilatura", encoding)
+    if not select_css:  # a policy's own selector already says which part to keep
+        result.text, result.part = privacy_part(result.text)
+    return result
 
 
