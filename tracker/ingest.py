@@ -70,6 +70,7 @@ def prepare_text(text: str) -> PreparedText:
 def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """Text of an ok capture, or the outcome that explains why there is none."""
     from policywatch.tracker.extract import extract_text
+    from policywatch.tracker.extract.pdf import UnreadableDocument
 
     if not capture.body:
         return None, "extraction_failure", "The capture has an empty body."
@@ -81,9 +82,11 @@ def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str 
             select_css=policy.get("select_css"),
             remove_css=policy.get("remove_css"),
         )
+    except UnreadableDocument as exc:
+        return None, "extraction_failure", str(exc)
     except InputError as exc:
         return None, "unsupported_type", str(exc)
-    return extracted.text, "ok", None
+    return extracted.text, "ok", extracted.note
 
 
 class Ingestor:
@@ -165,7 +168,7 @@ class Ingestor:
         quality = assess_text(text, previous_words=prev["word_count"] if prev else None)
         if quality.outcome != "ok":
             return quality.outcome, quality.detail, None
-        return "ok", None, prepare_text(text)
+        return "ok", detail, prepare_text(text)
 
     @staticmethod
     def _capture_row(capture: Capture, policy: dict, key: str, body_sha: str | None, outcome: str, detail: str | None) -> dict:
@@ -190,8 +193,11 @@ class Ingestor:
 
 # --- folder import -------------------------------------------------------------------------
 
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|markdown|txt|html|htm)$")
-_CONTENT_TYPES = {"md": "text/markdown", "markdown": "text/markdown", "txt": "text/plain", "html": "text/html", "htm": "text/html"}
+_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|markdown|txt|html|htm|pdf)$")
+_CONTENT_TYPES = {
+    "md": "text/markdown", "markdown": "text/markdown", "txt": "text/plain", "html": "text/html", "htm": "text/html",
+    "pdf": "application/pdf",
+}
 
 
 @dataclass
@@ -214,7 +220,7 @@ def scan_import_dir(directory: str | Path) -> list[ImportFile]:
         match = _STAMP.match(path.name)
         if not match:
             raise InputError(
-                f"{path.name}: file names must be UTC capture times like 2024-01-31T12-00-00Z.md (or .html)."
+                f"{path.name}: file names must be UTC capture times like 2024-01-31T12-00-00Z.md (or .html, .txt, .pdf)."
             )
         y, mo, d, h, mi, s, ext = match.groups()
         try:
@@ -230,6 +236,10 @@ def scan_import_dir(directory: str | Path) -> list[ImportFile]:
 
 
 def _check_textual(path: Path, body: bytes) -> None:
+    if path.suffix.lower() == ".pdf":
+        if not body.startswith(b"%PDF"):
+            raise InputError(f"{path.name} is not a PDF document (it does not start with %PDF).")
+        return
     if b"\x00" in body[:65536] or body.startswith(b"%PDF"):
         raise InputError(f"{path.name} is binary, not text or HTML.")
     try:

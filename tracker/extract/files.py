@@ -14,7 +14,7 @@ def _read_bytes(path: str) -> bytes:
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, expected a .html, .md or .txt file")
+        raise InputError(f"{path}: is a directory, expected a .html, .md, .txt or .pdf file")
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -23,13 +23,15 @@ def _read_bytes(path: str) -> bytes:
 
 
 def read_document(path: str) -> str:
-    """Policy text of a CLI FILE argument: HTML is extracted, text is decoded as it is."""
+    """Policy text of a CLI FILE argument: HTML and PDF are extracted, text is decoded as it is."""
     body = _read_bytes(path)
     ext = os.path.splitext(path)[1].lower()
     label = "standard input" if path == "-" else path
     try:
         if ext in (".html", ".htm", ".xhtml"):
             return extract_text(body, "text/html").text
+        if ext == ".pdf":
+            return extract_text(body, "application/pdf").text
         if ext in (".md", ".markdown", ".txt", ".text"):
             return extract_text(body, "text/plain").text
         return extract_text(body, None).text

@@ -42,7 +42,7 @@ class _Line:
 
 def is_pdf(body: bytes, content_type: str | None) -> bool:
     media = (content_type or "").split(";")[0].strip().lower()
-    return media == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF")
+    return media in ("application/pdf", "application/x-pdf") or body[:1024].lstrip().startswith(b"%PDF")
 
 
 def _lines(body: bytes) -> tuple[list[_Line], str | None]:
