@@ -51,3 +51,15 @@ def ok_captures(db: Database, policy_id: int) -> list[dict[str, Any]]:
             [policy_id],
         )
     )
+
+
+def previous_body_capture(db: Database, policy_id: int, capture_time: str) -> dict[str, Any] | None:
+    """The policy's last capture with a stored body before ``capture_time`` (suspect-capture checks)."""
+    return next(
+        db.query(
+            "SELECT * FROM captures WHERE policy_id = ? AND capture_time < ? AND blob_sha256 IS NOT NULL "
+            "ORDER BY capture_time DESC, id DESC LIMIT 1",
+            [policy_id, capture_time],
+        ),
+        None,
+    )

@@ -118,3 +118,19 @@ def latest_version(db: Database, policy_id: int) -> dict[str, Any] | None:
 def retire_versions(db: Database, policy_id: int) -> None:
     """Mark a policy's versions as not current (reprocess builds a new chain)."""
     db.execute("UPDATE versions SET current = 0 WHERE policy_id = ? AND current = 1", [policy_id])
+
+
+def clauses_in_other_policies(db: Database, policy_id: int, clause_ids: Sequence[int]) -> dict[int, int]:
+    """Which of ``clause_ids`` a current version of another policy holds: clause id -> policy id."""
+    found: dict[int, int] = {}
+    ids = list(dict.fromkeys(clause_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for clause_id, other in db.execute(
+            f"SELECT vc.clause_id, min(v.policy_id) FROM version_clauses vc JOIN versions v ON v.id = vc.version_id "
+            f"WHERE v.current = 1 AND v.policy_id != ? AND vc.clause_id IN ({marks}) GROUP BY vc.clause_id",
+            [policy_id, *chunk],
+        ).fetchall():
+            found[clause_id] = other
+    return found

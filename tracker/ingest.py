@@ -20,7 +20,6 @@ from sqlite_utils import Database
 
 from policywatch.db import captures as capture_db
 from policywatch.db import policies as policy_db
-from policywatch.db import versions as version_db
 from policywatch.db.blobs import body_sha256, put_blob
 from policywatch.db.connection import write_transaction
 from policywatch.errors import InputError, UsageError
@@ -159,15 +158,16 @@ class Ingestor:
         return result
 
     def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
-        from policywatch.tracker.quality import assess_text
+        from policywatch.tracker.shrink import judge_text
 
         text, outcome, detail = extract_capture_text(capture, policy)
         if text is None:
             return outcome, detail, None
-        prev, _ = version_db.neighbours(self.db, policy["id"], capture.capture_time)
-        quality = assess_text(text, previous_words=prev["word_count"] if prev else None)
+        quality = judge_text(self.db, policy, capture.capture_time, text)
         if quality.outcome != "ok":
             return quality.outcome, quality.detail, None
+        if quality.detail.startswith("The text shrank"):  # a suspect shrink the history confirmed
+            detail = " ".join(filter(None, [detail, quality.detail]))
         return "ok", detail, prepare_text(text)
 
     @staticmethod
