@@ -164,7 +164,8 @@ def assess_text(
         share = round(100 * words / previous_words)
         return Quality(
             "truncated",
-            f"The text has {words} words, {share}% of the previous version's {previous_words}: most of the policy is missing.",
+            f"Suspect capture: the text has {words} words, {share}% of the previous version's {previous_words}: "
+            "most of the policy is missing (accepted once the page is seen to really shrink).",
         )
     if previous_text is not None and word_count(previous_text) > TRUNCATION_MIN_PREVIOUS:
         kept = retained_share(previous_text, text)

@@ -180,7 +180,7 @@ def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_inde
         or (text.endswith(":") and _words(text) <= 6 and "." not in text[:-1] and not _LIST_INTRO.search(text))
     ):
         return _STYLE_RANK["label"]
-    if _is_title_case(plain) and _is_body_text(lines[next_index].text, plain):
+    if "](" not in text and _is_title_case(plain) and _is_body_text(lines[next_index].text, plain):
         return _STYLE_RANK["title"]
     return 0
 
@@ -219,7 +219,7 @@ def _titled_line_rank(text: str, following: str, blank: bool) -> int:
         return _STYLE_RANK["caps"]
     if text.endswith("?") or text.endswith(":") and _words(text) <= 6 and not _LIST_INTRO.search(text):
         return _STYLE_RANK["label"]
-    if _is_title_case(plain):
+    if "](" not in text and _is_title_case(plain):
         return _STYLE_RANK["title"]
     return 0
 
