@@ -24,7 +24,7 @@ SECTIONS = [
 
 
 def _policy_html(heading_tag: str = "h2") -> str:
-    return "".join(f"<{heading_tag}>{title}</{heading_tag}><p>{body} {body}</p>" for title, body in SECTIONS)
+    return "".join(f"<{heading_tag}>{title}</{heading_tag}><p>{body} {body} {body}</p>" for title, body in SECTIONS)
 
 
 def _page(body: str) -> bytes:

@@ -87,7 +87,7 @@ def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
     _drop([el for el in root.iter(etree.Comment, etree.ProcessingInstruction)])
     body_text = _text_size(root)
     _drop([f for f in root.iter("form") if _text_size(f) < 0.5 * body_text])
-    _drop([el for el in _hidden_elements(root) if _text_size(el) < 0.5 * body_text])
+    _drop([el for el in _hidden_elements(root) if not _holds_the_page(el, body_text)])
     if keep_landmarks:
         return
     doomed = []
@@ -103,13 +103,24 @@ def _remove_chrome(root: HtmlElement, keep_landmarks: bool) -> None:
             doomed.append(el)
         elif _is_chrome_by_name(el):
             doomed.append(el)
-    _drop([el for el in doomed if _text_size(el) < 0.5 * body_text])
+    _drop([el for el in doomed if not _holds_the_page(el, body_text)])
 
 
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I)
 _COLLAPSIBLE = re.compile(r"accordion|collaps|expand|panel|tab-?content|tabpanel|toggle|faq", re.I)
 _OPEN_STATE = {"show", "open", "is-open", "active", "is-active", "in", "visible", "is-visible", "opened"}
+
+
+# An element holding this share of the page's text, and at least this many characters
+# (a policy, not a page that is only a menu), is the content whatever it is called.
+_MOST_TEXT = 0.5
+_MIN_CONTENT_CHARS = 1000
+
+
+def _holds_the_page(el: HtmlElement, body_text: int) -> bool:
+    size = _text_size(el)
+    return size >= _MIN_CONTENT_CHARS and size >= _MOST_TEXT * body_text
 
 
 def _text_size(el: HtmlElement) -> int:
