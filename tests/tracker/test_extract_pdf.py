@@ -110,3 +110,15 @@ def test_folder_import_refuses_a_fake_pdf(fresh_db, tmp_path: Path) -> None:
     (folder / "2025-01-01T00-00-00Z.pdf").write_text("not a pdf")
     with pytest.raises(InputError, match="not a PDF"):
         import_directory(fresh_db, folder, "acme")
+
+
+def test_a_fetched_pdf_becomes_a_version(fresh_db, policy_pdf: bytes) -> None:
+    from policywatch.crawler.outcomes import classify_response
+
+    url = "https://acme.example/legal/privacy.pdf"
+    assert classify_response(200, "application/pdf", url).outcome == "ok"
+    add_policy(fresh_db, url, "acme")
+    result = Ingestor(fresh_db).put(Capture("acme", "live", url, "2025-03-04T00:00:00Z", policy_pdf, 200, "application/pdf"))
+    assert result.outcome == "ok" and result.new_version
+    version = next(fresh_db.query("SELECT * FROM versions"))
+    assert version["effective_date"] == "2025-03-03"
