@@ -11,10 +11,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Types the extractor can read. Anything else (PDF, images, archives...) is kept as
-# an ``unsupported_type`` capture so the history shows why there is no version.
+# Types the extractor can read (HTML, text, PDF). Anything else (images, archives...) is
+# kept as an ``unsupported_type`` capture so the history shows why there is no version.
 TEXTUAL_TYPES = frozenset(
-    {"text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "application/xml", "text/xml"}
+    {
+        "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "application/xml",
+        "text/xml", "application/pdf", "application/x-pdf",
+    }
 )
 # Bare locale paths a site sends visitors to instead of a page: "/en", "/en-us/", "/de_DE".
 _LOCALE_HOME = re.compile(r"^/?([a-z]{2}([-_][a-z]{2,4})?)?/?(index\.(html?|php|aspx?))?$", re.IGNORECASE)
@@ -77,7 +80,7 @@ def classify_response(
     if redirected_home(requested_url, final_url):
         return Verdict("not_a_policy", f"redirected to the home page {final_url}")
     if not is_textual(content_type):
-        return Verdict("unsupported_type", f"content type {media_type(content_type)} is not a text page")
+        return Verdict("unsupported_type", f"content type {media_type(content_type)} is not a text page or PDF")
     return Verdict("ok")
 
 

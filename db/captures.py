@@ -70,3 +70,15 @@ def stored_bodies(db: Database, *, policy_id: int | None = None, since: str | No
             params,
         )
     )
+
+
+def previous_body_capture(db: Database, policy_id: int, capture_time: str) -> dict[str, Any] | None:
+    """The policy's last capture with a stored body before ``capture_time`` (suspect-capture checks)."""
+    return next(
+        db.query(
+            "SELECT * FROM captures WHERE policy_id = ? AND capture_time < ? AND blob_sha256 IS NOT NULL "
+            "ORDER BY capture_time DESC, id DESC LIMIT 1",
+            [policy_id, capture_time],
+        ),
+        None,
+    )

@@ -124,6 +124,7 @@ def mark_technical_upgrade(db: Database, version_id: int) -> None:
     """The version differs from its predecessor only because extraction changed."""
     db.execute("UPDATE versions SET technical_upgrade = 1 WHERE id = ?", [version_id])
 
+
 def version_by_number(db: Database, policy_id: int, number: int) -> dict[str, Any] | None:
     """The policy's ``number``-th current version (1-based, by capture time): what ``v3`` means."""
     if number < 1:
@@ -148,3 +149,19 @@ def version_number(db: Database, version: dict[str, Any]) -> int | None:
             [version["policy_id"], version["capture_time"], version["capture_time"], version["id"]],
         ).fetchone()[0]
     )
+
+
+def clauses_in_other_policies(db: Database, policy_id: int, clause_ids: Sequence[int]) -> dict[int, int]:
+    """Which of ``clause_ids`` a current version of another policy holds: clause id -> policy id."""
+    found: dict[int, int] = {}
+    ids = list(dict.fromkeys(clause_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for clause_id, other in db.execute(
+            f"SELECT vc.clause_id, min(v.policy_id) FROM version_clauses vc JOIN versions v ON v.id = vc.version_id "
+            f"WHERE v.current = 1 AND v.policy_id != ? AND vc.clause_id IN ({marks}) GROUP BY vc.clause_id",
+            [policy_id, *chunk],
+        ).fetchall():
+            found[clause_id] = other
+    return found

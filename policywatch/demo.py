@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None, workdir: Path | None = None) -> int:
                                 expand=False))
 
     try:
-        demo = run_pipeline(workdir, on_step, on_done)
+        demo = run_pipeline(WORKDIR if workdir is None else workdir, on_step, on_done)
     except DemoError as exc:
         status.stop()
         console.print(f"\n[bold red]Demo failed:[/bold red] {escape(str(exc))}")

@@ -19,8 +19,11 @@ from policywatch.errors import InputError, UsageError
 from policywatch.tracker.ingest import Ingestor, IngestResult
 from policywatch.tracker.model import Capture
 
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|markdown|txt|html|htm)$")
-_CONTENT_TYPES = {"md": "text/markdown", "markdown": "text/markdown", "txt": "text/plain", "html": "text/html", "htm": "text/html"}
+_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|markdown|txt|html|htm|pdf)$")
+_CONTENT_TYPES = {
+    "md": "text/markdown", "markdown": "text/markdown", "txt": "text/plain", "html": "text/html", "htm": "text/html",
+    "pdf": "application/pdf",
+}
 
 
 @dataclass
@@ -43,7 +46,7 @@ def scan_import_dir(directory: str | Path) -> list[ImportFile]:
         match = _STAMP.match(path.name)
         if not match:
             raise InputError(
-                f"{path.name}: file names must be UTC capture times like 2024-01-31T12-00-00Z.md (or .html)."
+                f"{path.name}: file names must be UTC capture times like 2024-01-31T12-00-00Z.md (or .html, .txt, .pdf)."
             )
         y, mo, d, h, mi, s, ext = match.groups()
         try:
@@ -59,6 +62,10 @@ def scan_import_dir(directory: str | Path) -> list[ImportFile]:
 
 
 def _check_textual(path: Path, body: bytes) -> None:
+    if path.suffix.lower() == ".pdf":
+        if not body.startswith(b"%PDF"):
+            raise InputError(f"{path.name} is not a PDF document (it does not start with %PDF).")
+        return
     if b"\x00" in body[:65536] or body.startswith(b"%PDF"):
         raise InputError(f"{path.name} is binary, not text or HTML.")
     try:

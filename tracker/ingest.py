@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlite_utils import Database
 
 from policywatch.db import captures as capture_db
 from policywatch.db import policies as policy_db
-from policywatch.db import versions as version_db
 from policywatch.db.blobs import body_sha256, put_blob
 from policywatch.db.connection import write_transaction
 from policywatch.errors import InputError
@@ -71,6 +70,7 @@ def prepare_text(text: str) -> PreparedText:
 def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """Text of an ok capture, or the outcome that explains why there is none."""
     from policywatch.tracker.extract import extract_text
+    from policywatch.tracker.extract.pdf import UnreadableDocument
 
     if not capture.body:
         return None, "extraction_failure", "The capture has an empty body."
@@ -82,29 +82,37 @@ def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str 
             select_css=policy.get("select_css"),
             remove_css=policy.get("remove_css"),
         )
+    except UnreadableDocument as exc:
+        return None, "extraction_failure", str(exc)
     except InputError as exc:
         return None, "unsupported_type", str(exc)
-    return extracted.text, "ok", None
+    return extracted.text, "ok", extracted.note
 
 
 def prepare_capture(
-    capture: Capture, policy: dict[str, Any], *, previous_words: int | None
+    capture: Capture,
+    policy: dict[str, Any],
+    *,
+    previous_words: int | None = None,
+    judge: Callable[[str], Any] | None = None,
 ) -> tuple[str, str | None, PreparedText | None]:
     """(outcome, detail, prepared text) of a capture's body: extraction, quality gate, segmentation.
 
-    ``previous_words`` is the word count of the version before this capture (the
-    truncation test compares against it). No database: ingest and reprocess
-    each say what came before.
+    ``judge`` rates the extracted text (a ``quality.Quality``); ingest passes one that reads
+    the policy's history (``shrink.judge_text``: a suspect shrink stays out unless confirmed),
+    reprocess the plain gate against ``previous_words``, the word count of the version before.
     """
     from policywatch.tracker.quality import assess_text
 
     text, outcome, detail = extract_capture_text(capture, policy)
     if text is None:
         return outcome, detail, None
-    quality = assess_text(text, previous_words=previous_words)
+    quality = judge(text) if judge else assess_text(text, previous_words=previous_words)
     if quality.outcome != "ok":
         return quality.outcome, quality.detail, None
-    return "ok", None, prepare_text(text)
+    if quality.detail.startswith("The text shrank"):  # a suspect shrink the history confirmed
+        detail = " ".join(filter(None, [detail, quality.detail]))
+    return "ok", detail, prepare_text(text)
 
 
 class Ingestor:
@@ -177,8 +185,9 @@ class Ingestor:
         return result
 
     def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
-        prev, _ = version_db.neighbours(self.db, policy["id"], capture.capture_time)
-        return prepare_capture(capture, policy, previous_words=prev["word_count"] if prev else None)
+        from policywatch.tracker.shrink import judge_text
+
+        return prepare_capture(capture, policy, judge=lambda text: judge_text(self.db, policy, capture.capture_time, text))
 
     @staticmethod
     def _capture_row(capture: Capture, policy: dict, key: str, body_sha: str | None, outcome: str, detail: str | None) -> dict:

@@ -4,7 +4,9 @@ A failed capture must never become a version (DESIGN.md), so before ingesting we
 look at the text with generic rules: word counts, a few phrase lists (English plus
 cheap French/German/Spanish variants) for error, redirect, JavaScript-wall, login
 and parked-domain pages, the presence of privacy vocabulary, and a comparison with
-the previous version's length to catch truncated pages. Phrase rules apply only to
+the previous version to catch truncated pages: a text that keeps less than half of
+its predecessor's words is a suspect capture (outcome ``truncated``, no version, no
+alert) until ``tracker.shrink`` sees that the page really shrank. Phrase rules apply only to
 short texts, where such a message is the page rather than a sentence of a policy.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Quality", "assess_text", "word_count", "OUTCOMES"]
+__all__ = ["Quality", "assess_text", "word_count", "retained_share", "OUTCOMES"]
 
 OUTCOMES = ("ok", "extraction_failure", "soft_404", "not_a_policy", "truncated")
 
@@ -25,6 +27,10 @@ SHORT_PAGE_WORDS = 400
 TRUNCATION_MIN_PREVIOUS = 300
 # ... and the new text keeps less than this share of them.
 TRUNCATION_RATIO = 0.3
+# Suspect capture: the new text holds less than this share of the previous version's
+# words (counted with repeats), whatever its own length: a page whose policy was cut by
+# a bad extraction keeps its navigation and footer, not the policy's words.
+SUSPECT_RETAINED = 0.5
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
@@ -119,8 +125,26 @@ def _privacy_terms(text: str, window: int = 20_000) -> set[str]:
     return terms
 
 
-def assess_text(text: str, previous_words: int | None = None, title: str | None = None) -> Quality:
-    """Classify extracted text as ``ok`` or one of the failure outcomes, with a reason."""
+def retained_share(previous: str, text: str) -> float:
+    """Share of ``previous``'s words (with repeats, case-folded) still found in ``text``."""
+    from collections import Counter
+
+    before = Counter(w.lower() for w in _WORD.findall(previous))
+    total = sum(before.values())
+    if not total:
+        return 1.0
+    after = Counter(w.lower() for w in _WORD.findall(text))
+    return sum((before & after).values()) / total
+
+
+def assess_text(
+    text: str, previous_words: int | None = None, title: str | None = None, previous_text: str | None = None
+) -> Quality:
+    """Classify extracted text as ``ok`` or one of the failure outcomes, with a reason.
+
+    With ``previous_text`` (the previous version), a text that lost most of it is a
+    suspect capture (``truncated``) even when its own length looks like a policy.
+    """
     words = word_count(text)
     if words == 0:
         return Quality("extraction_failure", "The extracted text is empty.")
@@ -140,8 +164,17 @@ def assess_text(text: str, previous_words: int | None = None, title: str | None 
         share = round(100 * words / previous_words)
         return Quality(
             "truncated",
-            f"The text has {words} words, {share}% of the previous version's {previous_words}: most of the policy is missing.",
+            f"Suspect capture: the text has {words} words, {share}% of the previous version's {previous_words}: "
+            "most of the policy is missing (accepted once the page is seen to really shrink).",
         )
+    if previous_text is not None and word_count(previous_text) > TRUNCATION_MIN_PREVIOUS:
+        kept = retained_share(previous_text, text)
+        if kept < SUSPECT_RETAINED:
+            return Quality(
+                "truncated",
+                f"Suspect capture: the text ({words} words) keeps {round(100 * kept)}% of the previous version's "
+                f"words: most of the policy is missing (accepted once the page is seen to really shrink).",
+            )
     if len(terms) < 2:
         return Quality("not_a_policy", f"The text ({words} words) uses no privacy vocabulary (personal data, collect, cookies, ...).")
     return Quality("ok", f"The text has {words} words and reads like a privacy policy.")

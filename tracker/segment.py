@@ -17,10 +17,14 @@ and a table's ``| --- |`` separator row stays with the header row.
 
 Recognised structure:
 
-* headings: ATX ``#``..``######``; setext; a bold-only line (``**Sharing**``); a
-  short standalone line ending in ``:`` or ``?``; an ALL-CAPS line; numbered
-  headings ("1. Collection", "1\\. Collection", "3.2 Sharing", "Section 4 -").
-  Bold, colon/question, caps and numbered headings need content after them.
+* headings: ATX ``#``..``######``; setext, also inside a one-line list item
+  (``1.  CHANGES TO THIS POLICY`` + indented ``-----``, as Open Terms Archive writes
+  numbered sections); a bold-only line (``**Sharing**``); a short standalone line
+  ending in ``:`` or ``?``; an ALL-CAPS line; a short Title Case line ("Kids",
+  "Information We Collect") followed by body text; numbered headings ("1.
+  Collection", "1\\. Collection", "3.2 Sharing", "Section 4 -"). Bold, colon/question,
+  caps, Title Case and numbered headings need content after them; in plain text the
+  body may follow on the very next line (caps, Title Case, ``?``/``:`` lines).
 * list items: ``*``, ``-``, ``+``, ``•``, ``–``, ``·`` bullets and "1.", "a)",
   "(i)" numbers; nested (indented) items are their own clauses; following lines of
   an item without a blank line (lazy continuation) belong to it.
@@ -34,7 +38,7 @@ Recognised structure:
 Heading path: the stack of enclosing heading texts without markup (a heading
 clause's own path holds its parents, not itself). Markdown levels rank 10-60;
 inferred headings rank below them (numbered depth d: 60+10d, ALL CAPS: 75,
-lettered "A.": 95, bold: 100, colon/question: 110; a bold title that starts with a
+lettered "A.": 95, bold: 100, colon/question and Title Case: 110; a bold title that starts with a
 number ranks as numbered), so a Markdown heading closes inferred sections. A
 heading that is only a date stamp ("Last updated: May 1, 2024") is a heading clause
 but opens no section.
@@ -82,7 +86,18 @@ _LIST_INTRO = re.compile(
 )
 _LETTER_HEADING = re.compile(r"^[A-Z][.)]\s+[A-Z]")
 # Ranks of headings: Markdown levels are 10..60; inferred styles rank below them.
-_STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "label": 110}
+_STYLE_RANK = {"numbered": 70, "caps": 75, "lettered": 95, "bold": 100, "title": 110, "label": 110}
+# Words a Title Case heading may keep in lower case ("Use of Your Data").
+_MINOR_WORDS = frozenset(
+    "a an and as at but by for from in into of on or per the to via vs with de du des la le les et und der die das".split()
+)
+# Buttons and table cells that stand alone on a line but are no section titles.
+_UI_WORDS = frozenset(
+    {"open", "close", "yes", "no", "more", "less", "back", "next", "previous", "menu", "top", "none", "learn more",
+     "read more", "show more", "see more", "expand all", "collapse all", "print", "download", "share", "n/a", "x",
+     "contents", "table of contents", "on this page", "in this article", "jump to", "quick links"}
+)
+_LIST_MARKER = re.compile(r"^(?:[-*+\u2022\u2013\u00b7\u25aa\u25e6\u2023\u25cf]|\d{1,3}\\?[.)]|[a-zA-Z][.)]|\((?:[ivxlcdmIVXLCDM]+|[a-zA-Z]|\d{1,3})\))\s+")
 # A sentence end: punctuation, optional closing quotes/brackets, exactly one space,
 # then no lower-case letter (so "e.g. the" is not a boundary).
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -96,6 +111,7 @@ class _Line:
     text: str  # stripped, invisible characters removed: what classification looks at
     raw: str  # stripped: what the clause keeps
     blank: bool  # nothing visible on the line
+    indent: int = 0  # leading spaces (tabs count 4)
 
 
 @dataclass
@@ -137,8 +153,11 @@ def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_inde
     if next_index is None or not prev_blank:
         return 0
     text = lines[i].text
-    if len(text) > 150 or not (lines[i + 1].blank or _is_list_item(lines[i + 1].text)):
+    if len(text) > 150:
         return 0
+    if not (lines[i + 1].blank or _is_list_item(lines[i + 1].text)):
+        # Plain text (and PDF or e-mail text) puts the body right under its heading.
+        return _titled_line_rank(text, lines[i + 1].text, lines[i + 1].blank)
     core = _LIST_BOLD.sub("", text)  # "3. **2\\. Updates**": a Markdown list number around a bold title
     bold = bool(_BOLD_ONLY.match(core))
     plain = heading_text(core)
@@ -161,6 +180,47 @@ def _inline_heading_rank(lines: list[_Line], i: int, prev_blank: bool, next_inde
         or (text.endswith(":") and _words(text) <= 6 and "." not in text[:-1] and not _LIST_INTRO.search(text))
     ):
         return _STYLE_RANK["label"]
+    if "](" not in text and _is_title_case(plain) and _is_body_text(lines[next_index].text, plain):
+        return _STYLE_RANK["title"]
+    return 0
+
+
+def _is_title_case(plain: str) -> bool:
+    """"Kids", "Information We Collect", "Use of Your Data": short, every major word capitalised."""
+    words = plain.split()
+    if not words or len(words) > 10 or plain[-1] in ".,;!" or not plain[0].isupper():
+        return False
+    if not any(c.isalpha() for c in plain) or re.search(r"https?:|@|\d{3,}|\]\(|^\[|:.", plain):
+        return False
+    if plain.lower() in _UI_WORDS:
+        return False
+    major = [w for w in words[1:] if w.lower() not in _MINOR_WORDS]
+    return all(w[0].isupper() or not w[0].isalpha() for w in major)
+
+
+def _is_body_text(line: str, heading: str) -> bool:
+    """A line that reads as the body under a heading: a list item, or a sentence longer than it."""
+    if _is_list_item(line):
+        return True
+    return _words(line) >= 6 and len(line) > len(heading) and not _ATX.match(line) and not _TABLE.match(line)
+
+
+def _titled_line_rank(text: str, following: str, blank: bool) -> int:
+    """Rank of a heading line with its body on the very next line (caps, Title Case, ``?``/``:``)."""
+    if blank or _is_list_item(text) or _BOLD_ONLY.match(text) or not text[0].isupper():
+        return 0
+    plain = heading_text(text)
+    if not plain or _words(plain) > 12 or not _is_body_text(following, plain) or not following[0].isupper():
+        return 0
+    if _numbered_rank(plain):
+        return 0
+    letters = [c for c in plain if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return _STYLE_RANK["caps"]
+    if text.endswith("?") or text.endswith(":") and _words(text) <= 6 and not _LIST_INTRO.search(text):
+        return _STYLE_RANK["label"]
+    if "](" not in text and _is_title_case(plain):
+        return _STYLE_RANK["title"]
     return 0
 
 
@@ -194,7 +254,7 @@ def _parse_blocks(text: str) -> list[_Block]:
     for raw in text.splitlines():
         stripped = raw.strip()
         visible = _INVISIBLE.sub("", stripped).strip() if not stripped.isascii() else stripped
-        lines.append(_Line(visible, stripped, not visible))
+        lines.append(_Line(visible, stripped, not visible, len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())))
     next_nonblank: list[int | None] = [None] * len(lines)
     following: int | None = None
     for i in range(len(lines) - 1, -1, -1):
@@ -216,6 +276,14 @@ def _parse_blocks(text: str) -> list[_Block]:
         if _SETEXT.match(text) and current is not None and current.kind == "paragraph" and not _is_table(current):
             current.kind, current.rank = "heading", 10 if text[0] == "=" else 20
             current.title = heading_text(" ".join(current.lines))
+            current.lines.append(raw)
+            current = None
+            continue
+        if _SETEXT.match(text) and current is not None and _is_setext_item(current, line):
+            # "1.  CHANGES TO THIS POLICY" + indented "-----": a heading inside a list
+            # item (Open Terms Archive writes numbered sections this way).
+            current.kind, current.rank = "heading", 10 if text[0] == "=" else 20
+            current.title = heading_text(_BULLET.sub("", current.lines[0]))
             current.lines.append(raw)
             current = None
             continue
@@ -250,6 +318,14 @@ def _parse_blocks(text: str) -> list[_Block]:
         current = _Block("paragraph", [raw])
         blocks.append(current)
     return blocks
+
+
+def _is_setext_item(block: _Block, underline: _Line) -> bool:
+    """A one-line list item underlined by an indented (or equally long) setext line."""
+    if block.kind != "list_item" or len(block.lines) != 1:
+        return False
+    content = _LIST_MARKER.sub("", block.lines[0])
+    return bool(content) and (underline.indent >= 2 or abs(len(underline.text) - len(content)) <= 3)
 
 
 def _is_table(block: _Block) -> bool:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 SEGMENT_HELP = """Print the clauses of one policy document.
 
-FILE is a .md/.txt file (read as text), an .html/.htm file (main text
-extracted first) or - for standard input. Each clause is a heading, a
+FILE is a .md/.txt file (read as text), an .html/.htm or .pdf file (main
+text extracted first) or - for standard input. Each clause is a heading, a
 paragraph or a list item, with the path of headings it sits under and its
 data-practice categories.
 
@@ -34,8 +34,8 @@ Examples:
 
 COMPARE_HELP = """Compare two versions of a policy, no database needed.
 
-OLD and NEW are .md/.txt files, .html/.htm files (main text extracted first)
-or - for standard input (one of them). Clauses are aligned (unchanged, moved,
+OLD and NEW are .md/.txt files, .html/.htm or .pdf files (main text extracted
+first) or - for standard input (one of them). Clauses are aligned (unchanged, moved,
 modified, added, removed), each change gets a severity and a reason, and the
 whole change is judged material or not.
 

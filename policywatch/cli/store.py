@@ -128,7 +128,7 @@ def import_cmd(ctx: click.Context, directory: str | None, name: str, url: str | 
     """Ingest a folder of dated files (or a WARC file) as versions of one policy.
 
     Files are named by their UTC capture time, YYYY-MM-DDTHH-MM-SSZ.md (or .txt,
-    .html); ':' is accepted in place of '-' in the time. Every file is checked
+    .html, .pdf); ':' is accepted in place of '-' in the time. Every file is checked
     before anything is written; importing the same folder twice adds nothing.
     The first import of a policy records its history without raising alerts.
 

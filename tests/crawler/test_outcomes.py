@@ -17,7 +17,8 @@ from policywatch.crawler.safety import BlockedRequest
         (404, "text/html", None, "http_error"),
         (503, "text/html", None, "http_error"),
         (301, "text/html", None, "http_error"),
-        (200, "application/pdf", None, "unsupported_type"),
+        (200, "application/pdf", None, "ok"),  # the tracker reads PDF policies
+        (200, "application/zip", None, "unsupported_type"),
         (200, "image/png", None, "unsupported_type"),
         (200, "text/html", "https://ex.org/", "not_a_policy"),
         (200, "text/html", "https://ex.org/en-us/", "not_a_policy"),

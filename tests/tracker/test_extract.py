@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policywatch.errors import InputError
-from policywatch.tracker import extract
+from policywatch.tracker.extract import pipeline as extract
 from policywatch.tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
 from policywatch.tracker.segment import segment_text
 
@@ -351,7 +351,7 @@ def test_reading_markdown_does_not_import_trafilatura(tmp_path: Path) -> None:
     path = tmp_path / "a.md"
     path.write_text("# Policy\n\nText.", encoding="utf-8")
     code = (
-        "import sys; from tracker.extract import read_document; read_document(sys.argv[1]); "
+        "import sys; from policywatch.tracker.extract import read_document; read_document(sys.argv[1]); "
         "bad = [m for m in ('trafilatura', 'lxml', 'charset_normalizer') if m in sys.modules]; "
         "sys.exit(str(bad) if bad else 0)"
     )

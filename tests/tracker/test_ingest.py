@@ -175,7 +175,8 @@ def test_same_text_captured_again_extends_the_version(example):
     [
         (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", None, 500, outcome="http_error", detail="HTTP 500"), "http_error"),
         (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", b"", 200, "text/html"), "extraction_failure"),
-        (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", b"%PDF-1.4 binary\x00\x01", 200, "application/pdf"), "unsupported_type"),
+        (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", b"%PDF-1.4 binary\x00\x01", 200, "application/pdf"), "extraction_failure"),
+        (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", b"\x89PNG\r\n\x1a\n\x00", 200, "image/png"), "unsupported_type"),
         (Capture("example", "live", "https://example.org/privacy", "2024-01-05T00:00:00Z", b"<html><body><p>Redirecting to legal.example.org</p></body></html>", 200, "text/html"), "extraction_failure"),
     ],
 )

@@ -312,3 +312,146 @@ def test_corpus_normalised_text_segments_like_the_original(corpus: Path) -> None
         raw = [c.kind for c in segment_text(text) if c.text.strip(invisible) and not c.continues]
         normalised = [c.kind for c in segment_text(normalize_text(text)) if not c.continues]
         assert raw == normalised, path
+
+
+# --- headings in plain text and Open Terms Archive Markdown (issue 12) -----------------
+
+OTA_NUMBERED = """# Example Privacy Policy
+
+Welcome to Example. This policy explains what we do with personal data.
+
+1.  CHANGES TO THIS PRIVACY POLICY
+    ------------------------------
+    
+    We may change this policy from time to time and will post the new version here.
+    
+2.  INFORMATION WE COLLECT
+    ----------------------
+    
+    We collect the information you give us when you register.
+    
+    *   Contact data, such as your email address.
+    *   Payment data, such as your card number.
+    
+3.  KIDS
+    ----
+    
+    We do not knowingly collect personal information from children.
+"""
+
+
+def test_setext_headings_inside_numbered_list_items() -> None:
+    clauses = segment_text(OTA_NUMBERED)
+    assert_invariant(OTA_NUMBERED)
+    headings = [c for c in clauses if c.kind == "heading"]
+    assert [c.text.split("\n")[0] for c in headings] == [
+        "# Example Privacy Policy", "1.  CHANGES TO THIS PRIVACY POLICY", "2.  INFORMATION WE COLLECT", "3.  KIDS",
+    ]
+    by_start = {c.text.split("\n")[0][:25]: c.heading for c in clauses}
+    assert by_start["We may change this policy"] == ("Example Privacy Policy", "1. CHANGES TO THIS PRIVACY POLICY")
+    assert by_start["*   Payment data, such as"] == ("Example Privacy Policy", "2. INFORMATION WE COLLECT")
+    assert by_start["We do not knowingly colle"] == ("Example Privacy Policy", "3. KIDS")
+
+
+def test_setext_heading_in_a_bullet_item() -> None:
+    text = "*   What Is Personal Data?\n    ----------------------\n    \n    Personal data identifies you.\n"
+    clauses = segment_text(text)
+    assert clauses[0].kind == "heading" and clauses[1].heading == ("What Is Personal Data?",)
+
+
+def test_a_list_item_followed_by_a_rule_is_not_a_heading() -> None:
+    text = "- one item that is long\n\n---\n\nNext paragraph."
+    assert [c.kind for c in segment_text(text)] == ["list_item", "paragraph", "paragraph"]
+
+
+TITLE_CASE = """Privacy Policy
+
+We respect your privacy and explain here what we collect.
+
+Information We Collect
+
+We collect your name, email address and the pages you visit on our site.
+
+Kids
+
+We do not knowingly collect personal information from children.
+
+Do Not Track
+
+We do not respond to Do Not Track signals at this time, as explained below.
+"""
+
+
+def test_title_case_lines_before_body_text_are_headings() -> None:
+    clauses = segment_text(TITLE_CASE)
+    kids = next(c for c in clauses if c.text.startswith("We do not knowingly"))
+    assert kids.heading[-1] == "Kids"
+    dnt = next(c for c in clauses if c.text.startswith("We do not respond"))
+    assert dnt.heading[-1] == "Do Not Track" and "Kids" not in dnt.heading  # siblings, not nested
+
+
+PLAIN = """ACME PRIVACY NOTICE
+
+INFORMATION WE COLLECT
+We collect your name and your email address when you sign up for an account.
+
+Kids
+We do not knowingly collect personal information from children under 13.
+
+How do we share data?
+We share data with processors that host our services, and with nobody else.
+
+Contact Us:
+Write to privacy@acme.example with any question you have about this notice.
+"""
+
+
+def test_plain_text_headings_with_the_body_on_the_next_line() -> None:
+    clauses = segment_text(PLAIN)
+    assert_invariant(PLAIN)
+    under = {c.text[:12]: c.heading[-1] for c in clauses if c.kind == "paragraph"}
+    assert under["We collect y"] == "INFORMATION WE COLLECT"
+    assert under["We do not kn"] == "Kids"
+    assert under["We share dat"] == "How do we share data?"
+    assert under["Write to pri"] == "Contact Us"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes\n\nDevice IP address, email address and cookie identifiers we collect.",  # a table cell
+        "Open\n\nPalantir collects personal data through three main sources.",  # an accordion button
+        "[Go to Settings](https://example.com/settings)\n\nChange what we collect in your account settings page.",
+        "Dear Customer,\n\nWe are writing to tell you about changes to our policy today.",
+        "Acme Inc.\n\n1 Main Street, Springfield, and offices in many other cities.",
+        "how we use data\n\nWe use it to provide the service you asked us for.",  # not Title Case
+        "Contents\n\n1. Collection\n2. Sharing",
+    ],
+)
+def test_lines_that_are_not_section_titles(text: str) -> None:
+    assert segment_text(text)[0].kind != "heading"
+
+
+# --- robustness over the 275 real policies of ../shared/policies ------------------------
+
+POLICIES = Path(__file__).resolve().parents[3] / "shared" / "policies"
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_every_real_policy_segments_without_losing_or_duplicating_a_word() -> None:
+    """Property over real Open Terms Archive Markdown: the clauses hold exactly the
+    document's words, in order (normalised as ingest sees it)."""
+    from collections import Counter
+
+    from policywatch.tracker.normalize import normalize_text
+
+    files = sorted(p for p in POLICIES.glob("*.md") if p.name != "README.md")
+    if not files:
+        pytest.skip(f"real policies not found at {POLICIES}")
+    for path in files:
+        text = normalize_text(path.read_text(encoding="utf-8"))
+        clauses = segment_text(text)
+        assert clause_lines(clauses) == nonempty_lines(text), path.name
+        assert Counter(" ".join(c.text for c in clauses).split()) == Counter(text.split()), path.name
+        assert [c.ordinal for c in clauses] == list(range(len(clauses))), path.name
