@@ -16,7 +16,8 @@ from policywatch.db.policies import add_policy
 from policywatch.errors import InputError
 from policywatch.tracker.extract import extract_text, read_document
 from policywatch.tracker.extract.pdf import UnreadableDocument
-from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.folder_import import import_directory
+from policywatch.tracker.ingest import Ingestor
 from policywatch.tracker.model import Capture
 from policywatch.tracker.segment import segment_text
 from tests.tracker.pdf_maker import POLICY_PAGES, make_pdf
