@@ -28,9 +28,12 @@ TRUNCATION_MIN_PREVIOUS = 300
 # ... and the new text keeps less than this share of them.
 TRUNCATION_RATIO = 0.3
 # Suspect capture: the new text holds less than this share of the previous version's
-# words (counted with repeats), whatever its own length: a page whose policy was cut by
+# words (counted with repeats): a page whose policy was cut by
 # a bad extraction keeps its navigation and footer, not the policy's words.
 SUSPECT_RETAINED = 0.5
+# ... provided the page also got shorter: a rewrite of the same length in new words lost
+# nothing of the page (it is a change to judge, not a capture to doubt).
+SUSPECT_LENGTH = 0.8
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
@@ -167,7 +170,8 @@ def assess_text(
             f"Suspect capture: the text has {words} words, {share}% of the previous version's {previous_words}: "
             "most of the policy is missing (accepted once the page is seen to really shrink).",
         )
-    if previous_text is not None and word_count(previous_text) > TRUNCATION_MIN_PREVIOUS:
+    previous_total = word_count(previous_text) if previous_text is not None else 0
+    if previous_text is not None and previous_total > TRUNCATION_MIN_PREVIOUS and words < SUSPECT_LENGTH * previous_total:
         kept = retained_share(previous_text, text)
         if kept < SUSPECT_RETAINED:
             return Quality(
