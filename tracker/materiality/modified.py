@@ -1,0 +1,222 @@
+"""Rules for a modified clause: compare the signals of the changed sentences with the other version."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+from policywatch.tracker import lexicon
+from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text
+from policywatch.tracker.materiality.quotes import _QUOTE_WORDS, _clean, _quote, _reason, _sentence_around, _short
+from policywatch.tracker.materiality.signals import (
+    WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, Finding, _ages, _cats, _duration_phrase, _durations,
+    _effective_exposing, _orgs, _riskiest, _widening_finding,
+)
+from policywatch.tracker.materiality.worddiff import _WordDiff, _changed_sentences, _content_words, _in_ranges, _overlaps, _word_diff
+
+
+def _assess_modified(old: str, new: str) -> list[Finding]:
+    """Compare the signals of the changed sentences with the other version."""
+    diff = _word_diff(old, new)
+    if not diff.inserted and not diff.deleted:
+        return [Finding("cosmetic", "none", (), f'Cosmetic edit: "{_short(new)}".')]
+    old_sigs, new_sigs = find_signals(old), find_signals(new)
+    old_hot = _in_ranges(old_sigs, _changed_sentences(old, diff.old_ranges))
+    new_hot = _in_ranges(new_sigs, _changed_sentences(new, diff.new_ranges))
+    old_keys = {s.key for s in old_sigs}
+    new_keys = {s.key for s in new_sigs}
+    # A practice is new only if the old clause never stated it. A protection is lost when the
+    # clause states it fewer times and the rewritten sentences no longer do: "does not sell or
+    # share" -> "does not sell" loses its general "share" even if a narrower promise remains.
+    gained = [s for s in new_hot if s.key not in old_keys]
+    hot_old_counts = Counter(s.key for s in old_hot)
+    hot_new_counts = Counter(s.key for s in new_hot)
+    old_counts = Counter(s.key for s in old_sigs)
+    new_counts = Counter(s.key for s in new_sigs)
+    lost = [
+        s for s in old_hot
+        if s.key not in new_keys
+        or (s.polarity == PROTECTIVE and new_counts[s.key] < old_counts[s.key]
+            and hot_new_counts[s.key] < hot_old_counts[s.key])
+    ]
+    findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs, new_hot)
+    findings += _softened_commitments(old, new, old_hot, new_hot)
+    findings += _number_findings(old, new, old_sigs, new_sigs)
+    findings += _controller_findings(old, new)
+    findings += _qualifier_findings(old, new, diff, new_hot)
+    if not any(f.severity != "low" or f.direction != "neutral" for f in findings):
+        findings += _rewording_findings(old, new, diff, new_hot, old_sigs + new_sigs)
+    return findings
+
+
+def _polarity_findings(
+    old: str,
+    new: str,
+    gained: list[Signal],
+    lost: list[Signal],
+    old_keys: set,
+    new_keys: set,
+    new_sigs: Sequence[Signal],
+    new_hot: Sequence[Signal],
+) -> list[Finding]:
+    """Negations dropped/added, practices gained/lost, protections gained/lost."""
+    findings: list[Finding] = []
+    flipped: set[tuple[str, str]] = set()
+    for s in gained:
+        before = (s.category, s.label, PROTECTIVE if s.polarity == EXPOSING else EXPOSING)
+        if before in old_keys and before not in new_keys:
+            flipped.add((s.category, s.label))
+            if s.polarity == EXPOSING:
+                sev = "high" if s.risk != "low" else "medium"
+                findings.append(Finding("weakens", sev, (s.category,), _reason("Changed", new, s, "negation or limit dropped")))
+            else:
+                findings.append(Finding("strengthens", "low", (s.category,), _reason("Changed", new, s, "negation added")))
+    exposing = [s for s in _effective_exposing(new_sigs) if s in gained and (s.category, s.label) not in flipped]
+    if exposing:
+        findings.append(_widening_finding("Added", new, exposing))
+    protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
+    if protective_lost:
+        worst = _riskiest(protective_lost)
+        findings.append(Finding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
+    protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
+    if protective_gained:
+        findings.append(Finding("strengthens", "low", _cats(protective_gained), _reason("Added", new, protective_gained[0], "protection")))
+    exposing_lost = [s for s in lost if s.polarity == EXPOSING and (s.category, s.label) not in flipped]
+    if exposing_lost:
+        findings.append(Finding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
+    return findings
+
+
+def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot: Sequence[Signal]) -> list[Finding]:
+    """'We will delete' -> 'we may delete', 'we encrypt' -> 'we may encrypt': a protection made optional."""
+    firm = {
+        s.key for s in old_hot
+        if s.kind == lexicon.PROTECTION and s.polarity == PROTECTIVE and s.modality != "may" and s.category in _COMMITMENTS
+    }
+    still_firm = {s.key for s in new_hot if s.modality != "may"}
+    soft = [s for s in new_hot if s.key in firm and s.key not in still_firm and s.modality == "may"]
+    if not soft:
+        return []
+    sig = soft[0]
+    cat = sig.category.replace("_", " ")
+    return [Finding("weakens", "medium", (sig.category,), f'Changed: "{_quote(new, sig.span)}" ({cat}: commitment softened to "may"; "{sig.phrase}").')]
+
+
+def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: Sequence[Signal]) -> list[Finding]:
+    """Retention periods compared in days; children's age thresholds compared."""
+    findings: list[Finding] = []
+    cats = {s.category for s in old_sigs} | {s.category for s in new_sigs}
+    if "retention" in cats:
+        before, after = _durations(old), _durations(new)
+        if before and not after and any(s.category == "retention" for s in new_sigs):
+            b = _duration_phrase(old, max(before))
+            findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" no longer stated in "{_short(new)}" (retention: limit removed).'))
+        if before and after and max(after) != max(before):
+            b, a = _duration_phrase(old, max(before)), _duration_phrase(new, max(after))
+            if max(after) > max(before):
+                findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept longer).'))
+            else:
+                findings.append(Finding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept for less time).'))
+    if "children" in cats:
+        before, after = _ages(old), _ages(new)
+        if before and after and before != after:
+            if min(after) < min(before):
+                findings.append(Finding("weakens", "medium", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit lowered)."))
+            elif min(after) > min(before):
+                findings.append(Finding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
+    return findings
+
+
+def _controller_findings(old: str, new: str) -> list[Finding]:
+    """A different company named where the text says who controls or operates the service."""
+    if not (lexicon.CONTROLLER_CONTEXT.search(new) or lexicon.CONTROLLER_CONTEXT.search(old)):
+        findings: list[Finding] = []
+    else:
+        before, after = _orgs(old), _orgs(new)
+        newcomers = [o for o in after if o.lower() not in {b.lower() for b in before}]
+        if newcomers and (before or lexicon.CONTROLLER_CONTEXT.search(new)):
+            return [Finding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).')]
+        findings = []
+    if set(lexicon.EMAIL.findall(old)) != set(lexicon.EMAIL.findall(new)):
+        findings.append(Finding("neutral", "low", ("contact",), f'Changed: contact details in "{_short(new)}" (contact).'))
+    return findings
+
+
+def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal]) -> list[Finding]:
+    """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
+    before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
+    after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
+    exceptions = _exception_findings(old, new, diff)
+    practice = [
+        s for s in find_signals(old) + find_signals(new)
+        if s.kind == lexicon.PRACTICE and s.category in WIDENING and s.polarity == EXPOSING
+    ]
+    if not practice:
+        return exceptions
+    cats = _cats(practice)
+    dropped, added = sorted(before - after), sorted(after - before)
+    findings = exceptions
+    if dropped:
+        findings.append(Finding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
+    if added:
+        findings.append(Finding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
+    return findings
+
+
+def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[Finding]:
+    """An exception carved out of a promise weakens it; one taken out strengthens it.
+
+    Counted only in the sentences whose words changed, only where the same
+    sentence negates a practice (the promise the exception applies to), and only
+    for promises the old text already made.
+    """
+    before = _exceptions_to_promises(old, _changed_sentences(old, diff.old_ranges))
+    after = _exceptions_to_promises(new, _changed_sentences(new, diff.new_ranges))
+    old_promises = {s.key for s in find_signals(old) if s.polarity == PROTECTIVE}
+    after = [s for s in after if s.key in old_promises]  # a brand-new promise with an exception is a new protection
+    if len(after) > len(before):
+        sig = after[0]
+        quote = _quote(new, sig.span)
+        cat = sig.category.replace("_", " ")
+        return [Finding("weakens", "medium", (sig.category,), f'Changed: exception added to a promise: "{quote}" ({cat}: protection narrowed by an exception).')]
+    if len(after) < len(before):
+        sig = before[0]
+        cat = sig.category.replace("_", " ")
+        return [Finding("strengthens", "low", (sig.category,), f'Changed: exception removed from a promise: "{_quote(old, sig.span)}" ({cat}).')]
+    return []
+
+
+def _exceptions_to_promises(text: str, sentences: Sequence[tuple[int, int]]) -> list[Signal]:
+    """For each changed sentence with "unless"/"except", the negated practice it qualifies."""
+    low = fold_text(text)
+    signals = find_signals(text)
+    out = []
+    for start, end in sentences:
+        for m in lexicon.EXCEPTIONS.finditer(low, start, end):
+            promise = [s for s in signals if start <= s.span[0] < m.start()
+                       and s.polarity == PROTECTIVE and s.kind == lexicon.PRACTICE]
+            if promise:
+                out.append(promise[-1])
+    return out
+
+
+def _rewording_findings(
+    old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal], all_sigs: Sequence[Signal]
+) -> list[Finding]:
+    """New words inside a sentence that describes a practice: treat as a possible widening.
+
+    Missing a material change is worse than a false alarm (DESIGN.md), so a
+    practice sentence that gains several content words without any narrowing
+    cue is reported as medium.
+    """
+    practice = [
+        (s, r) for s in new_hot
+        if s.polarity == EXPOSING and s.category in WIDENING and s.label not in lexicon.GENERIC_LABELS
+        for r in diff.new_ranges if _overlaps(s.span, (r,)) and _content_words(new[r[0]:r[1]]) >= _MIN_REWORD_WORDS
+    ]
+    if practice:
+        worst, (start, end) = max(practice, key=lambda p: ({"high": 2, "medium": 1}.get(p[0].risk, 0), -p[0].span[0]))
+        sigs = [s for s, _ in practice]
+        return [Finding("expands", "medium", _cats(sigs), f'Changed: "{_clean(new[start:end])}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
+    cats = _cats(all_sigs)
+    words = " ".join(diff.inserted[:_QUOTE_WORDS]) or " ".join(diff.deleted[:_QUOTE_WORDS])
+    return [Finding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]
