@@ -41,11 +41,11 @@ def compare_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> DocumentDif
     clause of a 50,000-word policy costs far more than the whole diff. Clauses
     keep the categories they came with; use ``classify_clauses`` to fill them.
     """
-    from policywatch.tracker.materiality import judge_document
+    from policywatch.tracker.materiality import judge_changes
 
     old_clauses, new_clauses = list(old), list(new)
     changes = [_assessed(change) for change in align_clauses(old_clauses, new_clauses)]
-    verdict = judge_document(changes, old_clauses, new_clauses)
+    changes, verdict = judge_changes(changes, old_clauses, new_clauses)
     return DocumentDiff(tuple(old_clauses), tuple(new_clauses), tuple(changes), verdict)
 
 

@@ -15,12 +15,19 @@ Modules, in the order a change goes through them:
 * ``clause`` and ``modified``: the per-clause rules (``assess_change``);
 * ``guards``: document-level guards (extraction failures, truncation, copies,
   text that moved, new controllers);
-* ``verdict``: the document verdict and its summary (``judge_document``).
+* ``restated``: is a removed protection restated (or an added practice reworded) elsewhere;
+* ``verdict``: the document verdict and its summary (``judge_changes``, ``judge_document``);
+* ``findings``: ranked, merged material findings (``rank_findings``, and
+  ``change_findings`` for a recorded change: the call the report uses).
 """
 from __future__ import annotations
 
 from policywatch.tracker.materiality.clause import assess_change
-from policywatch.tracker.materiality.signals import Finding
-from policywatch.tracker.materiality.verdict import assess_in_context, judge_document
+from policywatch.tracker.materiality.findings import change_findings, rank_findings
+from policywatch.tracker.materiality.verdict import assess_in_context, judge_changes, judge_document
+from policywatch.tracker.model import Finding
 
-__all__ = ["assess_change", "assess_in_context", "judge_document", "Finding"]
+__all__ = [
+    "assess_change", "assess_in_context", "judge_changes", "judge_document",
+    "rank_findings", "change_findings", "Finding",
+]

@@ -9,7 +9,7 @@ from policywatch.tracker.model import Assessment, ClauseChange
 from policywatch.tracker.materiality.modified import _assess_modified
 from policywatch.tracker.materiality.quotes import _page_chrome, _reason, _short, _title_like
 from policywatch.tracker.materiality.signals import (
-    Finding, _categories, _cats, _cosmetic_equal, _effective_exposing, _neutral_finding, _riskiest, _widening_finding,
+    RuleFinding, _categories, _cats, _cosmetic_equal, _effective_exposing, _neutral_finding, _riskiest, _widening_finding,
 )
 
 
@@ -32,26 +32,26 @@ def assess_change(change: ClauseChange) -> Assessment:
         findings = _assess_modified(old, new)
     return _combine(findings)
 
-def _assess_added(text: str) -> list[Finding]:
+def _assess_added(text: str) -> list[RuleFinding]:
     """A new clause: a practice widens, a protection strengthens, anything else is neutral."""
     signals = find_signals(text)
     exposing = _effective_exposing(signals)
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     if exposing:
         findings.append(_widening_finding("Added", text, exposing))
     protective = [s for s in signals if s.polarity == PROTECTIVE]
     if protective:
-        findings.append(Finding("strengthens", "low", _cats(protective), _reason("Added", text, _riskiest(protective), "protection")))
+        findings.append(RuleFinding("strengthens", "low", _cats(protective), _reason("Added", text, _riskiest(protective), "protection")))
     if not findings:
         findings.append(_neutral_finding("Added", text, signals))
     return findings
 
 
-def _assess_removed(text: str) -> list[Finding]:
+def _assess_removed(text: str) -> list[RuleFinding]:
     """A clause gone: a protection removed weakens, a practice removed narrows."""
     signals = find_signals(text)
     protective = [s for s in signals if s.polarity == PROTECTIVE]
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     if protective:
         worst = _riskiest(protective)
         negation = worst.negated and worst.kind == lexicon.PRACTICE
@@ -59,15 +59,15 @@ def _assess_removed(text: str) -> list[Finding]:
         if _title_like(text):
             severity = "low"  # a heading alone removed; the clauses under it decide
         what = "protection removed: a negation dropped" if negation else "protection removed"
-        findings.append(Finding("weakens", severity, _cats(protective), _reason("Removed", text, worst, what)))
+        findings.append(RuleFinding("weakens", severity, _cats(protective), _reason("Removed", text, worst, what)))
     exposing = [s for s in signals if s.polarity == EXPOSING]
     if exposing:
-        findings.append(Finding("narrows", "low", _cats(exposing), _reason("Removed", text, exposing[0], "practice no longer described")))
+        findings.append(RuleFinding("narrows", "low", _cats(exposing), _reason("Removed", text, exposing[0], "practice no longer described")))
     if not findings:
         findings.append(_neutral_finding("Removed", text, signals))
     return findings
 
-def _combine(findings: Iterable[Finding]) -> Assessment:
+def _combine(findings: Iterable[RuleFinding]) -> Assessment:
     """The strongest finding decides; material findings' categories are kept together."""
     ranked = sorted(findings, key=lambda f: f.rank(), reverse=True)
     top = ranked[0]
@@ -77,4 +77,4 @@ def _combine(findings: Iterable[Finding]) -> Assessment:
     others = len({f.reason for f in ranked}) - 1
     if others:
         reason = f"{reason[:-1] if reason.endswith('.') else reason} (+{others} more finding{'s' if others > 1 else ''})."
-    return Assessment(cats, top.direction, top.severity, top.material, reason)
+    return Assessment(cats, top.direction, top.severity, top.material, reason, top.evidence)

@@ -9,8 +9,9 @@ from typing import Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import PROTECTIVE, find_signals, order_categories
-from policywatch.tracker.model import Assessment, Clause, ClauseChange
+from policywatch.tracker.model import Assessment, Clause, ClauseChange, severity_rank
 from policywatch.tracker.materiality.quotes import _short
+from policywatch.tracker.materiality.restated import StatementIndex
 from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, _riskiest
 
 
@@ -98,33 +99,39 @@ def _in_context(
 ) -> list[tuple[ClauseChange, Assessment]]:
     """Re-weigh each change's assessment against the rest of the diff and the old version.
 
-    * a material addition whose weighty practices all appear in text that was
-      removed or rewritten elsewhere in this diff: reorganised, not new (low);
-    * a removed protection (its weightiest phrase) restated in added or rewritten
-      text: reworded, not lost (low);
+    * a material addition whose weighty practices a removed or rewritten sentence
+      already stated, with the same data and recipients: reworded, not new;
+    * a removed protection restated by an added or rewritten sentence (same
+      practice, same data or recipient, no new exception): reworded, not lost;
     * an added clause naming a controller the old version never named: material.
+
+    A discounted change keeps its direction, loses its ``material`` flag and says
+    where the same statement is ("discounted: restated in clause 14 ...").
     """
-    removed_keys: set = set()
-    added_keys: set = set()
-    for c in changes:
-        if c.kind in ("removed", "modified"):
-            removed_keys |= {s.key for s in find_signals(c.old_text or "")}
-        if c.kind in ("added", "modified"):
-            added_keys |= {s.key for s in find_signals(c.new_text or "")}
+    removed_side = StatementIndex(
+        (c, c.old_ordinal, c.old_text or "") for c in changes if c.kind in ("removed", "modified")
+    )
+    added_side = StatementIndex(
+        (c, c.new_ordinal, c.new_text or "") for c in changes if c.kind in ("added", "modified")
+    )
     out = []
     controllers = _ControllerCheck(old_clauses)
     for c in changes:
         a = c.assessment
         if c.kind == "added" and not a.material:
             a = controllers.upgrade(c, a)
-        if a.material and c.kind in ("added", "modified") and a.direction == "expands":
-            gained = _gained_practices(c)
-            if c.kind == "added" and gained and gained <= removed_keys:
-                a = _downgraded(a, "the same practices were described in text that this change rewrote")
+        if a.material and c.kind == "added" and a.direction == "expands":
+            text = c.new_text or ""
+            gained = [s for s in _effective_exposing(find_signals(text)) if s.risk != "low"]
+            match = removed_side.find(text, gained, c, no_new_limits=False)
+            if match:
+                a = discounted(a, match.describe("reworded from"))
         elif a.material and c.kind == "removed" and a.direction == "weakens":
-            protective = [s for s in find_signals(c.old_text or "") if s.polarity == PROTECTIVE]
-            if protective and _riskiest(protective).key in added_keys:
-                a = _downgraded(a, "the same protections are restated in the new text")
+            text = c.old_text or ""
+            protective = [s for s in find_signals(text) if s.polarity == PROTECTIVE]
+            match = added_side.find(text, [_riskiest(protective)] if protective else [], c, no_new_limits=True)
+            if match:
+                a = discounted(a, match.describe("restated in"))
         out.append((c, a))
     return out
 
@@ -159,17 +166,12 @@ def _org_core(org: str) -> str:
     return " ".join(words[:-1] if len(words) > 1 else words).casefold()
 
 
-def _gained_practices(change: ClauseChange) -> set:
-    """Keys of the weighty practices a change introduces (vs the old side of the clause)."""
-    new = {s.key for s in _effective_exposing(find_signals(change.new_text or "")) if s.risk != "low"}
-    if change.kind == "modified":
-        new -= {s.key for s in find_signals(change.old_text or "")}
-    return new
-
-
-def _downgraded(a: Assessment, why: str) -> Assessment:
-    reason = a.reason.rstrip(".") + f"; not counted as material: {why}."
-    return Assessment(a.categories, "neutral", "low", False, reason)
+def discounted(a: Assessment, why: str, severity: str = "low") -> Assessment:
+    """A guard discounted this change: not material, and the reason says why."""
+    if not a.material and severity_rank(a.severity) <= severity_rank(severity):
+        return a
+    reason = a.reason.rstrip(".") + f"; discounted: {why}."
+    return Assessment(a.categories, a.direction, severity, False, reason, a.quote)
 
 
 def _truncation(

@@ -8,17 +8,17 @@ from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text
 from policywatch.tracker.materiality.quotes import _QUOTE_WORDS, _clean, _quote, _reason, _sentence_around, _short
 from policywatch.tracker.materiality.signals import (
-    WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, Finding, _ages, _cats, _duration_phrase, _durations,
+    WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
     _effective_exposing, _orgs, _riskiest, _widening_finding,
 )
 from policywatch.tracker.materiality.worddiff import _WordDiff, _changed_sentences, _content_words, _in_ranges, _overlaps, _word_diff
 
 
-def _assess_modified(old: str, new: str) -> list[Finding]:
+def _assess_modified(old: str, new: str) -> list[RuleFinding]:
     """Compare the signals of the changed sentences with the other version."""
     diff = _word_diff(old, new)
     if not diff.inserted and not diff.deleted:
-        return [Finding("cosmetic", "none", (), f'Cosmetic edit: "{_short(new)}".')]
+        return [RuleFinding("cosmetic", "none", (), f'Cosmetic edit: "{_short(new)}".')]
     old_sigs, new_sigs = find_signals(old), find_signals(new)
     old_hot = _in_ranges(old_sigs, _changed_sentences(old, diff.old_ranges))
     new_hot = _in_ranges(new_sigs, _changed_sentences(new, diff.new_ranges))
@@ -57,9 +57,9 @@ def _polarity_findings(
     new_keys: set,
     new_sigs: Sequence[Signal],
     new_hot: Sequence[Signal],
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """Negations dropped/added, practices gained/lost, protections gained/lost."""
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     flipped: set[tuple[str, str]] = set()
     for s in gained:
         before = (s.category, s.label, PROTECTIVE if s.polarity == EXPOSING else EXPOSING)
@@ -67,26 +67,26 @@ def _polarity_findings(
             flipped.add((s.category, s.label))
             if s.polarity == EXPOSING:
                 sev = "high" if s.risk != "low" else "medium"
-                findings.append(Finding("weakens", sev, (s.category,), _reason("Changed", new, s, "negation or limit dropped")))
+                findings.append(RuleFinding("weakens", sev, (s.category,), _reason("Changed", new, s, "negation or limit dropped")))
             else:
-                findings.append(Finding("strengthens", "low", (s.category,), _reason("Changed", new, s, "negation added")))
+                findings.append(RuleFinding("strengthens", "low", (s.category,), _reason("Changed", new, s, "negation added")))
     exposing = [s for s in _effective_exposing(new_sigs) if s in gained and (s.category, s.label) not in flipped]
     if exposing:
         findings.append(_widening_finding("Added", new, exposing))
     protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
     if protective_lost:
         worst = _riskiest(protective_lost)
-        findings.append(Finding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
+        findings.append(RuleFinding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
     protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
     if protective_gained:
-        findings.append(Finding("strengthens", "low", _cats(protective_gained), _reason("Added", new, protective_gained[0], "protection")))
+        findings.append(RuleFinding("strengthens", "low", _cats(protective_gained), _reason("Added", new, protective_gained[0], "protection")))
     exposing_lost = [s for s in lost if s.polarity == EXPOSING and (s.category, s.label) not in flipped]
     if exposing_lost:
-        findings.append(Finding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
+        findings.append(RuleFinding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
     return findings
 
 
-def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot: Sequence[Signal]) -> list[Finding]:
+def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot: Sequence[Signal]) -> list[RuleFinding]:
     """'We will delete' -> 'we may delete', 'we encrypt' -> 'we may encrypt': a protection made optional."""
     firm = {
         s.key for s in old_hot
@@ -98,50 +98,50 @@ def _softened_commitments(old: str, new: str, old_hot: Sequence[Signal], new_hot
         return []
     sig = soft[0]
     cat = sig.category.replace("_", " ")
-    return [Finding("weakens", "medium", (sig.category,), f'Changed: "{_quote(new, sig.span)}" ({cat}: commitment softened to "may"; "{sig.phrase}").')]
+    return [RuleFinding("weakens", "medium", (sig.category,), f'Changed: "{_quote(new, sig.span)}" ({cat}: commitment softened to "may"; "{sig.phrase}").')]
 
 
-def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: Sequence[Signal]) -> list[Finding]:
+def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: Sequence[Signal]) -> list[RuleFinding]:
     """Retention periods compared in days; children's age thresholds compared."""
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     cats = {s.category for s in old_sigs} | {s.category for s in new_sigs}
     if "retention" in cats:
         before, after = _durations(old), _durations(new)
         if before and not after and any(s.category == "retention" for s in new_sigs):
             b = _duration_phrase(old, max(before))
-            findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" no longer stated in "{_short(new)}" (retention: limit removed).'))
+            findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" no longer stated in "{_short(new)}" (retention: limit removed).'))
         if before and after and max(after) != max(before):
             b, a = _duration_phrase(old, max(before)), _duration_phrase(new, max(after))
             if max(after) > max(before):
-                findings.append(Finding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept longer).'))
+                findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept longer).'))
             else:
-                findings.append(Finding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept for less time).'))
+                findings.append(RuleFinding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept for less time).'))
     if "children" in cats:
         before, after = _ages(old), _ages(new)
         if before and after and before != after:
             if min(after) < min(before):
-                findings.append(Finding("weakens", "medium", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit lowered)."))
+                findings.append(RuleFinding("weakens", "medium", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit lowered)."))
             elif min(after) > min(before):
-                findings.append(Finding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
+                findings.append(RuleFinding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
     return findings
 
 
-def _controller_findings(old: str, new: str) -> list[Finding]:
+def _controller_findings(old: str, new: str) -> list[RuleFinding]:
     """A different company named where the text says who controls or operates the service."""
     if not (lexicon.CONTROLLER_CONTEXT.search(new) or lexicon.CONTROLLER_CONTEXT.search(old)):
-        findings: list[Finding] = []
+        findings: list[RuleFinding] = []
     else:
         before, after = _orgs(old), _orgs(new)
         newcomers = [o for o in after if o.lower() not in {b.lower() for b in before}]
         if newcomers and (before or lexicon.CONTROLLER_CONTEXT.search(new)):
-            return [Finding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).')]
+            return [RuleFinding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).')]
         findings = []
     if set(lexicon.EMAIL.findall(old)) != set(lexicon.EMAIL.findall(new)):
-        findings.append(Finding("neutral", "low", ("contact",), f'Changed: contact details in "{_short(new)}" (contact).'))
+        findings.append(RuleFinding("neutral", "low", ("contact",), f'Changed: contact details in "{_short(new)}" (contact).'))
     return findings
 
 
-def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal]) -> list[Finding]:
+def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal]) -> list[RuleFinding]:
     """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
     before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
     after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
@@ -156,13 +156,13 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     dropped, added = sorted(before - after), sorted(after - before)
     findings = exceptions
     if dropped:
-        findings.append(Finding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
+        findings.append(RuleFinding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
     if added:
-        findings.append(Finding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
+        findings.append(RuleFinding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
     return findings
 
 
-def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[Finding]:
+def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[RuleFinding]:
     """An exception carved out of a promise weakens it; one taken out strengthens it.
 
     Counted only in the sentences whose words changed, only where the same
@@ -177,11 +177,11 @@ def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[Finding]:
         sig = after[0]
         quote = _quote(new, sig.span)
         cat = sig.category.replace("_", " ")
-        return [Finding("weakens", "medium", (sig.category,), f'Changed: exception added to a promise: "{quote}" ({cat}: protection narrowed by an exception).')]
+        return [RuleFinding("weakens", "medium", (sig.category,), f'Changed: exception added to a promise: "{quote}" ({cat}: protection narrowed by an exception).')]
     if len(after) < len(before):
         sig = before[0]
         cat = sig.category.replace("_", " ")
-        return [Finding("strengthens", "low", (sig.category,), f'Changed: exception removed from a promise: "{_quote(old, sig.span)}" ({cat}).')]
+        return [RuleFinding("strengthens", "low", (sig.category,), f'Changed: exception removed from a promise: "{_quote(old, sig.span)}" ({cat}).')]
     return []
 
 
@@ -201,7 +201,7 @@ def _exceptions_to_promises(text: str, sentences: Sequence[tuple[int, int]]) -> 
 
 def _rewording_findings(
     old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal], all_sigs: Sequence[Signal]
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """New words inside a sentence that describes a practice: treat as a possible widening.
 
     Missing a material change is worse than a false alarm (DESIGN.md), so a
@@ -216,7 +216,7 @@ def _rewording_findings(
     if practice:
         worst, (start, end) = max(practice, key=lambda p: ({"high": 2, "medium": 1}.get(p[0].risk, 0), -p[0].span[0]))
         sigs = [s for s, _ in practice]
-        return [Finding("expands", "medium", _cats(sigs), f'Changed: "{_clean(new[start:end])}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
+        return [RuleFinding("expands", "medium", _cats(sigs), f'Changed: "{_clean(new[start:end])}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
     cats = _cats(all_sigs)
     words = " ".join(diff.inserted[:_QUOTE_WORDS]) or " ".join(diff.deleted[:_QUOTE_WORDS])
-    return [Finding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]
+    return [RuleFinding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]

@@ -1,4 +1,4 @@
-"""Signal helpers and the ``Finding`` record shared by the clause rules.
+"""Signal helpers and the ``RuleFinding`` record shared by the clause rules.
 
 Constants here describe privacy language in general (which categories widen a
 practice, which are protections); every rule module reads them from here.
@@ -32,17 +32,31 @@ _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
 )
+_FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _WORD = re.compile(r"\w+(?:['@.+-]\w+)*")  # words with inner apostrophes, hyphens, dots (e-mail, you're, 1.5)
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One reason a change matters; the strongest finding becomes the assessment."""
+class RuleFinding:
+    """One reason a change matters; the strongest finding becomes the assessment.
+
+    ``quote`` is the exact text the finding rests on (words inserted or deleted,
+    in their sentence); when a rule does not set it, the first quoted passage of
+    the reason is used, which the reason builders always put there.
+    """
 
     direction: str
     severity: str
     categories: tuple[str, ...]
     reason: str
+    quote: str = ""
+
+    @property
+    def evidence(self) -> str:
+        if self.quote:
+            return self.quote
+        m = _FIRST_QUOTE.search(self.reason)
+        return m.group(1) if m else ""
 
     @property
     def material(self) -> bool:
@@ -68,7 +82,7 @@ def _effective_exposing(signals: Sequence[Signal]) -> list[Signal]:
     return out
 
 
-def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> Finding:
+def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> RuleFinding:
     worst = _riskiest(exposing)
     severity = {"high": "high", "medium": "medium"}.get(worst.risk, "low")
     if verb != "Changed" and _title_like(text):
@@ -76,10 +90,10 @@ def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> Findi
     denial = all(s.category in PROTECTION_CATEGORIES for s in exposing)
     direction = "weakens" if denial else "expands"
     what = f"{worst.category.replace('_', ' ')}: {'protection weakened' if denial else 'new practice'}"
-    return Finding(direction, severity, _cats(exposing), _reason(verb, text, worst, what))
+    return RuleFinding(direction, severity, _cats(exposing), _reason(verb, text, worst, what))
 
 
-def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> Finding:
+def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> RuleFinding:
     """Text without practices or protections: low, or none when it is not policy content at all.
 
     An update banner ("we have updated our policy; it goes into effect on ...") or a
@@ -88,11 +102,11 @@ def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> Finding
     cats = _cats(signals)
     labels = {s.label for s in signals}
     if "update announcement" in labels and labels <= {"update announcement", "changes to this policy"}:
-        return Finding("neutral", "none", (), f'{verb}: "{_short(text)}" (announcement of a policy update, not policy content).')
+        return RuleFinding("neutral", "none", (), f'{verb}: "{_short(text)}" (announcement of a policy update, not policy content).')
     if not signals and len(text.split()) < _MIN_CONTENT_WORDS:
-        return Finding("neutral", "none", (), f'{verb}: "{_short(text)}" (short text without data-practice terms).')
+        return RuleFinding("neutral", "none", (), f'{verb}: "{_short(text)}" (short text without data-practice terms).')
     what = "contact or notice details" if cats else "no data-practice terms"
-    return Finding("neutral", "low", cats, f'{verb}: "{_short(text)}" ({what}).')
+    return RuleFinding("neutral", "low", cats, f'{verb}: "{_short(text)}" ({what}).')
 
 @lru_cache(maxsize=8192)
 def _cosmetic_equal(old: str, new: str) -> bool:
