@@ -259,3 +259,13 @@ def m003_views(db: Database) -> None:
         WHERE ch.material = 1 AND ch.superseded = 0
         ORDER BY tv.capture_time"""
     )
+
+
+@migrations()
+def m004_change_findings(db: Database) -> None:
+    """Ranked material findings of a change (JSON list, DESIGN.md "compare --format json").
+
+    NULL for changes recorded before this migration: readers rebuild them from
+    the change's clause changes (``tracker.materiality.change_findings``).
+    """
+    db.execute("ALTER TABLE changes ADD COLUMN findings TEXT")
