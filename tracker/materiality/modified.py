@@ -1,6 +1,8 @@
 """Rules for a modified clause: compare the signals of the changed sentences with the other version."""
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from typing import Sequence
 
@@ -43,6 +45,7 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
     findings += _number_findings(old, new, old_sigs, new_sigs)
     findings += _controller_findings(old, new)
     findings += _qualifier_findings(old, new, diff, new_hot)
+    findings += _recipient_findings(old, new, diff, new_sigs)
     if not any(f.severity != "low" or f.direction != "neutral" for f in findings):
         findings += _rewording_findings(old, new, diff, new_hot, old_sigs + new_sigs)
     return findings
@@ -197,6 +200,44 @@ def _exceptions_to_promises(text: str, sentences: Sequence[tuple[int, int]]) -> 
             if promise:
                 out.append(promise[-1])
     return out
+
+
+_NAME = re.compile(r"\b[A-Z][\w&'-]*[A-Za-z](?:\s+[A-Z][\w&'-]*[A-Za-z])*")
+_SHARING = frozenset({"sharing", "sale"})
+_NOT_NAMES = frozenset("We Our Your You These This Those That How What When Where Which If In For To".split())
+_LIST_BEFORE = re.compile(r"(?:,|\bor|\band|\bsuch as|\bincluding|\blike|\bwith)\s+$")
+
+
+def _recipient_findings(old: str, new: str, diff: _WordDiff, new_sigs: Sequence[Signal]) -> list[RuleFinding]:
+    """Named recipients added to a sharing or sale sentence ("..., Yahoo, Facebook or The Trade Desk").
+
+    DESIGN.md: an enumeration of recipients that gains members widens the practice
+    even when the rest of the sentence is unchanged.
+    """
+    old_low = fold_text(old)
+    for start, end in diff.new_ranges:
+        inserted = new[start:end]
+        names = [m for m in _NAME.finditer(new, start, end) if _listed_name(new, m) and m.group(0).casefold() not in old_low]
+        if not names:
+            continue
+        sentence = _sentence_around(new, (start, end))
+        s0 = new.find(sentence)
+        sharing = [s for s in new_sigs if s.category in _SHARING and s.polarity == EXPOSING
+                   and s.label not in lexicon.GENERIC_LABELS and s0 <= s.span[0] < s0 + len(sentence)]
+        if sharing:
+            return [RuleFinding("expands", "medium", ("sharing",),
+                                f'Changed: "{_clean(inserted)}" added to: "{_short(sentence, 240)}" (sharing: new recipients named).',
+                                _clean(sentence))]
+    return []
+
+
+def _listed_name(text: str, m: re.Match) -> bool:
+    """A proper name that is a member of a list ("partners, such as Xandr, Yahoo or Facebook"),
+    not a sentence start, a pronoun or a quoted title."""
+    if m.group(0).split()[0] in _NOT_NAMES:
+        return False
+    before = text[max(0, m.start() - 12):m.start()]
+    return bool(_LIST_BEFORE.search(before))
 
 
 def _rewording_findings(

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories
 from policywatch.tracker.model import severity_rank
-from policywatch.tracker.materiality.quotes import _reason, _short, _title_like
+from policywatch.tracker.materiality.quotes import _reason, _sentence_around, _short, _title_like
 
 
 WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
@@ -84,13 +84,26 @@ def _effective_exposing(signals: Sequence[Signal]) -> list[Signal]:
 
 def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> RuleFinding:
     worst = _riskiest(exposing)
+    # A bold lead-in or heading sentence ("**Data shared with advertising companies**.") names a
+    # topic: quote the statement that carries the same weight instead, when the clause has one.
     severity = {"high": "high", "medium": "medium"}.get(worst.risk, "low")
+    stated = [s for s in exposing if s.risk != "low" and not _lead_in(_sentence_around(text, s.span))]
+    if stated and _lead_in(_sentence_around(text, worst.span)):
+        worst = _riskiest(stated)
     if verb != "Changed" and _title_like(text):
         severity = "low"  # a heading or table-of-contents entry names a topic; the clauses under it carry the practice
     denial = all(s.category in PROTECTION_CATEGORIES for s in exposing)
     direction = "weakens" if denial else "expands"
     what = f"{worst.category.replace('_', ' ')}: {'protection weakened' if denial else 'new practice'}"
     return RuleFinding(direction, severity, _cats(exposing), _reason(verb, text, worst, what))
+
+
+_BOLD_LEAD_IN = re.compile(r"\s*(\*\*|__)[^*_]+\1\s*[.:]?\s*")
+
+
+def _lead_in(sentence: str) -> bool:
+    """A heading-like sentence: a bold lead-in ("**Data shared with advertisers**.") or a title."""
+    return bool(_BOLD_LEAD_IN.fullmatch(sentence)) or _title_like(sentence)
 
 
 def _neutral_finding(verb: str, text: str, signals: Sequence[Signal]) -> RuleFinding:

@@ -42,7 +42,7 @@ def _word_diff(old: str, new: str) -> _WordDiff:
         if tag == "equal" or (
             _renumbering(a[i1:i2], b[j1:j2], i2, j2)
             and _marker_like(old, a_spans[i1:i2]) and _marker_like(new, b_spans[j1:j2])
-        ):
+        ) or _spelling_variant(a[i1:i2], b[j1:j2]):
             continue
         old_ranges.append(_span_of(a_spans, i1, i2, len(old)))
         new_ranges.append(_span_of(b_spans, j1, j2, len(new)))
@@ -51,6 +51,20 @@ def _word_diff(old: str, new: str) -> _WordDiff:
     if len(deleted) + len(inserted) <= _DATE_EDIT_WORDS and _only_dates(deleted, inserted, old, new):
         return _WordDiff((), (), (), ())
     return _WordDiff(tuple(old_ranges), tuple(new_ranges), tuple(inserted), tuple(deleted))
+
+
+_COMPANY_SUFFIXES = frozenset({"inc", "llc", "ltd", "limited", "corp", "corporation", "gmbh", "plc", "sa", "sarl", "bv", "co", "ag"})
+
+
+def _spelling_variant(deleted: list[str], inserted: list[str]) -> bool:
+    """Hyphenation or spacing variants ("third-party" / "third party", "e-mail" / "email",
+    "sign-in" / "sign in") and a company suffix alone (", Inc.") are not changes of wording."""
+    if not deleted and not inserted:
+        return False
+    if deleted and inserted and "".join(deleted) == "".join(inserted):
+        return True
+    only = deleted or inserted
+    return not (deleted and inserted) and all(w in _COMPANY_SUFFIXES for w in only) and len(only) <= 2
 
 
 def _renumbering(deleted: list[str], inserted: list[str], old_end: int, new_end: int) -> bool:
