@@ -32,7 +32,7 @@ _ADVERTISING = re.compile(r"\b(?:advertis\w*|ads|marketing|targeted|cross-contex
 _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\b", re.IGNORECASE)
 _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _MERGE_KEY = re.compile(r"[^a-z]+")
-_MERGE_CHARS = 80  # near-duplicates share category, direction and the first letters of their quote
+_MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the same thing
 
 
 def finding_class(category: str, direction: str, text: str) -> int:
@@ -67,8 +67,16 @@ def _main_category(categories: Sequence[str], direction: str, text: str) -> str:
     return min(cats, key=lambda c: (finding_class(c, direction, text), CATEGORIES.index(c)))
 
 
-def _merge_key(f: Finding) -> tuple[str, str, str]:
-    return (f.category, f.direction, _MERGE_KEY.sub(" ", f.quote.lower()).strip()[:_MERGE_CHARS])
+def _words(quote: str) -> frozenset[str]:
+    return frozenset(w for w in _MERGE_KEY.sub(" ", quote.lower()).split() if len(w) > 2)
+
+
+def _near_duplicate(a: Finding, b: Finding, a_words: frozenset[str], b_words: frozenset[str]) -> bool:
+    """Same category and direction, and quotes sharing most of their words (list items repeated
+    under several headings, the same sentence in several sections)."""
+    if (a.category, a.direction) != (b.category, b.direction) or not a_words or not b_words:
+        return False
+    return len(a_words & b_words) / len(a_words | b_words) >= _MERGE_SIMILARITY
 
 
 def _ranked(items: Iterable[tuple[int, Assessment]]) -> list[Finding]:
@@ -82,16 +90,17 @@ def _ranked(items: Iterable[tuple[int, Assessment]]) -> list[Finding]:
         f = Finding(index, category, a.direction, a.severity, quote, a.reason)
         found.append(((finding_class(category, a.direction, text), -severity_rank(a.severity), index), f))
     found.sort(key=lambda p: p[0])
-    merged: dict[tuple, Finding] = {}
+    merged: list[tuple[Finding, frozenset[str]]] = []
     for _, f in found:
-        key = _merge_key(f)
-        if key in merged:
-            first = merged[key]
-            merged[key] = Finding(first.change, first.category, first.direction, first.severity, first.quote,
-                                  first.reason, first.count + 1)
+        words = _words(f.quote)
+        for i, (first, first_words) in enumerate(merged):
+            if _near_duplicate(first, f, first_words, words):
+                merged[i] = (Finding(first.change, first.category, first.direction, first.severity, first.quote,
+                                     first.reason, first.count + 1), first_words)
+                break
         else:
-            merged[key] = f
-    return list(merged.values())  # dicts keep insertion order: the ranking survives the merge
+            merged.append((f, words))
+    return [f for f, _ in merged]  # the first (highest-ranked) of each group stands for it
 
 
 def rank_findings(changes: Sequence[ClauseChange]) -> list[Finding]:
