@@ -6,10 +6,12 @@
 stored with the change, or rebuilds them from its stored clause changes for
 changes recorded before findings were stored.
 
-Order (DESIGN.md "compare --format json"): removed or weakened protections,
-then new sale/sharing/advertising recipients, sensitive data, AI training,
-children, a new controller, other widenings, and contact details last; within
-a class the higher severity first, then document order.
+Order (DESIGN.md "compare --format json"): news for the whole document first
+(a practice the old version never described, a protection the new version no
+longer states anywhere); then removed or weakened protections, new
+sale/sharing/advertising recipients, sensitive data, AI training, children, a
+new controller, other widenings, and contact details last; within a class the
+higher severity first, then document order.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ _AI = re.compile(r"\b(?:train\w*|machine learning|artificial intelligence|ai|llm
 _ADVERTISING = re.compile(r"\b(?:advertis\w*|ads|marketing|targeted|cross-context|sell|sale|sold)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\b", re.IGNORECASE)
 _FIRST_QUOTE = re.compile(r'"([^"]+)"')
+_TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
 _MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the same thing
 
@@ -79,16 +82,41 @@ def _near_duplicate(a: Finding, b: Finding, a_words: frozenset[str], b_words: fr
     return len(a_words & b_words) / len(a_words | b_words) >= _MERGE_SIMILARITY
 
 
-def _ranked(items: Iterable[tuple[int, Assessment]]) -> list[Finding]:
+def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str) -> bool:
+    """Is this news for the document as a whole, not only for this clause?
+
+    A practice whose trigger phrase the old version never used, or a protection
+    whose phrase the new version no longer uses anywhere, outranks one the
+    other version still states elsewhere (a rewrite moves text around).
+    Ranking only: materiality never depends on it.
+    """
+    m = _TRIGGER.search(a.reason)
+    phrase = " ".join(m.group(1).casefold().split()) if m else ""
+    if kind == "removed":
+        return not new_doc or not phrase or phrase not in new_doc
+    if kind == "added":
+        return not old_doc or not phrase or phrase not in old_doc
+    return True  # a clause changed in place: the edit itself is the news
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").casefold().split())
+
+
+def _ranked(items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new_doc: str = "") -> list[Finding]:
     found: list[tuple[tuple, Finding]] = []
-    for index, a in items:
+    for index, kind, a in items:
         if not a.material:
             continue
         quote = _quote_of(a)
         text = f"{quote} {a.reason}"
         category = _main_category(a.categories, a.direction, text)
         f = Finding(index, category, a.direction, a.severity, quote, a.reason)
-        found.append(((finding_class(category, a.direction, text), -severity_rank(a.severity), index), f))
+        cls = finding_class(category, a.direction, text)
+        if cls == 0 and kind == "added":
+            cls = 6  # an added clause that keeps data or denies a right widens; it removed no protection
+        novel = _novel(kind, a, old_doc, new_doc)
+        found.append(((not novel, cls, -severity_rank(a.severity), index), f))
     found.sort(key=lambda p: p[0])
     merged: list[tuple[Finding, frozenset[str]]] = []
     for _, f in found:
@@ -103,15 +131,19 @@ def _ranked(items: Iterable[tuple[int, Assessment]]) -> list[Finding]:
     return [f for f, _ in merged]  # the first (highest-ranked) of each group stands for it
 
 
-def rank_findings(changes: Sequence[ClauseChange]) -> list[Finding]:
-    """Findings of assessed clause changes; ``change`` indexes ``changes``."""
-    return _ranked((i, c.assessment) for i, c in enumerate(changes))
+def rank_findings(changes: Sequence[ClauseChange], old_text: str = "", new_text: str = "") -> list[Finding]:
+    """Findings of assessed clause changes; ``change`` indexes ``changes``.
+
+    ``old_text``/``new_text`` (the whole documents) let findings that are news
+    for the document rank first.
+    """
+    return _ranked(((i, c.kind, c.assessment) for i, c in enumerate(changes)), _fold(old_text), _fold(new_text))
 
 
 def findings_from_entries(entries: Sequence[dict[str, Any]]) -> list[Finding]:
     """Findings rebuilt from clause-change JSON entries (as stored or as in compare JSON)."""
     return _ranked(
-        (i, Assessment(tuple(e.get("categories") or ()), e.get("direction") or "neutral", e.get("severity") or "none",
+        (i, e.get("kind") or "modified", Assessment(tuple(e.get("categories") or ()), e.get("direction") or "neutral", e.get("severity") or "none",
                        bool(e.get("material")), e.get("reason") or "", e.get("quote") or ""))
         for i, e in enumerate(entries)
     )

@@ -8,7 +8,8 @@ from typing import Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text
-from policywatch.tracker.materiality.quotes import _QUOTE_WORDS, _clean, _quote, _reason, _sentence_around, _short
+from policywatch.tracker.materiality.edits import edit_reason
+from policywatch.tracker.materiality.quotes import _clean, _quote, _sentence_around, _short
 from policywatch.tracker.materiality.signals import (
     WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
     _effective_exposing, _orgs, _riskiest, _widening_finding,
@@ -40,7 +41,7 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
         or (s.polarity == PROTECTIVE and new_counts[s.key] < old_counts[s.key]
             and hot_new_counts[s.key] < hot_old_counts[s.key])
     ]
-    findings = _polarity_findings(old, new, gained, lost, old_keys, new_keys, new_sigs, new_hot)
+    findings = _polarity_findings(old, new, diff, gained, lost, old_keys, new_keys, new_sigs, new_hot)
     findings += _softened_commitments(old, new, old_hot, new_hot)
     findings += _number_findings(old, new, old_sigs, new_sigs)
     findings += _controller_findings(old, new)
@@ -54,6 +55,7 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
 def _polarity_findings(
     old: str,
     new: str,
+    diff: _WordDiff,
     gained: list[Signal],
     lost: list[Signal],
     old_keys: set,
@@ -70,22 +72,22 @@ def _polarity_findings(
             flipped.add((s.category, s.label))
             if s.polarity == EXPOSING:
                 sev = "high" if s.risk != "low" else "medium"
-                findings.append(RuleFinding("weakens", sev, (s.category,), _reason("Changed", new, s, "negation or limit dropped")))
+                findings.append(RuleFinding("weakens", sev, (s.category,), *edit_reason(old, new, diff, "new", s, "negation or limit dropped")))
             else:
-                findings.append(RuleFinding("strengthens", "low", (s.category,), _reason("Changed", new, s, "negation added")))
+                findings.append(RuleFinding("strengthens", "low", (s.category,), *edit_reason(old, new, diff, "new", s, "negation added")))
     exposing = [s for s in _effective_exposing(new_sigs) if s in gained and (s.category, s.label) not in flipped]
     if exposing:
         findings.append(_widening_finding("Added", new, exposing))
     protective_lost = [s for s in lost if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
     if protective_lost:
         worst = _riskiest(protective_lost)
-        findings.append(RuleFinding("weakens", "medium", _cats(protective_lost), _reason("Removed", old, worst, "protection removed")))
+        findings.append(RuleFinding("weakens", "medium", _cats(protective_lost), *edit_reason(old, new, diff, "old", worst, "protection removed")))
     protective_gained = [s for s in gained if s.polarity == PROTECTIVE and (s.category, s.label) not in flipped]
     if protective_gained:
-        findings.append(RuleFinding("strengthens", "low", _cats(protective_gained), _reason("Added", new, protective_gained[0], "protection")))
+        findings.append(RuleFinding("strengthens", "low", _cats(protective_gained), *edit_reason(old, new, diff, "new", protective_gained[0], "protection added")))
     exposing_lost = [s for s in lost if s.polarity == EXPOSING and (s.category, s.label) not in flipped]
     if exposing_lost:
-        findings.append(RuleFinding("narrows", "low", _cats(exposing_lost), _reason("Removed", old, exposing_lost[0], "practice no longer described")))
+        findings.append(RuleFinding("narrows", "low", _cats(exposing_lost), *edit_reason(old, new, diff, "old", exposing_lost[0], "practice no longer described")))
     return findings
 
 
@@ -145,24 +147,61 @@ def _controller_findings(old: str, new: str) -> list[RuleFinding]:
 
 
 def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[Signal]) -> list[RuleFinding]:
-    """A limiting word ("only", "aggregated", "with your consent") dropped or added near a practice."""
-    before = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(old))}
-    after = {m.group(0) for m in lexicon.QUALIFIERS.finditer(fold_text(new))}
-    exceptions = _exception_findings(old, new, diff)
-    practice = [
-        s for s in find_signals(old) + find_signals(new)
-        if s.kind == lexicon.PRACTICE and s.category in WIDENING and s.polarity == EXPOSING
-    ]
-    if not practice:
-        return exceptions
-    cats = _cats(practice)
-    dropped, added = sorted(before - after), sorted(after - before)
-    findings = exceptions
+    """A limiting word ("only", "aggregated", "with your consent") deleted from, or inserted into,
+    a sentence that describes a practice, where it limits that practice.
+
+    Only words the word diff actually deleted or inserted count, and only when their
+    sentence describes a widening practice; "only" limiting who may act ("only you or
+    an authorized agent may make a request") limits a person, not a practice.
+    """
+    findings = _exception_findings(old, new, diff)
+    dropped = _limiting_words(old, diff.old_ranges, new)
     if dropped:
-        findings.append(RuleFinding("weakens", "medium", cats, f'Changed: limiting words "{dropped[0]}" removed from "{_short(new)}" ({cats[0]}: practice less limited).'))
+        word, sentence, sig = dropped
+        cat = sig.category.replace("_", " ")
+        findings.append(RuleFinding("weakens", "medium", (sig.category,),
+                                    f'Changed: "{word}" removed from: "{_short(sentence, 240)}" ({cat}: practice less limited).',
+                                    _clean(sentence)))
+    added = _limiting_words(new, diff.new_ranges, old)
     if added:
-        findings.append(RuleFinding("narrows", "low", cats, f'Changed: limiting words "{added[0]}" added in "{_short(new)}" ({cats[0]}: practice limited).'))
+        word, sentence, sig = added
+        cat = sig.category.replace("_", " ")
+        findings.append(RuleFinding("narrows", "low", (sig.category,),
+                                    f'Changed: "{word}" added to: "{_short(sentence, 240)}" ({cat}: practice limited).',
+                                    _clean(sentence)))
     return findings
+
+
+_ACTOR_AFTER = re.compile(r"\s+(?:you|your|we|us|the user|users|an? authori[sz]ed|authori[sz]ed|the account|account)\b")
+
+
+def _limiting_words(text: str, ranges: Sequence[tuple[int, int]], other: str) -> tuple[str, str, Signal] | None:
+    """(word, its sentence, the practice it limits) for a qualifier inside a changed range."""
+    low = fold_text(text)
+    other_low = fold_text(other)
+    signals = find_signals(text)
+    for m in lexicon.QUALIFIERS.finditer(low):
+        if not any(r0 <= m.start() < r1 for r0, r1 in ranges):
+            continue
+        if _ACTOR_AFTER.match(low, m.end()):
+            continue
+        sentence = _sentence_around(text, m.span())
+        start = text.find(sentence)
+        practice = [s for s in signals if s.kind == lexicon.PRACTICE and s.category in WIDENING
+                    and s.polarity == EXPOSING and start <= s.span[0] < start + len(sentence)]
+        if not practice or _same_sentence_kept(fold_text(sentence), other_low, m.group(0)):
+            continue
+        return text[m.start():m.end()], sentence, _riskiest(practice)
+    return None
+
+
+def _same_sentence_kept(sentence: str, other: str, word: str) -> bool:
+    """The other version still has this qualifier in a sentence sharing most words with this one."""
+    words = set(sentence.split())
+    for part in other.split("."):
+        if word in part and len(words & set(part.split())) >= 0.6 * len(words):
+            return True
+    return False
 
 
 def _exception_findings(old: str, new: str, diff: _WordDiff) -> list[RuleFinding]:
@@ -257,7 +296,5 @@ def _rewording_findings(
     if practice:
         worst, (start, end) = max(practice, key=lambda p: ({"high": 2, "medium": 1}.get(p[0].risk, 0), -p[0].span[0]))
         sigs = [s for s, _ in practice]
-        return [RuleFinding("expands", "medium", _cats(sigs), f'Changed: "{_clean(new[start:end])}" added to "{_short(_sentence_around(new, worst.span))}" ({worst.category.replace("_", " ")}: practice reworded).')]
-    cats = _cats(all_sigs)
-    words = " ".join(diff.inserted[:_QUOTE_WORDS]) or " ".join(diff.deleted[:_QUOTE_WORDS])
-    return [RuleFinding("neutral", "low", cats, f'Changed: "{words}" in "{_short(new)}" (reworded).')]
+        return [RuleFinding("expands", "medium", _cats(sigs), *edit_reason(old, new, diff, "new", worst, "practice reworded"))]
+    return [RuleFinding("neutral", "low", _cats(all_sigs), *edit_reason(old, new, diff, "new", None, "reworded"))]

@@ -10,6 +10,7 @@ A phrase match anywhere in the diff is never enough.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -22,6 +23,7 @@ from policywatch.tracker.materiality.signals import _STOPWORDS, _WORD
 
 _COVERAGE = 0.6  # share of the judged sentence's content words the restatement must contain
 _QUOTE_CHARS = 120
+_MIN_PART_WORDS = 3  # a shorter part ("such as") cannot carry the practice: judge the whole sentence
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,26 @@ def _sentence(text: str, span: tuple[int, int]) -> str:
     return text
 
 
+_PART_BREAK = re.compile(r"[,;:()\u2014]|\s-\s")
+
+
+def _part(text: str, span: tuple[int, int]) -> str:
+    """The part of the sentence around a signal, between commas, semicolons or brackets:
+    "..., not from selling your personal information to third parties" -> the promise itself."""
+    sentence = _sentence(text, span)
+    offset = text.find(sentence)
+    at = span[0] - offset if offset >= 0 else 0
+    start = 0
+    for m in _PART_BREAK.finditer(sentence):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() >= at + (span[1] - span[0]):
+            part = sentence[start:m.start()]
+            return part if len(_content(part)) >= _MIN_PART_WORDS else sentence
+    part = sentence[start:]
+    return part if len(_content(part)) >= _MIN_PART_WORDS else sentence
+
+
 def _limits(sentence: str) -> frozenset[str]:
     low = fold_text(sentence)
     found = {m.group(0) for m in lexicon.QUALIFIERS.finditer(low)}
@@ -84,7 +106,7 @@ class StatementIndex:
         best: tuple[float, Restatement] | None = None
         for sig in signals:
             own = _sentence(text, sig.span)
-            words = _content(own)
+            words = _content(_part(text, sig.span))
             if not words:
                 return None
             found = None

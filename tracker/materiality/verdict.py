@@ -43,14 +43,16 @@ def judge_changes(
     if truncated:
         out = [_with(c, discounted(c.assessment, truncated, "none")) for c in out]
         return out, Verdict(False, False, "none", (), truncated, truncated)
-    return out, _verdict(out, old_clauses, ignored)
+    return out, _verdict(out, old_clauses, new_clauses, ignored)
 
 
 def _with(change: ClauseChange, a: Assessment) -> ClauseChange:
     return change if a is change.assessment else replace(change, assessment=a)
 
 
-def _verdict(changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], ignored: int) -> Verdict:
+def _verdict(
+    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause], ignored: int
+) -> Verdict:
     assessments = [c.assessment for c in changes]
     substantive = [a for a in assessments if a.severity != "none"]
     material = [a for a in substantive if a.material]
@@ -59,7 +61,11 @@ def _verdict(changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], ign
     categories = {cat for a in basis for cat in a.categories}
     if material and any("contact" in a.categories for a in substantive):
         categories.add("contact")  # who to contact or who controls the data changed: worth naming
-    findings = tuple(rank_findings(changes))
+    findings = ()
+    if material:
+        old_text = "\n".join(c.text for c in old_clauses)
+        new_text = "\n".join(c.text for c in new_clauses)
+        findings = tuple(rank_findings(changes, old_text, new_text))
     rewrite = len(changes) >= _REWRITE_MIN_CHANGES and len(changes) > _REWRITE_SHARE * max(len(old_clauses), 1)
     summary = _summary(len(changes), assessments, material, order_categories(categories), ignored, findings, rewrite)
     reason = findings[0].reason if findings else (_top(basis).reason if basis else summary)
