@@ -1,13 +1,13 @@
 """One clause change -> one assessment: added and removed clauses, and the dispatch to the modified rules."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from policywatch.tracker import lexicon
-from policywatch.tracker.classify import EXPOSING, PROTECTIVE, find_signals, order_categories
+from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, order_categories
 from policywatch.tracker.model import Assessment, ClauseChange
 from policywatch.tracker.materiality.modified import _assess_modified
-from policywatch.tracker.materiality.quotes import _page_chrome, _reason, _short, _title_like
+from policywatch.tracker.materiality.quotes import _page_chrome, _reason, _sentence_around, _short, _title_like
 from policywatch.tracker.materiality.signals import (
     RuleFinding, _categories, _cats, _cosmetic_equal, _effective_exposing, _neutral_finding, _riskiest, _widening_finding,
 )
@@ -35,7 +35,7 @@ def assess_change(change: ClauseChange) -> Assessment:
 def _assess_added(text: str) -> list[RuleFinding]:
     """A new clause: a practice widens, a protection strengthens, anything else is neutral."""
     signals = find_signals(text)
-    exposing = _effective_exposing(signals)
+    exposing = _chosen_by_user(text, _effective_exposing(signals), signals)
     findings: list[RuleFinding] = []
     if exposing:
         findings.append(_widening_finding("Added", text, exposing))
@@ -45,6 +45,29 @@ def _assess_added(text: str) -> list[RuleFinding]:
     if not findings:
         findings.append(_neutral_finding("Added", text, signals))
     return findings
+
+
+_CHOICES = frozenset({"opt-out", "consent and withdrawal", "right to object or restrict"})
+
+
+def _chosen_by_user(text: str, exposing: list[Signal], signals: Sequence[Signal]) -> list[Signal]:
+    """Drop medium/low practices named only as what a user's choice covers.
+
+    "If you don't want to hear about products we or our partners offer, you can opt out
+    of marketing communications" gives a choice; it does not describe a new sharing.
+    A high-risk practice (sale, advertisers, sensitive data) stays, choice or not.
+    """
+    choices = [s for s in signals if s.polarity == PROTECTIVE and s.label in _CHOICES]
+    if not choices:
+        return exposing
+    spans = [_sentence_span(text, s.span) for s in choices]
+    return [s for s in exposing if s.risk == "high" or not any(a <= s.span[0] < b for a, b in spans)]
+
+
+def _sentence_span(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    sentence = _sentence_around(text, span)
+    start = text.find(sentence)
+    return (start, start + len(sentence)) if start >= 0 else (0, len(text))
 
 
 def _assess_removed(text: str) -> list[RuleFinding]:

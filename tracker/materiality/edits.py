@@ -24,7 +24,8 @@ def _close_quote(text: str, start: int, end: int) -> int:
     piece = text[start:end]
     for mark in ("'", '"', "\u2019", "\u201d"):
         opening = {"\u2019": "\u2018", "\u201d": "\u201c"}.get(mark, mark)
-        if text[end:end + 1] == mark and (piece.count(opening) + piece.count(mark)) % 2 == 1:
+        unbalanced = piece.count(mark) % 2 == 1 if opening == mark else piece.count(opening) > piece.count(mark)
+        if text[end:end + 1] == mark and unbalanced:
             return end + 1
     return end
 

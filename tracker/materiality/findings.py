@@ -32,6 +32,7 @@ _SENSITIVE = re.compile(
 _AI = re.compile(r"\b(?:train\w*|machine learning|artificial intelligence|ai|llms?|models?)\b", re.IGNORECASE)
 _ADVERTISING = re.compile(r"\b(?:advertis\w*|ads|marketing|targeted|cross-context|sell|sale|sold)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\b", re.IGNORECASE)
+_POINTER = re.compile(r'; "(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|appeal\w*|your consent|with consent|privacy (?:settings|controls|choices))"\)', re.IGNORECASE)
 _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
@@ -41,7 +42,8 @@ _MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the sam
 def finding_class(category: str, direction: str, text: str) -> int:
     """Importance class of one finding (lower is more important)."""
     if direction == "weakens":
-        return 0
+        # a pointer to rights ("to exercise your privacy rights, contact us") is not a right removed
+        return 6 if _POINTER.search(text) and "negation" not in text else 0
     if category in ("sale", "sharing") or (category == "purpose" and _ADVERTISING.search(text)):
         return 1
     if _SENSITIVE.search(text):

@@ -114,13 +114,13 @@ def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: S
         before, after = _durations(old), _durations(new)
         if before and not after and any(s.category == "retention" for s in new_sigs):
             b = _duration_phrase(old, max(before))
-            findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" no longer stated in "{_short(new)}" (retention: limit removed).'))
+            findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" removed from: "{_short(_around_duration(old, b), 240)}" (retention: limit removed).', _clean(_around_duration(old, b))))
         if before and after and max(after) != max(before):
             b, a = _duration_phrase(old, max(before)), _duration_phrase(new, max(after))
             if max(after) > max(before):
-                findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept longer).'))
+                findings.append(RuleFinding("weakens", "medium", ("retention",), f'Changed: retention period "{b}" -> "{a}" in: "{_short(_around_duration(new, a), 240)}" (retention: kept longer).', _clean(_around_duration(new, a))))
             else:
-                findings.append(RuleFinding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" (retention: kept for less time).'))
+                findings.append(RuleFinding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" in: "{_short(_around_duration(new, a), 240)}" (retention: kept for less time).', _clean(_around_duration(new, a))))
     if "children" in cats:
         before, after = _ages(old), _ages(new)
         if before and after and before != after:
@@ -129,6 +129,12 @@ def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: S
             elif min(after) > min(before):
                 findings.append(RuleFinding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
     return findings
+
+
+def _around_duration(text: str, phrase: str) -> str:
+    """The sentence stating a retention period."""
+    at = text.find(phrase)
+    return _sentence_around(text, (at, at + len(phrase))) if at >= 0 else text
 
 
 def _controller_findings(old: str, new: str) -> list[RuleFinding]:
