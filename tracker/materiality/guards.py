@@ -170,6 +170,7 @@ def discounted(a: Assessment, why: str, severity: str = "low") -> Assessment:
     """A guard discounted this change: not material, and the reason says why."""
     if not a.material and severity_rank(a.severity) <= severity_rank(severity):
         return a
+    why = why.removeprefix("Not material: ").rstrip(".")
     reason = a.reason.rstrip(".") + f"; discounted: {why}."
     return Assessment(a.categories, a.direction, severity, False, reason, a.quote)
 
