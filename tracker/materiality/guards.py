@@ -123,6 +123,8 @@ def _in_context(
         if a.material and c.kind == "added" and a.direction == "expands":
             text = c.new_text or ""
             gained = [s for s in _effective_exposing(find_signals(text)) if s.risk != "low"]
+            # a generic verb ("share", "collect") is weak evidence when a specific practice is named
+            gained = [s for s in gained if s.label not in lexicon.GENERIC_LABELS] or gained
             match = removed_side.find(text, gained, c, no_new_limits=False)
             if match:
                 a = discounted(a, match.describe("reworded from"))
