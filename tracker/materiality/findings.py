@@ -33,6 +33,8 @@ _AI = re.compile(r"\b(?:train\w*|machine learning|artificial intelligence|ai|llm
 _ADVERTISING = re.compile(r"\b(?:advertis\w*|ads|marketing|targeted|cross-context|sell|sale|sold)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\b", re.IGNORECASE)
 _POINTER = re.compile(r'; "(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|appeal\w*|your consent|with consent|privacy (?:settings|controls|choices))"\)', re.IGNORECASE)
+_NAMED = re.compile(r'\((?:[^()"]*"[^"]*")*?[^()"]*?\b(collection|sharing|sale|purpose|tracking|retention|user rights|children|'
+                    r'international transfer|security|policy change|contact):')
 _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
@@ -68,6 +70,9 @@ def _quote_of(a: Assessment) -> str:
 
 def _main_category(categories: Sequence[str], direction: str, text: str) -> str:
     """The category a reader should file the finding under: the most important one it has."""
+    named = _NAMED.search(text)
+    if named and named.group(1).replace(" ", "_") in CATEGORIES:
+        return named.group(1).replace(" ", "_")  # the category the reason itself names
     cats = [c for c in categories if c in CATEGORIES] or ["contact" if _CONTROLLER.search(text) else "policy_change"]
     return min(cats, key=lambda c: (finding_class(c, direction, text), CATEGORIES.index(c)))
 
@@ -114,7 +119,7 @@ def _ranked(items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new
         text = f"{quote} {a.reason}"
         category = _main_category(a.categories, a.direction, text)
         f = Finding(index, category, a.direction, a.severity, quote, a.reason)
-        cls = finding_class(category, a.direction, text)
+        cls = min(finding_class(c, a.direction, text) for c in {category, *a.categories})
         if cls == 0 and kind == "added":
             cls = 6  # an added clause that keeps data or denies a right widens; it removed no protection
         novel = _novel(kind, a, old_doc, new_doc)
