@@ -52,11 +52,13 @@ def compare_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> DocumentDif
 def classify_clauses(clauses: Sequence[Clause]) -> list[Clause]:
     """Fill each clause's data-practice categories (kept when already set).
 
-    Used by ``segment``, whose output lists every clause's categories.
+    Used by ``segment``, whose output lists every clause's categories, and by
+    ingest. The section a clause sits in (its heading path) decides first
+    (``tracker.clause_categories``).
     """
-    from policywatch.tracker.classify import classify_text
+    from policywatch.tracker.clause_categories import classify_clause
 
-    return [c if c.categories else replace(c, categories=tuple(classify_text(c.text))) for c in clauses]
+    return [c if c.categories else replace(c, categories=classify_clause(c.text, c.heading)) for c in clauses]
 
 
 def _assessed(change: ClauseChange) -> ClauseChange:
