@@ -97,3 +97,83 @@ def test_findings_are_stored_and_reach_the_webhook_body(tmp_path: Path) -> None:
 def test_rank_findings_ignores_changes_that_are_not_material() -> None:
     change = ClauseChange("added", None, 0, None, "You can contact us by mail.")
     assert rank_findings([change]) == []
+
+
+# --- exact reasons, cosmetic variants, direction ------------------------------------
+
+
+def _modified(old: str, new: str):
+    from policywatch.tracker.materiality import assess_change
+
+    return assess_change(ClauseChange("modified", 0, 0, old, new))
+
+
+def test_reason_quotes_only_the_deleted_words_in_their_sentence() -> None:
+    a = _modified("Reddit does not 'sell' or 'share' your personal information.",
+                  "Reddit does not 'sell' your personal information.")
+    assert a.material
+    assert a.reason.startswith('''Changed: "or 'share'" removed from: "Reddit does not 'sell' or 'share' your personal''')
+
+
+def test_spelling_variants_and_company_suffix_are_cosmetic() -> None:
+    for old, new in [
+        ("We share data with third-party partners for analytics.", "We share data with third party partners for analytics."),
+        ("Send us an e-mail to sign-in again.", "Send us an email to sign in again."),
+        ("Acme operates the service and collects your data.", "Acme, Inc. operates the service and collects your data."),
+    ]:
+        a = _modified(old, new)
+        assert a.severity == "none" and not a.material, (old, a)
+
+
+def test_losing_only_before_the_requester_is_not_a_wider_practice() -> None:
+    a = _modified("Only you or an authorized agent may make a request to access your data.",
+                  "You or an authorized agent may make a request to access your data.")
+    assert not a.material
+    b = _modified("We share your data only with service providers.", "We share your data with service providers.")
+    assert b.material and b.direction == "weakens" and '"only" removed from' in b.reason
+
+
+def test_opt_out_added_is_a_protection_not_a_new_practice() -> None:
+    from policywatch.tracker.materiality import assess_change
+
+    text = ("If you don't want to learn about products and services we or our partners offer, "
+            "you can opt out of marketing communications in any message we send you.")
+    a = assess_change(ClauseChange("added", None, 0, None, text))
+    assert not a.material and a.direction == "strengthens"
+
+
+def test_no_ai_training_promise_is_a_protection() -> None:
+    from policywatch.tracker.materiality import assess_change
+
+    a = assess_change(ClauseChange("added", None, 0, None,
+                                   "We do not use your audio, video or chat content to train artificial intelligence models."))
+    assert not a.material and a.direction == "strengthens"
+
+
+def test_rewrite_is_framed_as_a_rewrite() -> None:
+    old = _clauses(BASE + [f"Cookies for feature {i} keep your personal data settings for session {i}." for i in range(30)])
+    new = _clauses(BASE + [f"Preference {i} of the app is remembered on your device between visits." for i in range(30)]
+                   + ["We may sell your personal information to data brokers."])
+    v = compare_clauses(old, new).verdict
+    assert v.summary.startswith("Rewritten policy (") and v.material and "data brokers" in v.summary
+
+
+def test_heading_path_decides_the_clause_category() -> None:
+    from policywatch.tracker.clause_categories import classify_clause, heading_category
+
+    assert heading_category(("Privacy Policy", "How We Share Your Information")) == "sharing"
+    text = "We collect this information when you contact our support team."
+    assert classify_clause(text, ("Privacy Policy", "Contact us")) == ("contact",)
+    # a high-risk practice in the text is kept whatever the section
+    assert "sale" in classify_clause("We sell your personal information to data brokers.", ("Contact us",))
+
+
+def test_the_shipped_text_model_is_applied_without_scikit_learn() -> None:
+    import sys
+
+    from policywatch.tracker.clause_categories import MODEL_PATH, text_model_categories
+
+    assert MODEL_PATH.exists()
+    cats = text_model_categories("We use cookies and similar tracking technologies such as pixels and web beacons on our sites.")
+    assert "tracking" in cats
+    assert "sklearn" not in sys.modules  # training needs scikit-learn; applying the weights does not
