@@ -101,16 +101,18 @@ def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str) -> bool:
     phrase = " ".join(m.group(1).casefold().split()) if m else ""
     if kind == "removed":
         return not new_doc or not phrase or phrase not in new_doc
-    if kind == "added":
+    if kind == "added" or a.reason.startswith("Added:"):  # a new clause, or new sentences merged into one
         return not old_doc or not phrase or phrase not in old_doc
-    return True  # a clause changed in place: the edit itself is the news
+    return True  # an edit inside a sentence ("never" -> "may", "6 months" -> "18 months") is the news
 
 
 def _fold(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").casefold().split())
 
 
-def _ranked(items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new_doc: str = "") -> list[Finding]:
+def _ranked(
+    items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new_doc: str = "", rewrite: bool = False
+) -> list[Finding]:
     found: list[tuple[tuple, Finding]] = []
     for index, kind, a in items:
         if not a.material:
@@ -123,7 +125,11 @@ def _ranked(items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new
         if cls == 0 and kind == "added":
             cls = 6  # an added clause that keeps data or denies a right widens; it removed no protection
         novel = _novel(kind, a, old_doc, new_doc)
-        found.append(((not novel, cls, -severity_rank(a.severity), index), f))
+        # Removed or weakened protections lead; other findings go by severity (the lexicon's high
+        # risk is sale, advertisers, sensitive data, AI training), then by class. In a rewrite most
+        # removed text is restated in new words, so removals follow what the new text adds.
+        lead = 0 if cls == 0 and not (rewrite and kind == "removed") else 1
+        found.append(((not novel, lead, -severity_rank(a.severity), cls, index), f))
     found.sort(key=lambda p: p[0])
     merged: list[tuple[Finding, frozenset[str]]] = []
     for _, f in found:
@@ -138,13 +144,16 @@ def _ranked(items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new
     return [f for f, _ in merged]  # the first (highest-ranked) of each group stands for it
 
 
-def rank_findings(changes: Sequence[ClauseChange], old_text: str = "", new_text: str = "") -> list[Finding]:
+def rank_findings(
+    changes: Sequence[ClauseChange], old_text: str = "", new_text: str = "", *, rewrite: bool = False
+) -> list[Finding]:
     """Findings of assessed clause changes; ``change`` indexes ``changes``.
 
     ``old_text``/``new_text`` (the whole documents) let findings that are news
-    for the document rank first.
+    for the document rank first; ``rewrite`` ranks removals after additions.
     """
-    return _ranked(((i, c.kind, c.assessment) for i, c in enumerate(changes)), _fold(old_text), _fold(new_text))
+    items = ((i, c.kind, c.assessment) for i, c in enumerate(changes))
+    return _ranked(items, _fold(old_text), _fold(new_text), rewrite)
 
 
 def findings_from_entries(entries: Sequence[dict[str, Any]]) -> list[Finding]:

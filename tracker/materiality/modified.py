@@ -178,6 +178,8 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     return findings
 
 
+# "strictly necessary cookies" names a kind of cookie; it limits nothing.
+_NAMES_A_KIND = re.compile(r"\s*(?:necessary\s+)?(?:cookies|technologies|trackers|tags)\b")
 _ACTOR_AFTER = re.compile(r"\s+(?:you|your|we|us|the user|users|an? authori[sz]ed|authori[sz]ed|the account|account)\b")
 
 
@@ -189,7 +191,7 @@ def _limiting_words(text: str, ranges: Sequence[tuple[int, int]], other: str) ->
     for m in lexicon.QUALIFIERS.finditer(low):
         if not any(r0 <= m.start() < r1 for r0, r1 in ranges):
             continue
-        if _ACTOR_AFTER.match(low, m.end()):
+        if _ACTOR_AFTER.match(low, m.end()) or _NAMES_A_KIND.match(low, m.end()):
             continue
         sentence = _sentence_around(text, m.span())
         start = text.find(sentence)

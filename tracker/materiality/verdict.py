@@ -62,14 +62,14 @@ def _verdict(
     if material and any("contact" in a.categories for a in substantive):
         categories.add("contact")  # who to contact or who controls the data changed: worth naming
     findings: tuple[Finding, ...] = ()
+    rewrite = len(changes) >= _REWRITE_MIN_CHANGES and len(changes) > _REWRITE_SHARE * max(len(old_clauses), 1)
     if material:
         old_text = "\n".join(c.text for c in old_clauses)
         new_text = "\n".join(c.text for c in new_clauses)
-        findings = tuple(rank_findings(changes, old_text, new_text))
+        findings = tuple(rank_findings(changes, old_text, new_text, rewrite=rewrite))
         # each finding names the one category it is filed under: the verdict lists those, not
         # every category any sentence of a changed clause touches
         categories = {f.category for f in findings} | ({"contact"} & categories)
-    rewrite = len(changes) >= _REWRITE_MIN_CHANGES and len(changes) > _REWRITE_SHARE * max(len(old_clauses), 1)
     summary = _summary(len(changes), assessments, material, order_categories(categories), ignored, findings, rewrite)
     reason = findings[0].reason if findings else (_top(basis).reason if basis else summary)
     cosmetic_only = all(_is_cosmetic(c) for c in changes)
