@@ -474,7 +474,7 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def main(argv: list[str] | None = None, workdir: Path = WORKDIR) -> int:
+def main(argv: list[str] | None = None, workdir: Path | None = None) -> int:
     """``policywatch demo`` / ``python -m policywatch.demo``: the demo with a narrative; 1 on failure."""
     console = Console(highlight=False)
     started = time.monotonic()
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None, workdir: Path = WORKDIR) -> int:
                                 expand=False))
 
     try:
-        demo = run_pipeline(workdir, on_step, on_done)
+        demo = run_pipeline(workdir or WORKDIR, on_step, on_done)  # WORKDIR read at call time
     except DemoError as exc:
         status.stop()
         console.print(f"\n[bold red]Demo failed:[/bold red] {escape(str(exc))}")
