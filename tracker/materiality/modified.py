@@ -9,6 +9,7 @@ from typing import Sequence
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text
 from policywatch.tracker.materiality.edits import edit_reason
+from policywatch.tracker.materiality.restated import still_stated
 from policywatch.tracker.materiality.quotes import _clean, _quote, _sentence_around, _short
 from policywatch.tracker.materiality.signals import (
     WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
@@ -39,7 +40,7 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
         s for s in old_hot
         if s.key not in new_keys
         or (s.polarity == PROTECTIVE and new_counts[s.key] < old_counts[s.key]
-            and hot_new_counts[s.key] < hot_old_counts[s.key])
+            and hot_new_counts[s.key] < hot_old_counts[s.key] and not still_stated(old, s, new))
     ]
     findings = _polarity_findings(old, new, diff, gained, lost, old_keys, new_keys, new_sigs, new_hot)
     findings += _softened_commitments(old, new, old_hot, new_hot)

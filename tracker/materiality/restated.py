@@ -125,3 +125,22 @@ class StatementIndex:
             if best is None or found[0] < best[0]:
                 best = found
         return best[1] if best else None
+
+
+def still_stated(old: str, signal: Signal, new: str) -> bool:
+    """Does ``new`` (the other version of the same clause) still state ``signal``'s promise?
+
+    Used when a clause states a protection fewer times than before: "a parent can view"
+    -> "parents can view" lost nothing, "does not sell or share" -> "does not sell" did.
+    """
+    words = _content(_part(old, signal.span))
+    if not words:
+        return False
+    own_limits = _limits(_sentence(old, signal.span))
+    for s in find_signals(new):
+        if s.key != signal.key:
+            continue
+        sentence = _sentence(new, s.span)
+        if len(words & _content(sentence)) / len(words) >= _COVERAGE and not (_limits(sentence) - own_limits):
+            return True
+    return False
