@@ -177,3 +177,13 @@ def test_the_shipped_text_model_is_applied_without_scikit_learn() -> None:
     cats = text_model_categories("We use cookies and similar tracking technologies such as pixels and web beacons on our sites.")
     assert "tracking" in cats
     assert "sklearn" not in sys.modules  # training needs scikit-learn; applying the weights does not
+
+
+def test_a_heading_alone_is_never_material() -> None:
+    from policywatch.tracker.materiality import assess_change
+
+    for heading in ("Payment data .", "Payment data.", "**Data shared with advertising companies**",
+                    "Data collected by or shared with other advertising companies ."):
+        a = assess_change(ClauseChange("added", None, 0, None, heading))
+        assert not a.material and a.severity in ("none", "low"), (heading, a)
+    assert assess_change(ClauseChange("added", None, 0, None, "We collect payment data.")).material

@@ -9,6 +9,11 @@ from policywatch.tracker.classify import Signal, fold_text, sentence_spans
 _QUOTE_WORDS = 14  # words quoted on each side of a trigger: enough to check, short enough to read
 _TITLE_WORDS = 10  # a clause this short without a full stop is a heading, not a statement
 _TOKEN = re.compile(r"\S+")
+_LABEL_WORDS = 4  # "Payment data." is a label; "Transfers outside the EEA rely on SCCs." is a statement
+_STATEMENT_WORDS = frozenset(
+    "we you they it us i he she is are was were be been being may will can might must should shall would could "
+    "do does did has have had not never".split()
+)
 _QUOTE_MARKUP = re.compile(r"<br\s*/?>|\*\*|__|^\s*[*#>|-]+\s|\s\|\s", re.MULTILINE)
 
 
@@ -22,7 +27,12 @@ def _title_like(text: str) -> bool:
     plain = lexicon.MARKUP.sub(" ", text)
     plain = re.sub(r"\(#[^)]*\)|-{3,}|={3,}", " ", plain).strip()
     words = plain.split()
-    return len(words) <= _TITLE_WORDS and not re.search(r"[.!?:;]\W*$", plain)
+    if len(words) > _TITLE_WORDS:
+        return False
+    if not re.search(r"[.!?:;]\W*$", plain) or plain.endswith(" ."):
+        return True  # no sentence ending, or the " ." extraction leaves after a bold heading
+    # a short line that ends with a full stop but has no subject or auxiliary is a label ("Payment data.")
+    return len(words) <= _LABEL_WORDS and not any(w.strip(".,;:!?()'\"").casefold() in _STATEMENT_WORDS for w in words)
 
 def _sentence_around(text: str, span: tuple[int, int]) -> str:
     for start, end in sentence_spans(fold_text(text)):
