@@ -187,3 +187,12 @@ def test_a_heading_alone_is_never_material() -> None:
         a = assess_change(ClauseChange("added", None, 0, None, heading))
         assert not a.material and a.severity in ("none", "low"), (heading, a)
     assert assess_change(ClauseChange("added", None, 0, None, "We collect payment data.")).material
+
+
+def test_a_renamed_link_or_link_target_alone_is_not_material() -> None:
+    a = _modified("You may opt out of targeted advertising; see [Do Not Sell My Info](https://example.com/ccpa).",
+                  "You may opt out of targeted advertising; see [Your Privacy Choices](https://example.com/ccpa).")
+    assert not a.material and a.severity == "low" and "link text renamed" in a.reason
+    b = _modified("We share data with partners listed [here](https://example.com/a).",
+                  "We share data with partners listed [here](https://example.com/partners/b).")
+    assert not b.material and b.severity in ("none", "low")

@@ -13,7 +13,7 @@ from policywatch.tracker.materiality.restated import still_stated
 from policywatch.tracker.materiality.quotes import _clean, _quote, _sentence_around, _short
 from policywatch.tracker.materiality.signals import (
     WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
-    _effective_exposing, _orgs, _riskiest, _widening_finding,
+    _categories, _effective_exposing, _orgs, _riskiest, _widening_finding,
 )
 from policywatch.tracker.materiality.worddiff import _WordDiff, _changed_sentences, _content_words, _in_ranges, _overlaps, _word_diff
 
@@ -23,6 +23,10 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
     diff = _word_diff(old, new)
     if not diff.inserted and not diff.deleted:
         return [RuleFinding("cosmetic", "none", (), f'Cosmetic edit: "{_short(new)}".')]
+    if _inside_links(old, diff.old_ranges) and _inside_links(new, diff.new_ranges):
+        # only the words of a link were renamed ("Do Not Sell My Info" -> "Your Privacy Choices"):
+        # the page it points to, and what the sentence says, are unchanged
+        return [RuleFinding("neutral", "low", _categories(new), *edit_reason(old, new, diff, "new", None, "link text renamed"))]
     old_sigs, new_sigs = find_signals(old), find_signals(new)
     old_hot = _in_ranges(old_sigs, _changed_sentences(old, diff.old_ranges))
     new_hot = _in_ranges(new_sigs, _changed_sentences(new, diff.new_ranges))
@@ -51,6 +55,15 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
     if not any(f.severity != "low" or f.direction != "neutral" for f in findings):
         findings += _rewording_findings(old, new, diff, new_hot, old_sigs + new_sigs)
     return findings
+
+
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+
+
+def _inside_links(text: str, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Every changed range lies inside the text or target of a Markdown link."""
+    links = [m.span() for m in _LINK.finditer(text)]
+    return bool(links) and bool(ranges) and all(any(a <= r0 and r1 <= b for a, b in links) for r0, r1 in ranges)
 
 
 def _polarity_findings(
