@@ -208,13 +208,23 @@ def _limiting_words(text: str, ranges: Sequence[tuple[int, int]], other: str) ->
         if _ACTOR_AFTER.match(low, m.end()) or _NAMES_A_KIND.match(low, m.end()):
             continue
         sentence = _sentence_around(text, m.span())
-        start = text.find(sentence)
+        lo, hi = _part_span(low, m.start())  # "(available only in some countries)" limits nothing outside
         practice = [s for s in signals if s.kind == lexicon.PRACTICE and s.category in WIDENING
-                    and s.polarity == EXPOSING and start <= s.span[0] < start + len(sentence)]
+                    and s.polarity == EXPOSING and lo <= s.span[0] < hi]
         if not practice or _same_sentence_kept(fold_text(sentence), other_low, m.group(0)):
             continue
         return text[m.start():m.end()], sentence, _riskiest(practice)
     return None
+
+
+_PART_END = re.compile(r"[()\[\];|]|\.\s|\n")
+
+
+def _part_span(low: str, at: int) -> tuple[int, int]:
+    """The stretch of text around ``at`` up to brackets, semicolons, table cells or a sentence end."""
+    starts = [m.end() for m in _PART_END.finditer(low, 0, at)]
+    end = _PART_END.search(low, at)
+    return (starts[-1] if starts else 0, end.start() if end else len(low))
 
 
 def _same_sentence_kept(sentence: str, other: str, word: str) -> bool:
