@@ -115,6 +115,12 @@ def render_text(diff: DocumentDiff) -> str:
     lines = [summary_line(diff)]
     if diff.verdict.summary:
         lines.append(diff.verdict.summary)
+    if diff.verdict.findings:
+        lines.append("")
+        lines.append("Findings, most important first:")
+        for rank, f in enumerate(diff.verdict.findings, 1):
+            times = f" (x{f.count})" if f.count > 1 else ""
+            lines.append(f"  {rank}. [{f.severity} {f.category}, change {f.change + 1}]{times} {f.reason}")
     for number, change in enumerate(diff.changes, 1):
         lines.append("")
         lines.extend(_change_text(number, change))

@@ -196,3 +196,17 @@ def test_a_renamed_link_or_link_target_alone_is_not_material() -> None:
     b = _modified("We share data with partners listed [here](https://example.com/a).",
                   "We share data with partners listed [here](https://example.com/partners/b).")
     assert not b.material and b.severity in ("none", "low")
+
+
+def test_removed_and_added_clause_stating_the_same_practice_are_one_reworded_change() -> None:
+    from policywatch.tracker.materiality import judge_changes
+
+    before = "We share your precise location with advertising partners to show you relevant ads."
+    after = "To show you relevant ads, your precise location is shared with our advertising partners."
+    old, new = _clauses(BASE + [before]), _clauses(BASE + [after])
+    changes = [ClauseChange("removed", len(BASE), None, before, None),
+               ClauseChange("added", None, len(BASE), None, after)]
+    out, verdict = judge_changes(changes, old, new)
+    assert not verdict.material
+    assert f"discounted: reworded from clause {len(BASE)}" in out[1].assessment.reason
+    assert f"reworded as clause {len(BASE)}" in out[0].assessment.reason

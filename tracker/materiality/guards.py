@@ -5,6 +5,7 @@ moved between clauses, and new controllers named in added clauses.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from policywatch.tracker import lexicon
@@ -115,6 +116,7 @@ def _in_context(
         (c, c.new_ordinal, c.new_text or "") for c in changes if c.kind in ("added", "modified")
     )
     out = []
+    reworded_as: dict[int, int | None] = {}
     controllers = _ControllerCheck(old_clauses)
     for c in changes:
         a = c.assessment
@@ -128,6 +130,8 @@ def _in_context(
             match = removed_side.find(text, gained, c, no_new_limits=False)
             if match:
                 a = discounted(a, match.describe("reworded from"))
+                if match.change.kind == "removed":
+                    reworded_as[id(match.change)] = c.new_ordinal
         elif a.material and c.kind == "removed" and a.direction == "weakens":
             text = c.old_text or ""
             protective = [s for s in find_signals(text) if s.polarity == PROTECTIVE]
@@ -135,7 +139,13 @@ def _in_context(
             if match:
                 a = discounted(a, match.describe("restated in"))
         out.append((c, a))
-    return out
+    # the removal half of a reworded pair says where its text went: one change, not two
+    return [(c, _reworded(a, reworded_as[id(c)]) if id(c) in reworded_as and not a.material else a) for c, a in out]
+
+
+def _reworded(a: Assessment, ordinal: int | None) -> Assessment:
+    where = f"clause {ordinal}" if ordinal is not None else "the new version"
+    return replace(a, reason=a.reason.rstrip(".") + f"; reworded as {where}.")
 
 
 class _ControllerCheck:
