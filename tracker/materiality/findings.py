@@ -33,8 +33,8 @@ _AI = re.compile(r"\b(?:train\w*|machine learning|artificial intelligence|ai|llm
 _ADVERTISING = re.compile(r"\b(?:advertis\w*|ads|marketing|targeted|cross-context|sell|sale|sold)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\b", re.IGNORECASE)
 _POINTER = re.compile(r'; "(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|appeal\w*|your consent|with consent|privacy (?:settings|controls|choices))"\)', re.IGNORECASE)
-_NAMED = re.compile(r'\((?:[^()"]*"[^"]*")*?[^()"]*?\b(collection|sharing|sale|purpose|tracking|retention|user rights|children|'
-                    r'international transfer|security|policy change|contact):')
+_NAMED = re.compile(r"\((collection|sharing|sale|purpose|tracking|retention|user rights|children|"
+                    r"international transfer|security|policy change|contact):")  # "(sale: new practice; ...)"
 _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
