@@ -119,3 +119,26 @@ def test_reddit_in_tracker_mode(corpus: Path, invoke, tmp_path: Path) -> None:
 def test_copilot_in_tracker_mode(corpus: Path, invoke, tmp_path: Path) -> None:
     change = _tracker_changes(corpus, invoke, tmp_path, COPILOT_ADS, "copilot")
     assert change["material"] and "Trade Desk" in change["summary"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("service", ["zoom", "reddit"])
+def test_tracker_mode_change_is_material_exactly_when_a_clause_change_is(
+    corpus: Path, invoke, db_path: Path, service: str
+) -> None:
+    """Whole histories imported: every recorded change agrees with its stored clause changes."""
+    from policywatch.db.changes import clause_changes_json
+    from policywatch.db.connection import open_database
+
+    assert invoke("init").exit_code == 0
+    assert invoke("import", str(corpus / service), "--name", service).exit_code == 0
+    listed = json.loads(invoke("changes", "--policy", service, "--format", "json").output)["changes"]
+    assert len(listed) >= 5
+    db = open_database(db_path)
+    try:
+        for change in listed:
+            clauses = clause_changes_json(db, change["change_id"])
+            assert change["material"] == any(c["material"] for c in clauses), change["summary"]
+            assert bool(change["findings"]) == change["material"], change["summary"]
+    finally:
+        db.close()
