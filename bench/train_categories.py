@@ -97,7 +97,7 @@ def train(clauses: list[tuple[str, str]]) -> dict:
     X = vec.fit_transform(rows).tocsr()
     X.indices, X.indptr = X.indices.astype("int32"), X.indptr.astype("int32")  # liblinear wants 32-bit indices
     names = vec.get_feature_names_out()
-    model = {"threshold": 0.5, "trained_on": len(clauses), "categories": {}}
+    model = {"threshold": 0.5, "fallback": 0.25, "trained_on": len(clauses), "categories": {}}
     for category in sorted({c for _, c in clauses}):
         y = [int(c == category) for _, c in clauses]
         clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000)
@@ -145,27 +145,26 @@ def main(argv: list[str] | None = None) -> int:
     train_set, test_set = labelled_clauses(args.policies)
     model = train(train_set)
     from policywatch.tracker import clause_categories
-    from policywatch.tracker.classify import classify_text
-
-    loaded = model
+    from policywatch.tracker.classify import classify_text, find_signals
 
     def model_predict(text: str) -> tuple[str, ...]:
-        feats = clause_categories._features(text)
-        out = []
-        for category, params in loaded["categories"].items():
-            score = params["intercept"] + sum(params["weights"].get(f, 0.0) for f in feats)
-            if score >= 0:  # sigmoid(score) >= 0.5
-                out.append(category)
-        return tuple(out)
+        return clause_categories.apply_model(model, text)
 
-    rows = {"lexicon": evaluate(test_set, classify_text), "model": evaluate(test_set, model_predict)}
+    def in_use(text: str) -> tuple[str, ...]:  # classify_clause for a clause under no topical heading
+        strong = {s.category for s in find_signals(text) if s.risk == "high"}
+        return tuple(set(model_predict(text)) | strong)
+
+    rows = {"lexicon": evaluate(test_set, classify_text), "model": evaluate(test_set, model_predict),
+            "in use": evaluate(test_set, in_use)}
     body = [
         f"`bench/train_categories.py`: clauses of {len(list(args.policies.glob('*.md'))) - 1} real policies "
         "(`../shared/policies`) labelled by the category their deepest topical heading names (distant "
         f"supervision); {len(train_set)} training clauses, {len(test_set)} held-out clauses from one policy in "
         "five (split by file-name hash, no policy on both sides). Both classifiers see only the clause text; "
         "P/R/F1 on the held-out clauses. `lexicon` is the keyword engine (`tracker.classify.classify_text`), "
-        "`model` the shipped linear model (`tracker/category_model.json`, applied without scikit-learn). "
+        "`model` the shipped linear model (`tracker/category_model.json`, applied without scikit-learn; "
+        "categories over 0.5, else the best one when over 0.25), `in use` the model plus the lexicon's "
+        "high-risk practices (what `classify_clause` gives a clause under no topical heading). "
         "In use (`tracker.clause_categories.classify_clause`) the clause's own heading decides its main "
         "category when it names one, and the text adds high-risk practices; the text-only figures below "
         "are for clauses under headings that name no topic.",

@@ -22,6 +22,7 @@ __all__ = ["heading_category", "classify_clause", "text_model_categories", "HEAD
 
 MODEL_PATH = Path(__file__).with_name("category_model.json")
 _MODEL_THRESHOLD = 0.5
+_MODEL_FALLBACK = 0.25  # no category over the threshold: the best one, when at least this likely
 
 # Heading wording -> category. Order matters: the first pattern that matches a heading wins
 # ("How we share information with advertisers" is sharing, not purpose).
@@ -77,15 +78,22 @@ def text_model_categories(text: str) -> tuple[str, ...]:
     by ``bench/train_categories.py`` and are applied here without scikit-learn.
     """
     model = _model()
-    if not model:
-        return ()
+    return apply_model(model, text) if model else ()
+
+
+def apply_model(model: dict, text: str) -> tuple[str, ...]:
+    """Every category scoring over the threshold; else the best one if it is at least plausible."""
     feats = _features(text)
-    out = []
-    for category, params in model["categories"].items():
-        score = params["intercept"] + sum(params["weights"].get(f, 0.0) for f in feats)
-        if 1 / (1 + math.exp(-max(-30.0, min(30.0, score)))) >= model.get("threshold", _MODEL_THRESHOLD):
-            out.append(category)
-    return order_categories(out)
+    scores = {
+        category: 1 / (1 + math.exp(-max(-30.0, min(30.0, params["intercept"] + sum(params["weights"].get(f, 0.0) for f in feats)))))
+        for category, params in model["categories"].items()
+    }
+    chosen = [c for c, s in scores.items() if s >= model.get("threshold", _MODEL_THRESHOLD)]
+    if not chosen and scores:
+        best = max(scores, key=scores.__getitem__)
+        if scores[best] >= model.get("fallback", _MODEL_FALLBACK):
+            chosen = [best]
+    return order_categories(chosen)
 
 
 def classify_clause(text: str, heading: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
