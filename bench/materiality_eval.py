@@ -51,6 +51,7 @@ class Prediction:
     severity: str
     categories: tuple[str, ...]
     reason: str
+    findings: tuple[dict, ...] = ()
 
 
 @dataclass
@@ -115,6 +116,7 @@ def tracker_prediction(label: dict, changes: list[dict]) -> Prediction:
                 severity=severity,
                 categories=tuple(ch.get("categories") or ()),
                 reason=ch.get("summary") or "",
+                findings=tuple(ch.get("findings") or ()),
             )
     to_new = [ch for ch in changes if _parse_time(ch["to_time"]) == new_t]
     why = "no recorded change between these captures"
@@ -135,6 +137,7 @@ def compare_prediction(corpus: Path, label: dict) -> Prediction:
         severity=verdict.severity,
         categories=tuple(verdict.categories),
         reason=verdict.summary,
+        findings=tuple(f.to_json() for f in verdict.findings),
     )
 
 
@@ -175,6 +178,54 @@ def false_alarms(results: list[PairResult], mode: str) -> list[str]:
         return ["Not-substantive pairs flagged material: none."]
     return ["Not-substantive pairs flagged material:"] + [
         f"- {r.label['new_file']} ({r.label.get('noise_kind')}): {r.predictions[mode].reason}" for r in bad
+    ]
+
+
+_QUOTED = re.compile(r'"([^"]{8,})"')
+_WINDOW = 5  # words: a labelled passage counts as quoted when any 5 consecutive words of it are
+
+
+def _norm(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(re.sub(r"[^\w']+", " ", text.casefold()).split())
+
+
+def _evidence_pieces(evidence: str) -> list[list[str]]:
+    """Word lists of the passages the label quotes (split at ellipses)."""
+    pieces = []
+    for quoted in _QUOTED.findall(evidence):
+        for part in re.split(r"\.\.\.|\u2026", quoted):
+            words = _norm(part).split()
+            if len(words) >= 2:
+                pieces.append(words)
+    return pieces
+
+
+def evidence_quoted(label: dict, text: str) -> bool:
+    """Does ``text`` quote any passage of the label's evidence (5 consecutive words, or a short passage whole)?"""
+    hay = f" {_norm(text)} "
+    for words in _evidence_pieces(label.get("evidence") or ""):
+        size = min(_WINDOW, len(words))
+        if any(f" {' '.join(words[i:i + size])} " in hay for i in range(len(words) - size + 1)):
+            return True
+    return False
+
+
+def evidence_lines(results: list[PairResult], mode: str) -> list[str]:
+    """How often the labelled evidence is quoted in the top 3 findings and in the summary."""
+    pool = [r for r in results if r.label["material"] and _evidence_pieces(r.label.get("evidence") or "")]
+    top3 = sum(
+        evidence_quoted(r.label, " ".join(f"{f['quote']} {f['reason']}" for f in r.predictions[mode].findings[:3]))
+        for r in pool
+    )
+    summary = sum(evidence_quoted(r.label, r.predictions[mode].reason) for r in pool)
+    cosmetic = [r for r in results if not r.label["substantive"]]
+    flagged = sum(r.predictions[mode].material for r in cosmetic)
+    n = len(pool) or 1
+    return [
+        f"Labelled evidence quoted in the top 3 findings: {top3}/{len(pool)} = {top3 / n:.2f} (goal >= 0.9); "
+        f"in the summary: {summary}/{len(pool)} = {summary / n:.2f} (goal >= 0.6). "
+        f"Material flags on pairs labelled cosmetic or noise: {flagged}/{len(cosmetic)} = {flagged / (len(cosmetic) or 1):.2f} (goal 0).",
     ]
 
 
@@ -228,6 +279,7 @@ def mode_report(results: list[PairResult], mode: str, title: str) -> list[str]:
         [f"### {title}", ""]
         + decision_table(results, mode)
         + ["", widening_recall(results, mode), ""]
+        + evidence_lines(results, mode) + [""]
         + false_alarms(results, mode)
         + ["", "Categories on pairs labelled material (predicted categories count only when the pair is flagged material):", ""]
         + category_table(results, mode)
@@ -240,21 +292,29 @@ def mode_report(results: list[PairResult], mode: str, title: str) -> list[str]:
 # --- README section ------------------------------------------------------------------
 
 NOTES = [
-    "How decisions are made (`tracker/classify.py`, `tracker/lexicon.py`, `tracker/materiality.py`): every",
+    "How decisions are made (`tracker/classify.py`, `tracker/lexicon.py`, `tracker/materiality/`): every",
     "clause is matched against a reviewed phrase lexicon (category, label, practice/protection/info, risk);",
     "each match is a signal with a polarity (negation within the sentence part, opt-out framing, exceptions",
     "that repeat a negated practice). Added clauses that describe a practice expand (high for sale,",
     "sensitive data, advertisers/data brokers, AI training); removed protections weaken; in modified clauses",
-    "only the sentences whose words changed are compared (negations dropped/added, new recipients, data",
-    "types or purposes, retention periods in days, age thresholds, new controller names, limiting words and",
-    "exceptions). `judge_document` then applies document guards: extraction failures (via `tracker.quality`),",
-    "truncated captures (only a run of clauses missing at the end), bulk copies of the policy, and rewritten",
-    "text that restates the same practice or protection. No rule names a service or a file.",
+    "only the sentences whose words changed are compared (negations dropped/added, named recipients added to",
+    "a sharing list, data types or purposes, retention periods in days, age thresholds, new controller names,",
+    "limiting words deleted from a practice sentence, exceptions). `judge_changes` then applies document",
+    "guards: extraction failures (via `tracker.quality`), truncated captures, bulk copies of the policy, and",
+    "a removed protection (or added practice) restated by another changed clause with the same signal and",
+    "most of its words, without a new exception. A guard clears the clause's flag and says why, so the",
+    "document is material exactly when a clause is. Findings are the material clause changes ranked (news",
+    "for the whole document first, then removed protections, recipients, sensitive data, AI, children,",
+    "controller, contact) with near-duplicates merged. No rule names a service or a file.",
+    "",
+    "Evidence quoted: a labelled pair's evidence counts as quoted when any 5 consecutive words of a passage",
+    "the label quotes (or a shorter passage whole) appear in the top 3 findings' quotes and reasons, or in",
+    "the summary line. Pool: pairs labelled material.",
     "",
     "Reading the numbers: compare mode sees two files only, so a flip back to an earlier text (the",
     "history's own regression or A/B variant) looks like a real change there; tracker mode recognises flips",
-    "at ingest. Category precision is low on full rewrites because the labels name the headline categories",
-    "while every materially changed clause contributes its categories to the verdict.",
+    "at ingest. Verdict categories are the categories of the findings (one per finding, the one its reason",
+    "names); the labels name the headline categories of a change.",
     "",
 ]
 

@@ -89,7 +89,7 @@ def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
         "change_id": row["id"],
         "flip": bool(row["is_flip"]),
         "technical_upgrade": bool(row["technical_upgrade"]),
-        **({"findings": json.loads(row["findings"])} if row.get("findings") else {}),
+        "findings": json.loads(row["findings"]) if row.get("findings") else [],
     }
 
 
@@ -120,6 +120,12 @@ def change_json(db: Database, change_id: int) -> dict[str, Any]:
     if row is None:
         raise KeyError(change_id)
     return _change_entry(row)
+
+
+def stored_findings(db: Database, change_id: int) -> str | None:
+    """The findings JSON stored with a change (None when recorded before findings were stored)."""
+    row = db.execute("SELECT findings FROM changes WHERE id = ?", [change_id]).fetchone()
+    return row[0] if row else None
 
 
 def find_change(db: Database, policy_id: int, from_version: int | None, to_version: int | None) -> dict | None:

@@ -266,3 +266,13 @@ def m004_capture_http_headers(db: Database) -> None:
     """The HTTP status line and headers of a fetch as recorded (WARC export writes them back)."""
     db.execute("ALTER TABLE captures ADD COLUMN http_status_line TEXT")
     db.execute("ALTER TABLE captures ADD COLUMN http_headers TEXT")  # JSON list of [name, value]
+
+
+@migrations()
+def m005_change_findings(db: Database) -> None:
+    """Ranked material findings of a change (JSON list, DESIGN.md "compare --format json").
+
+    NULL for changes recorded before this migration: readers rebuild them from
+    the change's clause changes (``tracker.materiality.change_findings``).
+    """
+    db.execute("ALTER TABLE changes ADD COLUMN findings TEXT")

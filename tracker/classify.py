@@ -108,7 +108,10 @@ def _negated(lead: str, kind: str, category: str) -> bool:
         return bool(lexicon.NEGATION.search(" ".join(words[-lexicon.PROTECTION_NEGATION_WORDS:])))
     if lexicon.NEGATION.search(" ".join(words[-lexicon.NEGATION_WORDS:])):
         return True
-    return any(category in lexicon.NEGATED_VERB_REACH.get(m.group(1), ()) for m in lexicon.NEGATED_VERB.finditer(lead))
+    if any(category in lexicon.NEGATED_VERB_REACH.get(m.group(1), ()) for m in lexicon.NEGATED_VERB.finditer(lead)):
+        return True
+    return any(category in lexicon.NEGATED_VERB_REACH.get(lexicon.FROM_VERBS[m.group(1)], ())
+               for m in lexicon.NEGATED_FROM.finditer(lead))
 
 
 def _polarity(entry: lexicon.Entry, negated: bool, choice: bool) -> str:

@@ -41,22 +41,24 @@ def compare_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> DocumentDif
     clause of a 50,000-word policy costs far more than the whole diff. Clauses
     keep the categories they came with; use ``classify_clauses`` to fill them.
     """
-    from policywatch.tracker.materiality import judge_document
+    from policywatch.tracker.materiality import judge_changes
 
     old_clauses, new_clauses = list(old), list(new)
     changes = [_assessed(change) for change in align_clauses(old_clauses, new_clauses)]
-    verdict = judge_document(changes, old_clauses, new_clauses)
+    changes, verdict = judge_changes(changes, old_clauses, new_clauses)
     return DocumentDiff(tuple(old_clauses), tuple(new_clauses), tuple(changes), verdict)
 
 
 def classify_clauses(clauses: Sequence[Clause]) -> list[Clause]:
     """Fill each clause's data-practice categories (kept when already set).
 
-    Used by ``segment``, whose output lists every clause's categories.
+    Used by ``segment``, whose output lists every clause's categories, and by
+    ingest. The section a clause sits in (its heading path) decides first
+    (``tracker.clause_categories``).
     """
-    from policywatch.tracker.classify import classify_text
+    from policywatch.tracker.clause_categories import classify_clause
 
-    return [c if c.categories else replace(c, categories=tuple(classify_text(c.text))) for c in clauses]
+    return [c if c.categories else replace(c, categories=classify_clause(c.text, c.heading)) for c in clauses]
 
 
 def _assessed(change: ClauseChange) -> ClauseChange:

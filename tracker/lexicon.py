@@ -292,7 +292,8 @@ ALL_ANCHORS: tuple[str, ...] = tuple(sorted({a for e in ENTRIES for a in e.ancho
 # Words that negate a practice when they come before it in the same sentence part.
 NEGATION = re.compile(
     r"\b(?:not|never|no|none|neither|nor|cannot|can't|don't|doesn't|didn't|won't|wouldn't|"
-    r"isn't|aren't|shouldn't|no longer|nothing|refrain\w* from)\b|n['’]t\b"
+    r"isn't|aren't|shouldn't|no longer|nothing|refrain\w* from|prohibit\w*|forbid\w*|"
+    r"(?:restrict|prevent|bar)\w*\s+(?:\w+\s+){0,4}?from)\b|n['’]t\b"
 )
 # A negated data-practice verb ("does not use ... to train") reaches further than a bare "not".
 NEGATED_VERB = re.compile(
@@ -312,6 +313,18 @@ NEGATED_VERB_REACH: dict[str, frozenset[str]] = {
     **dict.fromkeys(("store", "retain", "keep"), frozenset({"retention", "collection"})),
 }
 CONTEXT_BEFORE, CONTEXT_AFTER = 250, 250  # characters around a recipient searched for its sharing verb
+# "we prohibit our providers from training models on ...": a practice barred, with -ing verbs.
+NEGATED_FROM = re.compile(
+    r"\b(?:prohibit\w*|forbid\w*|restrict\w*|prevent\w*|bar|bars|barred)\s+(?:\w+\s+){0,4}?from\s+"
+    r"(using|selling|sharing|disclosing|collecting|processing|training|transferring|storing|retaining|"
+    r"accessing|tracking|monitoring|scanning|reading)\b"
+)
+FROM_VERBS = {
+    "using": "use", "selling": "sell", "sharing": "share", "disclosing": "disclose", "collecting": "collect",
+    "processing": "process", "training": "train", "transferring": "transfer", "storing": "store",
+    "retaining": "retain", "accessing": "access", "tracking": "track", "monitoring": "monitor",
+    "scanning": "scan", "reading": "read",
+}
 NEGATION_WORDS = 8  # a bare negation word counts only this close before the phrase
 PROTECTION_NEGATION_WORDS = 4  # ... and this close before a right or safeguard it denies
 # Where a new sentence part starts: negation before it does not reach past it.

@@ -82,6 +82,32 @@ class Assessment:
     severity: str = "none"
     material: bool = False
     reason: str = ""
+    quote: str = ""  # the exact words the reason rests on, in their sentence
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One ranked material finding of a change (DESIGN.md "compare --format json").
+
+    ``change`` indexes the change's clause changes; ``count`` says how many
+    near-identical findings were merged into this one.
+    """
+
+    change: int
+    category: str
+    direction: str
+    severity: str
+    quote: str
+    reason: str
+    count: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Finding":
+        return cls(**{k: data[k] for k in ("change", "category", "direction", "severity", "quote", "reason")},
+                   count=int(data.get("count", 1)))
 
 
 @dataclass(frozen=True)
@@ -183,6 +209,7 @@ class Verdict:
     categories: tuple[str, ...]
     summary: str
     reason: str = ""
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,5 +228,6 @@ class DocumentDiff:
             "severity": self.verdict.severity,
             "categories": list(self.verdict.categories),
             "summary": self.verdict.summary,
+            "findings": [f.to_json() for f in self.verdict.findings],
             "changes": [c.to_json() for c in self.changes],
         }

@@ -99,6 +99,11 @@ def _clause_change_rows(
     return rows
 
 
+def _changed(diff: DocumentDiff) -> str:
+    n = len(diff.changes)
+    return f"{n} clause{'s' if n != 1 else ''} changed"
+
+
 def record_change(
     db: Database,
     policy: dict[str, Any],
@@ -120,10 +125,18 @@ def record_change(
         material, severity = False, "none"
         first = version_db.get_version(db, flip_of)
         when = first["capture_time"] if first else "earlier"
-        summary = f"Flip: the text returns to version {flip_of} first seen {when}. {summary}"
+        # The inner summary would count the changes back as "material": say what was changed instead.
+        summary = f"Flip: the text returns to version {flip_of} first seen {when} ({_changed(diff)})."
     if technical_upgrade:
         material, severity = False, "none"
-        summary = f"Technical upgrade (re-extraction), not a policy change. {summary}"
+        summary = f"Technical upgrade (re-extraction), not a policy change ({_changed(diff)})."
+    findings = [f.to_json() for f in verdict.findings] if material else []
+    rows = _clause_change_rows(db, diff, old_ids, new_ids)
+    if verdict.material and not material:  # one verdict: the clause flags follow the change's
+        why = "flip back to earlier text" if flip_of is not None else "technical upgrade, not a policy change"
+        for r in rows:
+            if r["material"]:
+                r.update(material=0, severity="none", reason=r["reason"].rstrip(".") + f"; discounted: {why}.")
     change_id = change_db.insert_change(
         db,
         {
@@ -138,8 +151,9 @@ def record_change(
             "clause_change_count": len(diff.changes),
             "is_flip": int(flip_of is not None),
             "technical_upgrade": int(technical_upgrade),
+            "findings": json.dumps(findings, ensure_ascii=False),
         },
-        _clause_change_rows(db, diff, old_ids, new_ids),
+        rows,
     )
     alert_ids: list[str] = []
     if may_alert and material and channels:
