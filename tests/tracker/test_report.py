@@ -415,6 +415,8 @@ def test_runs_of_cosmetic_edits_fold_into_one_details_and_keep_their_anchors():
     page = diff_page(diff, "t")
     cosmetic = sum(1 for c in diff.changes if c.cosmetic)
     assert cosmetic >= 3
-    assert f"<summary>{cosmetic} cosmetic or neutral edits" in page
+    # this short a text is judged an extraction failure, so every change here is severity none
+    minor = sum(1 for c in diff.changes if c.cosmetic or c.assessment.severity == "none")
+    assert f"<summary>{minor} cosmetic or neutral edits" in page
     for number in range(1, len(diff.changes) + 1):
         assert f'id="c{number}"' in page
