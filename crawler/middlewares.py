@@ -34,6 +34,7 @@ from policywatch.crawler.budget import (
     parse_retry_after,
     politeness_key,
 )
+from policywatch.crawler.outcomes import is_archived
 from policywatch.crawler.safety import BlockedRequest, env_flag, origin, resolve_host, scheme_refusal, host_refusal
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class RetryAfterMiddleware(RetryMiddleware):
     def process_response(self, request: Request, response: Response) -> Any:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
+        if breaker_group(request.meta.get("politeness_key", "")) == "archive" and is_archived(response.headers):
+            return response  # an archived 429/5xx is the page's content, not the archive throttling
         key = request.meta["politeness_key"]  # set by PolitenessMiddleware, the one place keys are made
         attempt = request.meta.get("retry_times", 0) + 1
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
