@@ -60,9 +60,16 @@ def cdx_url(
     until: str | None = None,
     limit: int = 500,
     resume_key: str | None = None,
+    digest: str | None = None,
 ) -> str:
-    """The CDX query for one policy URL: every status, adjacent duplicates collapsed, paged."""
+    """The CDX query for one policy URL: every status, adjacent duplicates collapsed, paged.
+
+    With ``digest``: every row carrying that digest (uncollapsed), to find a second where
+    the archive serves it when its own row's second serves a twin.
+    """
     params: dict[str, str] = {"url": url, "output": "json", "collapse": "digest"}
+    if digest:
+        params = {"url": url, "output": "json", "filter": f"digest:{digest}"}
     if since:
         params["from"] = since
     if until:

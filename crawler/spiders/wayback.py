@@ -62,7 +62,10 @@ class Listing:
     next_page: tuple[str | None, str | None] | None = None  # (from, resumeKey) of the next query
     rows: int = 0
     texts: int = 0  # rows answered with a body (or reusing one)
-    newest: tuple[str, str | None] | None = None  # (timestamp, redirect target) of the newest row answered
+    served: dict[str, str] = field(default_factory=dict)  # second -> digest its replay URL served
+    targets: dict[str, str] = field(default_factory=dict)  # digest of an archived redirect -> its target
+    last_row: tuple[str, str] | None = None  # (timestamp, digest) of the newest row listed
+    reused: list[str] = field(default_factory=list)  # digests of rows recorded from a stored copy
 
     @property
     def stream(self) -> tuple[int, str]:
@@ -174,6 +177,9 @@ class WaybackSpider(PolicySpider):
         self.progress({"event": "cdx", "policy": listing.policy_id, "rows": len(plan)})
         listing.rows += len(plan)
         listing.page = [row.snapshot for row in plan]
+        for row in plan:
+            if listing.last_row is None or row.snapshot.timestamp >= listing.last_row[0]:
+                listing.last_row = (row.snapshot.timestamp, row.snapshot.digest)
         listing.next_page = None
         if page.resume_key:
             stamps = [s.timestamp for s in page.snapshots]
@@ -189,12 +195,17 @@ class WaybackSpider(PolicySpider):
             snap = row.snapshot
             if row.action == "reuse":
                 self.crawler.stats.inc_value("policywatch/rows_known_digest")
-                listing.texts += 1
+                listing.reused.append(snap.digest)
                 repeat = ArchivedRepeat(listing.policy_id, listing.url, timestamp_to_iso(snap.timestamp), snap.digest)
                 yield from self.release.complete(listing.stream, slot, [repeat])
             else:
                 groups.setdefault(snap.timestamp, []).append((slot, snap))
         for timestamp, rows in groups.items():  # twins share one request: one body per second
+            if timestamp in listing.served:  # a twin listed on a later page: its second serves another body
+                for slot, snap in rows:
+                    listing.outstanding += 1
+                    yield self.digest_request(listing, slot, snap, frozenset({timestamp}))
+                continue
             listing.outstanding += 1
             yield self.capture_request(listing, rows, timestamp, rows[0][1].original)
         if listing.outstanding == 0:
@@ -211,16 +222,17 @@ class WaybackSpider(PolicySpider):
 
     def listing_done(self, listing: Listing) -> Iterator[Any]:
         """Say what a history without text was made of, and offer an archived move."""
-        if listing.rows and not listing.texts:
+        self.progress({"event": "policy_done", "policy": listing.policy_id, "url": listing.url})
+        target = listing.targets.get(listing.last_row[1]) if listing.last_row else None
+        texts = listing.texts + sum(1 for digest in listing.reused if digest not in listing.targets)
+        if listing.rows and not texts:
             self.crawler.stats.inc_value("policywatch/no_archived_text")
-            target = listing.newest[1] if listing.newest else None
             self.logger.warning("Policy %s: %d archive rows of %s, none with policy text%s", listing.policy_id,
                                 listing.rows, listing.url, f" (newest redirects to {target})" if target else "")
-        if listing.newest and listing.newest[1] and listing.moved_at is None and self.until is None:
-            target = listing.newest[1]
+        if target and listing.last_row and listing.moved_at is None and self.until is None:
             if page_key(target) != page_key(listing.url) and not is_home_page(target):
                 yield PolicyMoved(listing.policy_id, listing.url, target,
-                                  f"archived redirect at {timestamp_to_iso(listing.newest[0])}")
+                                  f"archived redirect at {timestamp_to_iso(listing.last_row[0])}")
 
     def blocked(self, listing: Listing, response: Response) -> Iterator[Any]:
         """CDX 403: the site is excluded from the archive. Permanent: record it, never ask again."""
@@ -245,7 +257,7 @@ class WaybackSpider(PolicySpider):
             url or capture_url(self.base, timestamp, original),
             callback=self.parse_capture, errback=self.capture_failed, dont_filter=True,
             meta={"listing": listing, "rows": rows, "timestamp": timestamp, "original": original, "hops": hops,
-                  "tried": tried | {timestamp}, "dont_redirect": True,
+                  "tried": tried | {timestamp}, "dont_redirect": True, "searched": False,
                   "handle_httpstatus_list": ERROR_STATUSES + list(range(300, 400))},
         )
 
@@ -272,6 +284,7 @@ class WaybackSpider(PolicySpider):
                                           for slot, snap in meta["rows"]])
             return
         served = archive_digest(response.body)
+        meta["listing"].served[meta["timestamp"]] = served
         answered, follow = [], []
         for slot, snap in meta["rows"]:
             if checkable(snap.digest) and snap.digest != served:
@@ -279,11 +292,10 @@ class WaybackSpider(PolicySpider):
                 if alternate is not None:
                     follow.append(self.capture_request(meta["listing"], [(slot, snap)], alternate.timestamp,
                                                        alternate.original, tried=meta["tried"]))
-                    continue
-                self.crawler.stats.inc_value("policywatch/digest_mismatches")
-                answered.append(self.capture(meta, slot, snap, response.status, content_type, "digest_mismatch",
-                                             f"the archive serves digest {served} at {meta['timestamp']}, not "
-                                             f"{snap.digest}; no other row lists it"))
+                elif not meta.get("searched"):  # ask the index where else this digest was captured
+                    follow.append(self.digest_request(meta["listing"], slot, snap, meta["tried"]))
+                else:
+                    answered.append(self.mismatch(meta, slot, snap, served, response))
                 continue
             body = response.body if verdict.outcome == "ok" else None
             answered.append(self.capture(meta, slot, snap, response.status, content_type, verdict.outcome,
@@ -291,6 +303,39 @@ class WaybackSpider(PolicySpider):
         meta["listing"].outstanding += len(follow)
         yield from follow
         yield from self.answer(meta, answered)
+
+    def mismatch(self, meta: dict[str, Any], slot: int, snap: Any, served: str, response: Response) -> tuple[int, Capture]:
+        self.crawler.stats.inc_value("policywatch/digest_mismatches")
+        return self.capture(meta, slot, snap, response.status, header(response, "Content-Type"), "digest_mismatch",
+                            f"the archive serves digest {served} at {meta['timestamp']}, not {snap.digest}, "
+                            f"and no other capture of it could be served")
+
+    def digest_request(self, listing: Listing, slot: int, snap: Any, tried: frozenset[str]) -> scrapy.Request:
+        """CDX rows carrying this digest (the page's own collapse may have hidden them)."""
+        return scrapy.Request(
+            cdx_url(self.base, listing.url, until=listing.until, limit=50, digest=snap.digest),
+            callback=self.parse_digest_rows, errback=self.capture_failed, dont_filter=True, priority=20,
+            meta={"listing": listing, "rows": [(slot, snap)], "timestamp": snap.timestamp, "tried": tried,
+                  "searched": True},
+        )
+
+    def parse_digest_rows(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        (slot, snap), listing = meta["rows"][0], meta["listing"]
+        try:
+            rows = parse_cdx_json(response.text).snapshots
+        except ValueError:
+            rows = []
+        other = next((r for r in rows if r.digest == snap.digest and r.timestamp not in meta["tried"]), None)
+        if other is not None:
+            request = self.capture_request(listing, [(slot, snap)], other.timestamp, other.original, tried=meta["tried"])
+            request.meta["searched"] = True
+            yield request
+            return
+        self.crawler.stats.inc_value("policywatch/digest_mismatches")
+        yield from self.answer(meta, [self.capture(meta, slot, snap, None, None, "digest_mismatch",
+                                                   f"the archive serves another body at {snap.timestamp} and lists "
+                                                   f"no other capture of {snap.digest}")])
 
     def alternate(self, listing: Listing, snap: Any, tried: frozenset[str]) -> Any:
         """Another row of this page with the same digest at a second not tried yet."""
@@ -327,9 +372,8 @@ class WaybackSpider(PolicySpider):
                 stored.add(capture.wayback_digest or "")
             if capture.body is not None:
                 listing.texts += 1
-            stamp = iso_to_timestamp(capture.capture_time)
-            if listing.newest is None or stamp >= listing.newest[0]:
-                listing.newest = (stamp, capture.final_url if capture.outcome == "redirect" else None)
+            if capture.outcome == "redirect" and capture.final_url:
+                listing.targets[capture.wayback_digest or ""] = capture.final_url
             yield from self.release.complete(listing.stream, slot, [capture])
         listing.outstanding -= 1
         if listing.outstanding == 0:

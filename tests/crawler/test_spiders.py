@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
@@ -69,6 +69,7 @@ def capture_request(spider: WaybackSpider, listing: Listing, rows: list, url: st
         slots.append(len(slots))
         spider.release.add(listing.stream, slots[-1])
     listing.page = list(rows)
+    listing.last_row = (rows[-1].timestamp, rows[-1].digest)
     listing.outstanding += 1
     request = spider.capture_request(listing, list(zip(slots, rows)), rows[0].timestamp, rows[0].original, url=url)
     request.meta.update(meta)
@@ -109,7 +110,7 @@ def test_archived_redirect_is_a_redirect_capture_with_its_target(db_path: str, l
     # the history ends in a redirect: the target is offered as a move, like live rediscovery does
     assert isinstance(move, PolicyMoved) and move.new_url == "https://ex.org/legal/privacy"
     assert capture.final_url == "https://ex.org/legal/privacy" and capture.body is None
-    assert listing.newest == ("20200101000000", "https://ex.org/legal/privacy")
+    assert listing.targets == {"A" * 32: "https://ex.org/legal/privacy"}
 
 
 def test_redirect_loops_stop(db_path: str) -> None:
@@ -157,8 +158,12 @@ def test_a_digest_nobody_serves_is_a_mismatch_not_a_stored_digest(db_path: str) 
     a, b = b"<html><p>policy A</p></html>", b"<html><p>policy B</p></html>"
     request = capture_request(spider, listing, [row("20200101000000", a), row("20200101000000", b)])
     served = HtmlResponse(request.url, status=200, request=request, body=a, headers={**MEMENTO, "Content-Type": "text/html"})
-    first, second = list(spider.parse_capture(served))
-    assert first.outcome == "ok" and second.outcome == "digest_mismatch" and second.body is None
+    search, first = list(spider.parse_capture(served))
+    assert first.outcome == "ok" and "filter=digest" in search.url  # where else is B captured?
+    out = spider.parse_digest_rows(TextResponse(search.url, body=b"[]", request=search))
+    (second,) = [o for o in out if isinstance(o, Capture)]
+    assert second.outcome == "digest_mismatch" and second.body is None
+    assert second.capture_time == "2020-01-01T00:00:00Z"
     stored, _ = spider.digests(1)
     assert archive_digest(a) in stored and archive_digest(b) not in stored
 
