@@ -21,7 +21,13 @@ EX_UNAVAILABLE = 69
 
 
 class ReachabilityMiddleware:
-    """Count answers; close the crawl when nothing answered in time."""
+    """Count answers; close the crawl when nothing answered in time.
+
+    ``any_answer`` is shared by every crawler of the process (live and archive run side by
+    side): one of them reaching something means the process is not cut off.
+    """
+
+    any_answer = False
 
     def __init__(self, crawler: Any, after: float) -> None:
         self.crawler = crawler
@@ -38,7 +44,7 @@ class ReachabilityMiddleware:
         return mw
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.answered = True
+        self.answered = ReachabilityMiddleware.any_answer = True
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -61,11 +67,11 @@ class ReachabilityMiddleware:
         from twisted.internet import reactor
 
         self._timer = None
-        if self.answered or not self.crawler.stats.get_value("downloader/request_count"):
+        if ReachabilityMiddleware.any_answer or not self.crawler.stats.get_value("downloader/request_count"):
             return
         reason = self.last_error or f"no answer within {self.after:.0f} s"
         line = f"nothing reachable: no request was answered in {self.after:.0f} s ({reason})"
-        logger.error(line)
+        logger.info(line)  # the CLI prints the one line (exit 69)
         self.crawler.stats.set_value("policywatch/unreachable", line)
         if self.crawler.settings.get("POLICYWATCH_PROGRESS") in ("1", "true", "yes", "on"):
             from policywatch.crawler.pipelines import progress_line
@@ -78,6 +84,22 @@ class ReachabilityMiddleware:
             deferred_from_coro(engine.close_spider_async(reason="unreachable"))
         else:
             engine.close_spider(self.crawler.spider, "unreachable")
-        # A request stuck in a connection that never answers would hold the close for a
-        # full download timeout: stop the reactor soon after whatever happens.
-        reactor.callLater(5, lambda: reactor.running and reactor.stop())
+        # A request stuck in a connection that never answers holds a graceful close for a
+        # full download timeout (and shutdown waits for it): end the process soon after.
+        reactor.callLater(5, self.force_exit)
+
+    def force_exit(self) -> None:
+        """Still not closed: print the summary line ``crawler.run`` would print and exit 69 at once.
+        Nothing was answered, so nothing was written: there is no transaction to lose."""
+        import json
+        import os
+        import sys
+
+        from policywatch.crawler.run import summarize
+
+        summary = summarize([self.crawler])
+        summary["unreachable"] = self.crawler.stats.get_value("policywatch/unreachable")
+        sys.stdout.write(json.dumps(summary, sort_keys=True, default=str) + "\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EX_UNAVAILABLE)
