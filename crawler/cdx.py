@@ -62,12 +62,14 @@ def cdx_url(
     resume_key: str | None = None,
     digest: str | None = None,
 ) -> str:
-    """The CDX query for one policy URL: every status, adjacent duplicates collapsed, paged.
+    """The CDX query for one policy URL: every status, every row, paged.
 
-    With ``digest``: every row carrying that digest (uncollapsed), to find a second where
-    the archive serves it when its own row's second serves a twin.
+    Not ``collapse=digest``: it hides the twin of a second whose other digest equals the
+    row before, and those hidden rows are where a twin's digest can be served from.
+    ``plan_rows`` collapses adjacent equal digests itself. With ``digest``: every row
+    carrying that digest, to find a second where the archive serves it.
     """
-    params: dict[str, str] = {"url": url, "output": "json", "collapse": "digest"}
+    params: dict[str, str] = {"url": url, "output": "json"}
     if digest:
         params = {"url": url, "output": "json", "filter": f"digest:{digest}"}
     if since:
@@ -118,11 +120,14 @@ def row_key(snap: CDXSnapshot) -> tuple[str, str]:
 
 
 def plan_rows(snapshots: Iterable[CDXSnapshot], stored: set[str], seen: set[str],
-              recorded: set[tuple[str, str]] | None = None, listed: set[tuple[str, str]] | None = None) -> list[PlannedRow]:
+              recorded: set[tuple[str, str]] | None = None, listed: set[tuple[str, str]] | None = None,
+              previous: str | None = None) -> list[PlannedRow]:
     """Decide per row; ``seen`` (digests being fetched in this run) and ``listed`` are updated in place.
 
     ``stored``: digests whose answer is stored (a body, or a redirect/archived error).
     ``recorded``: ``(timestamp, digest)`` rows already captured (a re-listed row is skipped).
+    ``previous``: digest of the row listed just before (a row repeating it is collapsed, as
+    ``collapse=digest`` would: an unchanged page is not a new capture).
     A digest stored or being fetched is not downloaded again: the row is ``reuse``d
     (its body comes from the database) so a flip back is still recorded at its time.
     """
@@ -131,8 +136,12 @@ def plan_rows(snapshots: Iterable[CDXSnapshot], stored: set[str], seen: set[str]
     for snap in snapshots:
         key = row_key(snap)
         if key in listed or (recorded and key in recorded):
+            previous = snap.digest
             continue  # an exact duplicate row, the overlap of two pages, or done by an earlier run
         listed.add(key)
+        if snap.digest == previous:
+            continue  # unchanged since the row before
+        previous = snap.digest
         if snap.digest in stored or snap.digest in seen:
             plan.append(PlannedRow("reuse", snap))
         else:

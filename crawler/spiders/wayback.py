@@ -1,7 +1,7 @@
 """``wayback``: backfill each policy's history from the Internet Archive.
 
-Per (policy, URL) a ``Listing`` pages through the CDX index (every status,
-adjacent duplicates collapsed, ``from`` = the newest stored row's timestamp
+Per (policy, URL) a ``Listing`` pages through the CDX index (every status and
+row; adjacent repeats collapsed here, ``from`` = the newest stored row's timestamp
 unless ``since`` is given). Each page is planned (``cdx.plan_rows``): a digest
 not stored yet is fetched in raw ``id_`` form, a known digest is recorded from
 the stored body, a row already recorded is skipped. Results are released to
@@ -66,6 +66,7 @@ class Listing:
     targets: dict[str, str] = field(default_factory=dict)  # digest of an archived redirect -> its target
     last_row: tuple[str, str] | None = None  # (timestamp, digest) of the newest row listed
     reused: list[str] = field(default_factory=list)  # digests of rows recorded from a stored copy
+    previous: str | None = None  # digest of the last row listed (adjacent repeats are collapsed)
 
     @property
     def stream(self) -> tuple[int, str]:
@@ -171,12 +172,14 @@ class WaybackSpider(PolicySpider):
             yield from self.next_policy()
             return
         stored, seen = self.digests(listing.policy_id)
-        plan = plan_rows(page.snapshots, stored, seen, self._recorded[listing.policy_id], listing.listed)
+        plan = plan_rows(page.snapshots, stored, seen, self._recorded[listing.policy_id], listing.listed,
+                         previous=listing.previous)
+        listing.previous = page.snapshots[-1].digest if page.snapshots else listing.previous
         self.crawler.stats.inc_value("policywatch/cdx_pages")
         self.crawler.stats.inc_value("policywatch/cdx_rows", len(plan))
         self.progress({"event": "cdx", "policy": listing.policy_id, "rows": len(plan)})
         listing.rows += len(plan)
-        listing.page = [row.snapshot for row in plan]
+        listing.page = list(page.snapshots)  # every row, collapsed ones too: alternates for twins
         for row in plan:
             if listing.last_row is None or row.snapshot.timestamp >= listing.last_row[0]:
                 listing.last_row = (row.snapshot.timestamp, row.snapshot.digest)
@@ -200,16 +203,36 @@ class WaybackSpider(PolicySpider):
                 yield from self.release.complete(listing.stream, slot, [repeat])
             else:
                 groups.setdefault(snap.timestamp, []).append((slot, snap))
-        for timestamp, rows in groups.items():  # twins share one request: one body per second
-            if timestamp in listing.served:  # a twin listed on a later page: its second serves another body
-                for slot, snap in rows:
-                    listing.outstanding += 1
-                    yield self.digest_request(listing, slot, snap, frozenset({timestamp}))
-                continue
-            listing.outstanding += 1
-            yield self.capture_request(listing, rows, timestamp, rows[0][1].original)
+        yield from self.fetch_groups(listing, groups)
         if listing.outstanding == 0:
             yield from self.page_done(listing)
+
+    def fetch_groups(self, listing: Listing, groups: dict[str, list[Row]]) -> Iterator[scrapy.Request]:
+        """One request per second (twins share a replay URL); a twin whose digest is listed at
+        a second of its own is fetched there, so every digest costs one content request."""
+        twins = {ts for ts in {r.timestamp for r in listing.page}
+                 if len({r.digest for r in listing.page if r.timestamp == ts}) > 1}
+        for timestamp, rows in groups.items():
+            if timestamp not in twins and timestamp not in listing.served:
+                listing.outstanding += 1
+                yield self.capture_request(listing, rows, timestamp, rows[0][1].original)
+                continue
+            stay = []
+            for slot, snap in rows:
+                alternate = next((r for r in listing.page if r.digest == snap.digest and r.timestamp not in twins
+                                  and r.timestamp != timestamp), None)
+                if alternate is not None:
+                    listing.outstanding += 1
+                    yield self.capture_request(listing, [(slot, snap)], alternate.timestamp, alternate.original,
+                                               tried=frozenset({timestamp}))
+                elif timestamp in listing.served:  # listed on a later page: its second serves another body
+                    listing.outstanding += 1
+                    yield self.digest_request(listing, slot, snap, frozenset({timestamp}))
+                else:
+                    stay.append((slot, snap))
+            if stay:
+                listing.outstanding += 1
+                yield self.capture_request(listing, stay, timestamp, stay[0][1].original)
 
     def page_done(self, listing: Listing) -> Iterator[Any]:
         """Every fetch of the page has an answer: the next page, or the next policy."""

@@ -110,13 +110,13 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
     check_stamp(until, "--until")
     shard_k, shard_n = _parse_shard(shard)
     ids = _resolve_policies(ctx, policies)
+    config_path = _config_path(ctx)
     if not policies:
         from policywatch.db.crawl_state import policies_for_crawl
 
         if not policies_for_crawl(open_db(ctx), shard=shard_k, shards=shard_n):  # exit 2 on a missing database
             click.echo("Nothing is tracked: add a policy first (policywatch add URL, or policywatch discover SITE).")
             return
-    config_path = _config_path(ctx)
     status, progress = _progress_display()
     if status is not None:
         status.start()
