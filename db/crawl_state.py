@@ -149,6 +149,19 @@ def wayback_resume_time(db: Database, policy_id: int, former_url: str | None = N
     return newest
 
 
+def wayback_digest_before(db: Database, policy_id: int, before: str, former_url: str | None = None) -> str | None:
+    """Digest of the last archive row recorded before ``before`` (ISO): a resumed listing
+    collapses a first row that repeats it, exactly as the uninterrupted listing did."""
+    scope, scope_params = _url_scope(db, policy_id, former_url, "c")
+    row = db.execute(
+        f"SELECT c.wayback_digest FROM captures c WHERE c.policy_id = ? AND c.source = 'wayback' "
+        f"AND c.capture_time < ? AND c.outcome != 'blocked_by_archive'{scope} "
+        f"ORDER BY c.capture_time DESC, c.id DESC LIMIT 1",
+        [policy_id, before, *scope_params],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, Any] | None:
     """The stored archive copy with this digest (to record a flip back without a download).
 

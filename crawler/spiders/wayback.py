@@ -122,7 +122,7 @@ class WaybackSpider(PolicySpider):
 
     def next_policy(self) -> Iterator[scrapy.Request]:
         """The first CDX request of the next (policy, URL) in the queue (nothing when done)."""
-        from policywatch.db.crawl_state import recorded_wayback_rows, wayback_resume_time
+        from policywatch.db.crawl_state import recorded_wayback_rows, wayback_digest_before, wayback_resume_time
 
         if not self._queue:
             return
@@ -131,15 +131,17 @@ class WaybackSpider(PolicySpider):
         self.digests(pid)
         if pid not in self._recorded:
             self._recorded[pid] = recorded_wayback_rows(self.db, pid)
-        since = self.since
+        since, previous = self.since, None
+        former = entry["url"] if entry["moved_at"] else None
         if since is None:
-            resume = wayback_resume_time(self.db, pid, former_url=entry["url"] if entry["moved_at"] else None)
+            resume = wayback_resume_time(self.db, pid, former_url=former)
             since = iso_to_timestamp(resume) if resume else None
+            previous = wayback_digest_before(self.db, pid, resume, former_url=former) if resume else None
         until = self.until
         if entry["moved_at"]:
             moved = iso_to_timestamp(entry["moved_at"])
             until = min(until.ljust(14, "9"), moved) if until else moved
-        listing = Listing(pid, entry["url"], entry["moved_at"], until)
+        listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous)
         yield self.cdx_request(listing, since)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:

@@ -178,6 +178,13 @@ class FakeWaybackServer(ThreadingHTTPServer):
         self.url = f"http://{host}:{self.server_address[1]}"
         self._thread: threading.Thread | None = None
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away mid-answer (a killed crawl) is not an error worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def start(self) -> "FakeWaybackServer":
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
