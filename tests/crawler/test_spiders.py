@@ -174,3 +174,16 @@ def test_rediscovery_rules() -> None:
     assert permanent_move({"redirect_reasons": [301, 308]}, "https://a/p", "https://a/q")
     assert not permanent_move({"redirect_reasons": [302]}, "https://a/p", "https://a/q")
     assert not permanent_move({}, "https://a/p", "https://a/p")
+
+
+def test_candidate_requests_do_not_inherit_redirect_bookkeeping(db_path: str) -> None:
+    from policywatch.crawler.discovery import Candidate
+    from policywatch.crawler.spiders.discover import DiscoverSpider
+
+    crawler = get_crawler(DiscoverSpider, settings_dict={"POLICYWATCH_WAYBACK_URL": BASE, "POLICYWATCH_DB": db_path})
+    spider = crawler._create_spider(db=db_path, url="https://ex.org/", at="20200101")
+    meta = {"home_url": "https://ex.org/", "redirect_urls": [f"{BASE}/web/20200101id_/https://ex.org/"],
+            "redirect_times": 1, "redirect_reasons": [302], "download_slot": "archive:capture"}
+    (request,) = list(spider.try_candidates([Candidate("https://ex.org/privacy", "Privacy", 9.0)], meta))
+    assert "20200101id_/https://ex.org/privacy" in request.url
+    assert not {"redirect_urls", "redirect_times", "redirect_reasons", "download_slot"} & set(request.meta)
