@@ -28,7 +28,6 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -39,6 +38,7 @@ from twisted.python.failure import Failure
 from policywatch.crawler.cdx import archive_digest, capture_url, cdx_url, checkable, iso_to_timestamp, page_key
 from policywatch.crawler.cdx import parse_cdx_json, plan_rows, split_archive_url, timestamp_to_iso
 from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyMoved
+from policywatch.crawler.listing import Listing
 from policywatch.crawler.ordering import InOrderRelease
 from policywatch.crawler.outcomes import classify_failure, classify_replay, is_archived, is_home_page
 from policywatch.crawler.safety import env_flag
@@ -46,31 +46,7 @@ from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, heade
 
 MAX_ARCHIVE_HOPS = 6
 Row = tuple[int, Any]  # (release slot, CDXSnapshot)
-
-
-@dataclass
-class Listing:
-    """One (policy, URL) being walked through the index: its pages, open fetches and findings."""
-
-    policy_id: int
-    url: str
-    moved_at: str | None
-    until: str | None
-    listed: set[tuple[str, str]] = field(default_factory=set)
-    page: list[Any] = field(default_factory=list)  # rows of the current page (alternates for twins)
-    outstanding: int = 0
-    next_page: tuple[str | None, str | None] | None = None  # (from, resumeKey) of the next query
-    rows: int = 0
-    texts: int = 0  # rows answered with a body (or reusing one)
-    served: dict[str, str] = field(default_factory=dict)  # second -> digest its replay URL served
-    targets: dict[str, str] = field(default_factory=dict)  # digest of an archived redirect -> its target
-    last_row: tuple[str, str] | None = None  # (timestamp, digest) of the newest row listed
-    reused: list[str] = field(default_factory=list)  # digests of rows recorded from a stored copy
-    previous: str | None = None  # digest of the last row listed (adjacent repeats are collapsed)
-
-    @property
-    def stream(self) -> tuple[int, str]:
-        return self.policy_id, self.url
+__all__ = ["WaybackSpider", "Listing"]
 
 
 class WaybackSpider(PolicySpider):
@@ -212,8 +188,7 @@ class WaybackSpider(PolicySpider):
     def fetch_groups(self, listing: Listing, groups: dict[str, list[Row]]) -> Iterator[scrapy.Request]:
         """One request per second (twins share a replay URL); a twin whose digest is listed at
         a second of its own is fetched there, so every digest costs one content request."""
-        twins = {ts for ts in {r.timestamp for r in listing.page}
-                 if len({r.digest for r in listing.page if r.timestamp == ts}) > 1}
+        twins = listing.twin_seconds()
         for timestamp, rows in groups.items():
             if timestamp not in twins and timestamp not in listing.served:
                 listing.outstanding += 1
@@ -221,8 +196,7 @@ class WaybackSpider(PolicySpider):
                 continue
             stay = []
             for slot, snap in rows:
-                alternate = next((r for r in listing.page if r.digest == snap.digest and r.timestamp not in twins
-                                  and r.timestamp != timestamp), None)
+                alternate = listing.alternate(snap.digest, twins | {timestamp})
                 if alternate is not None:
                     listing.outstanding += 1
                     yield self.capture_request(listing, [(slot, snap)], alternate.timestamp, alternate.original,
@@ -313,7 +287,7 @@ class WaybackSpider(PolicySpider):
         answered, follow = [], []
         for slot, snap in meta["rows"]:
             if checkable(snap.digest) and snap.digest != served:
-                alternate = self.alternate(meta["listing"], snap, meta["tried"])
+                alternate = meta["listing"].alternate(snap.digest, meta["tried"])
                 if alternate is not None:
                     follow.append(self.capture_request(meta["listing"], [(slot, snap)], alternate.timestamp,
                                                        alternate.original, tried=meta["tried"]))
@@ -361,10 +335,6 @@ class WaybackSpider(PolicySpider):
         yield from self.answer(meta, [self.capture(meta, slot, snap, None, None, "digest_mismatch",
                                                    f"the archive serves another body at {snap.timestamp} and lists "
                                                    f"no other capture of {snap.digest}")])
-
-    def alternate(self, listing: Listing, snap: Any, tried: frozenset[str]) -> Any:
-        """Another row of this page with the same digest at a second not tried yet."""
-        return next((r for r in listing.page if r.digest == snap.digest and r.timestamp not in tried), None)
 
     def capture(self, meta: dict[str, Any], slot: int, snap: Any, status: int | None, content_type: str | None,
                 outcome: str, detail: str | None, body: bytes | None = None,
