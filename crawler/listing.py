@@ -28,6 +28,7 @@ class Listing:
     last_row: tuple[str, str] | None = None  # (timestamp, digest) of the newest row listed
     reused: list[str] = field(default_factory=list)  # digests of rows recorded from a stored copy
     previous: str | None = None  # digest of the last row listed (adjacent repeats are collapsed)
+    fresh: bool = False  # a first full backfill of this URL (no bound, nothing recorded before)
 
     @property
     def stream(self) -> tuple[int, str]:

@@ -62,7 +62,7 @@ def summarize(crawlers: list[Any]) -> dict[str, Any]:
     """Merge the ``policywatch/*`` stats of every crawler into the summary record."""
     outcomes: dict[str, int] = {}
     totals = {"new_versions": 0, "changes": 0, "alerts": 0, "moves": 0, "discovered": 0, "pauses": 0,
-              "duplicates": 0, "cdx_failures": 0, "no_archived_text": 0, "blocked_known": 0,
+              "duplicates": 0, "cdx_failures": 0, "no_archived_text": 0, "not_archived": 0, "blocked_known": 0,
               "digest_mismatches": 0, "requests": 0, "responses": 0}
     finish = []
     unreachable = None

@@ -37,6 +37,7 @@ class CrawlSummary:
     duplicates: int = 0
     cdx_failures: int = 0
     no_archived_text: int = 0
+    not_archived: int = 0
     blocked_known: int = 0
     digest_mismatches: int = 0
     requests: int = 0
@@ -67,6 +68,8 @@ class CrawlSummary:
             text += f", {blocked} URLs blocked by the archive (permanent: not asked again)"
         if self.digest_mismatches:
             text += f", {self.digest_mismatches} archived copies the archive cannot serve (digest mismatch)"
+        if self.not_archived:
+            text += f", {self.not_archived} URLs the archive has no capture of"
         if self.no_archived_text:
             text += f", {self.no_archived_text} URLs with archive rows but no policy text"
         if self.pauses:

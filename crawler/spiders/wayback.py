@@ -117,7 +117,8 @@ class WaybackSpider(PolicySpider):
         if entry["moved_at"]:
             moved = iso_to_timestamp(entry["moved_at"])
             until = min(until.ljust(14, "9"), moved) if until else moved
-        listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous)
+        listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous,
+                          fresh=since is None and until is None)
         yield self.cdx_request(listing, since)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
@@ -223,6 +224,9 @@ class WaybackSpider(PolicySpider):
         """Say what a history without text was made of, and offer an archived move."""
         self.progress({"event": "policy_done", "policy": listing.policy_id, "url": listing.url})
         target = listing.targets.get(listing.last_row[1]) if listing.last_row else None
+        if listing.fresh and not listing.listed:
+            self.crawler.stats.inc_value("policywatch/not_archived")
+            self.logger.warning("Policy %s: the archive has no capture of %s", listing.policy_id, listing.url)
         texts = listing.texts + sum(1 for digest in listing.reused if digest not in listing.targets)
         if listing.rows and not texts:
             self.crawler.stats.inc_value("policywatch/no_archived_text")

@@ -133,11 +133,13 @@ def test_blocked_site_is_permanent_and_error_pages_are_not_policy_text(wayback, 
     wayback.archive.add(URL, "20200201000000", text(1), replay="error_page")
     add_policy(db_path, blocked, "blocked")
     add_policy(db_path, URL, "example")
+    add_policy(db_path, "https://never.example/privacy", "never archived")
     summary = run_crawl(db_path, archive=True, env=fast_env(wayback.url), timeout=120)
     assert summary.returncode == 0
     assert summary.outcomes.get("blocked_by_archive") == 1
     line = summary.line()
     assert "blocked by the archive (permanent" in line and "re-run to resume" not in line
+    assert summary.not_archived == 1 and "1 URLs the archive has no capture of" in line  # never silence
     rows = query(db_path, "SELECT url, outcome, blob_sha256 IS NOT NULL AS body FROM captures ORDER BY id")
     assert {(r["url"], r["outcome"]) for r in rows} == {(blocked, "blocked_by_archive"), (URL, "ok"),
                                                          (URL, "archive_error")}
