@@ -60,6 +60,9 @@ def test_twins_lose_no_version_and_a_second_run_fetches_nothing(wayback, db_path
     assert revisit == [{"outcome": "ok", "body": 1}]  # the revisit resolved to A's stored body
     urls = {r["url"] for r in query(db_path, "SELECT DISTINCT url FROM captures")}
     assert urls == {URL}  # varying `original` forms are one page
+    clauses = [r["text"] for r in query(db_path, "SELECT text FROM clause_texts")]
+    assert any("confidentialité" in c for c in clauses)  # latin-1 without a charset read right
+    assert not any("Ã" in c or "\ufeff" in c for c in clauses)  # no mojibake, no BOM in the text
     times = [r["capture_time"] for r in query(db_path, "SELECT capture_time FROM captures ORDER BY id")]
     assert times == sorted(times) and len(times) == len(set(times)) + 3  # twins at three seconds
 
