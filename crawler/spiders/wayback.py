@@ -63,6 +63,16 @@ class WaybackSpider(PolicySpider):
         self._seen: dict[int, set[str]] = {}
         self._recorded: dict[int, set[tuple[str, str]]] = {}
         self._queue: deque[dict[str, Any]] = deque()
+        self._listings: dict[tuple[int, str], Listing] = {}
+
+    def listing(self, meta: dict[str, Any]) -> Listing:
+        """The live state of a request's listing. Meta carries only its key: a JOBDIR disk queue
+        pickles requests, and a pickled copy of the state would count fetches on the copy. A request
+        restored from an earlier process finds none: it is answered, and the database says the rest."""
+        stream = tuple(meta["stream"])
+        if stream not in self._listings:
+            self._listings[stream] = Listing(stream[0], stream[1], None, None, outstanding=10**9)
+        return self._listings[stream]
 
     @property
     def base(self) -> str:
@@ -119,6 +129,7 @@ class WaybackSpider(PolicySpider):
             until = min(until.ljust(14, "9"), moved) if until else moved
         listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous,
                           fresh=since is None and until is None)
+        self._listings[listing.stream] = listing
         yield self.cdx_request(listing, since)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
@@ -135,11 +146,11 @@ class WaybackSpider(PolicySpider):
         return scrapy.Request(
             cdx_url(self.base, listing.url, since=since, until=listing.until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,
-            meta={"listing": listing, "since": since, "handle_httpstatus_list": [403]},
+            meta={"stream": listing.stream, "since": since, "handle_httpstatus_list": [403]},
         )
 
     def parse_cdx(self, response: Response) -> Iterator[Any]:
-        listing: Listing = response.meta["listing"]
+        listing: Listing = self.listing(response.meta)
         if response.status == 403:
             yield from self.blocked(listing, response)
             return
@@ -250,7 +261,7 @@ class WaybackSpider(PolicySpider):
     def cdx_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         # Nothing after this page is released, so the next run resumes before it.
         self.crawler.stats.inc_value("policywatch/cdx_failures")
-        self.logger.error("CDX query failed for policy %s: %s", failure.request.meta["listing"].policy_id,
+        self.logger.error("CDX query failed for policy %s: %s", self.listing(failure.request.meta).policy_id,
                           classify_failure(failure.value).detail)
         yield from self.next_policy()
 
@@ -259,7 +270,7 @@ class WaybackSpider(PolicySpider):
         return scrapy.Request(
             url or capture_url(self.base, timestamp, original),
             callback=self.parse_capture, errback=self.capture_failed, dont_filter=True,
-            meta={"listing": listing, "rows": rows, "timestamp": timestamp, "original": original, "hops": hops,
+            meta={"stream": listing.stream, "rows": rows, "timestamp": timestamp, "original": original, "hops": hops,
                   "tried": tried | {timestamp}, "dont_redirect": True, "searched": False,
                   "handle_httpstatus_list": ERROR_STATUSES + list(range(300, 400))},
         )
@@ -274,7 +285,7 @@ class WaybackSpider(PolicySpider):
                                               for slot, snap in meta["rows"]])
                 return
             if meta["hops"] < MAX_ARCHIVE_HOPS and target.startswith(self.base):  # navigation: follow
-                yield self.capture_request(meta["listing"], meta["rows"], meta["timestamp"], meta["original"],
+                yield self.capture_request(self.listing(meta), meta["rows"], meta["timestamp"], meta["original"],
                                            url=target, hops=meta["hops"] + 1, tried=meta["tried"])
                 return
         content_type = header(response, "Content-Type")
@@ -282,28 +293,28 @@ class WaybackSpider(PolicySpider):
         if 300 <= response.status < 400 or verdict.outcome in ("archive_error", "http_error"):
             outcome, detail = verdict.outcome, verdict.detail
             if 300 <= response.status < 400:
-                outcome, detail = "http_error", f"HTTP {response.status}: redirect not followed (loop, limit or no Location)"
+                outcome, detail = "http_error", f"HTTP {response.status}: redirect not followed (loop or limit)"
             yield from self.answer(meta, [self.capture(meta, slot, snap, response.status, content_type, outcome, detail)
                                           for slot, snap in meta["rows"]])
             return
-        served = archive_digest(response.body)
-        meta["listing"].served[meta["timestamp"]] = served
+        served, listing = archive_digest(response.body), self.listing(meta)
+        listing.served[meta["timestamp"]] = served
         answered, follow = [], []
         for slot, snap in meta["rows"]:
             if checkable(snap.digest) and snap.digest != served:
-                alternate = meta["listing"].alternate(snap.digest, meta["tried"])
+                alternate = listing.alternate(snap.digest, meta["tried"])
                 if alternate is not None:
-                    follow.append(self.capture_request(meta["listing"], [(slot, snap)], alternate.timestamp,
+                    follow.append(self.capture_request(listing, [(slot, snap)], alternate.timestamp,
                                                        alternate.original, tried=meta["tried"]))
                 elif not meta.get("searched"):  # ask the index where else this digest was captured
-                    follow.append(self.digest_request(meta["listing"], slot, snap, meta["tried"]))
+                    follow.append(self.digest_request(listing, slot, snap, meta["tried"]))
                 else:
                     answered.append(self.mismatch(meta, slot, snap, served, response))
                 continue
             body = response.body if verdict.outcome == "ok" else None
             answered.append(self.capture(meta, slot, snap, response.status, content_type, verdict.outcome,
                                          verdict.detail, body=body))
-        meta["listing"].outstanding += len(follow)
+        listing.outstanding += len(follow)
         yield from follow
         yield from self.answer(meta, answered)
 
@@ -318,13 +329,13 @@ class WaybackSpider(PolicySpider):
         return scrapy.Request(
             cdx_url(self.base, listing.url, until=listing.until, limit=50, digest=snap.digest),
             callback=self.parse_digest_rows, errback=self.capture_failed, dont_filter=True, priority=20,
-            meta={"listing": listing, "rows": [(slot, snap)], "timestamp": snap.timestamp, "tried": tried,
+            meta={"stream": listing.stream, "rows": [(slot, snap)], "timestamp": snap.timestamp, "tried": tried,
                   "searched": True},
         )
 
     def parse_digest_rows(self, response: Response) -> Iterator[Any]:
         meta = response.meta
-        (slot, snap), listing = meta["rows"][0], meta["listing"]
+        (slot, snap), listing = meta["rows"][0], self.listing(meta)
         try:
             rows = parse_cdx_json(response.text).snapshots
         except ValueError:
@@ -343,7 +354,7 @@ class WaybackSpider(PolicySpider):
     def capture(self, meta: dict[str, Any], slot: int, snap: Any, status: int | None, content_type: str | None,
                 outcome: str, detail: str | None, body: bytes | None = None,
                 final_url: str | None = None) -> tuple[int, Capture]:
-        listing: Listing = meta["listing"]
+        listing: Listing = self.listing(meta)
         return slot, Capture(
             policy=listing.policy_id, source="wayback", url=listing.url,
             capture_time=timestamp_to_iso(snap.timestamp), body=body, http_status=status,
@@ -362,7 +373,7 @@ class WaybackSpider(PolicySpider):
 
     def answer(self, meta: dict[str, Any], results: list[tuple[int, Capture]]) -> Iterator[Any]:
         """Release answered rows (in CDX order) and close the request; the page may be done."""
-        listing: Listing = meta["listing"]
+        listing: Listing = self.listing(meta)
         stored, seen = self.digests(listing.policy_id)
         for slot, capture in results:
             if capture.outcome in ("digest_mismatch", "archive_error", "http_error", "network_error", "too_large"):

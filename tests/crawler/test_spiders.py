@@ -53,6 +53,7 @@ def make_spider(db_path: str) -> tuple[WaybackSpider, Listing]:
     crawler = get_crawler(WaybackSpider, settings_dict={"POLICYWATCH_WAYBACK_URL": BASE, "POLICYWATCH_DB": db_path})
     spider = crawler._create_spider(db=db_path)
     listing = Listing(1, "https://ex.org/privacy", None, None)
+    spider._listings[listing.stream] = listing
     spider.digests(1)
     return spider, listing
 
