@@ -1,109 +1,20 @@
-"""Which URLs the crawler may fetch at all.
+"""Which URLs the crawler may fetch: the downloader middleware's view of ``tracker.addresses``.
 
-Discovery follows links found on arbitrary pages and redirects can point
-anywhere, so a crawler running inside a network must not be steered into it
-(SSRF): by default it refuses non-http(s) schemes and hosts that resolve to
-private, loopback, link-local, multicast, reserved or unspecified addresses.
-``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule (tests, intranets); the
-configured Wayback base is trusted configuration and always allowed.
-
-Known gap: the address is checked when the request is scheduled, not at connect
-time, so a DNS answer that changes in between (rebinding) is not caught.
+The rule (http(s) only; no private, loopback, link-local, multicast, reserved or
+unspecified addresses unless ``POLICYWATCH_ALLOW_PRIVATE=1``; the configured
+Wayback base always trusted) lives in ``tracker.addresses`` so that
+``policywatch add`` applies the same rule at once. Here only the Scrapy side:
+the exception that records a refused request as a ``blocked`` capture.
 """
 from __future__ import annotations
 
-import ipaddress
-import socket
-from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
-
 from scrapy.exceptions import IgnoreRequest
 
-ALLOWED_SCHEMES = ("http", "https")
-Resolver = Callable[[str], list[str]]
+from policywatch.tracker.addresses import (  # noqa: F401  (the crawler's names for the one address policy)
+    ALLOWED_SCHEMES, Resolver, address_refusal, env_flag, host_refusal, literal_address, origin, resolve_host,
+    scheme_refusal, url_refusal,
+)
 
 
 class BlockedRequest(IgnoreRequest):
     """A request the crawler refuses to send; recorded as a ``blocked`` capture."""
-
-
-def resolve_host(host: str) -> list[str]:
-    """All addresses a host name resolves to (blocking: call it off the reactor thread)."""
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({info[4][0] for info in infos})
-
-
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address when ``host`` is an IP literal (``[::1]`` included), else None."""
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an address must not be fetched, or None when it is a public address."""
-    ip = literal_address(address)
-    if ip is None:
-        return f"{address!r} is not an IP address"
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if mapped is not None:
-        ip = mapped
-    for label in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
-        if getattr(ip, f"is_{label}"):
-            return f"{ip} is a {label.replace('_', '-')} address"
-    return None
-
-
-def origin(url: str) -> str:
-    """``scheme://host:port`` of a URL, lower-cased, for comparing with trusted origins."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def scheme_refusal(url: str) -> str | None:
-    """Why a URL is not fetchable at all (scheme or missing host), or None."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        return f"only http(s) URLs are fetched, not {parts.scheme or 'a relative URL'}: {url}"
-    if not parts.hostname:
-        return f"URL without a host: {url}"
-    return None
-
-
-def host_refusal(host: str, resolve: Resolver = resolve_host) -> str | None:
-    """Why a host must not be fetched: one of its addresses is not public."""
-    literal = literal_address(host)
-    if literal is not None:
-        return address_refusal(str(literal))
-    try:
-        addresses = resolve(host)
-    except OSError:
-        return None  # the download itself fails and is recorded as a network_error
-    for address in addresses:
-        reason = address_refusal(address)
-        if reason:
-            return f"{host} resolves to {reason}"
-    return None
-
-
-def url_refusal(
-    url: str,
-    *,
-    allow_private: bool = False,
-    trusted_origins: Iterable[str] = (),
-    resolve: Resolver = resolve_host,
-) -> str | None:
-    """The one rule: why ``url`` is refused, or None when it may be fetched."""
-    reason = scheme_refusal(url)
-    if reason:
-        return reason
-    if allow_private or origin(url) in set(trusted_origins):
-        return None
-    return host_refusal(urlsplit(url).hostname or "", resolve)
-
-
-def env_flag(value: object) -> bool:
-    """Settings/env truthiness: 1, true, yes, on."""
-    return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -124,6 +124,19 @@ class ClauseChange:
             "new_ordinal": self.new_ordinal,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ClauseChange":
+        """The inverse of ``to_json`` (also reads ``db.changes.clause_change_rows``)."""
+        assessment = Assessment(
+            categories=tuple(data.get("categories") or ()), direction=data.get("direction") or "neutral",
+            severity=data.get("severity") or "none", material=bool(data.get("material")), reason=data.get("reason") or "",
+        )
+        return cls(
+            kind=data["kind"], old_ordinal=data.get("old_ordinal"), new_ordinal=data.get("new_ordinal"),
+            old_text=data.get("old_text"), new_text=data.get("new_text"), heading=tuple(data.get("heading") or ()),
+            cosmetic=bool(data.get("cosmetic")), assessment=assessment,
+        )
+
 
 @dataclass
 class Capture:
@@ -135,7 +148,7 @@ class Capture:
     """
 
     policy: str | int
-    source: Literal["live", "wayback", "import"]
+    source: Literal["live", "wayback", "import", "warc"]
     url: str
     capture_time: str  # ISO 8601 UTC, e.g. 2024-01-31T12:00:00Z
     body: bytes | None = None
@@ -147,6 +160,9 @@ class Capture:
     etag: str | None = None
     last_modified: str | None = None
     wayback_digest: str | None = None
+    # As the origin server sent them (an archive capture: as the archive reports them), for WARC export.
+    http_status_line: str | None = None  # e.g. "HTTP/1.1 200 OK"
+    http_headers: list[tuple[str, str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +174,8 @@ class Capture:
         data = dict(data)
         if data.get("body") is not None:
             data["body"] = base64.b64decode(data["body"])
+        if data.get("http_headers") is not None:
+            data["http_headers"] = [tuple(pair) for pair in data["http_headers"]]
         return cls(**data)
 
 

@@ -42,7 +42,7 @@ from policywatch.crawler.listing import Listing
 from policywatch.crawler.ordering import InOrderRelease
 from policywatch.crawler.outcomes import classify_failure, classify_replay, is_archived, is_home_page
 from policywatch.crawler.safety import env_flag
-from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, utc_now_iso
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http, utc_now_iso
 
 MAX_ARCHIVE_HOPS = 6
 Row = tuple[int, Any]  # (release slot, CDXSnapshot)
@@ -294,8 +294,8 @@ class WaybackSpider(PolicySpider):
             outcome, detail = verdict.outcome, verdict.detail
             if 300 <= response.status < 400:
                 outcome, detail = "http_error", f"HTTP {response.status}: redirect not followed (loop or limit)"
-            yield from self.answer(meta, [self.capture(meta, slot, snap, response.status, content_type, outcome, detail)
-                                          for slot, snap in meta["rows"]])
+            yield from self.answer(meta, [self.capture(meta, slot, snap, response.status, content_type, outcome, detail,
+                                                       response=response) for slot, snap in meta["rows"]])
             return
         served, listing = archive_digest(response.body), self.listing(meta)
         listing.served[meta["timestamp"]] = served
@@ -313,7 +313,7 @@ class WaybackSpider(PolicySpider):
                 continue
             body = response.body if verdict.outcome == "ok" else None
             answered.append(self.capture(meta, slot, snap, response.status, content_type, verdict.outcome,
-                                         verdict.detail, body=body))
+                                         verdict.detail, body=body, response=response))
         listing.outstanding += len(follow)
         yield from follow
         yield from self.answer(meta, answered)
@@ -322,7 +322,7 @@ class WaybackSpider(PolicySpider):
         self.crawler.stats.inc_value("policywatch/digest_mismatches")
         return self.capture(meta, slot, snap, response.status, header(response, "Content-Type"), "digest_mismatch",
                             f"the archive serves digest {served} at {meta['timestamp']}, not {snap.digest}, "
-                            f"and no other capture of it could be served")
+                            f"and no other capture of it could be served", response=response)
 
     def digest_request(self, listing: Listing, slot: int, snap: Any, tried: frozenset[str]) -> scrapy.Request:
         """CDX rows carrying this digest (the page's own collapse may have hidden them)."""
@@ -352,14 +352,15 @@ class WaybackSpider(PolicySpider):
                                                    f"no other capture of {snap.digest}")])
 
     def capture(self, meta: dict[str, Any], slot: int, snap: Any, status: int | None, content_type: str | None,
-                outcome: str, detail: str | None, body: bytes | None = None,
-                final_url: str | None = None) -> tuple[int, Capture]:
+                outcome: str, detail: str | None, body: bytes | None = None, final_url: str | None = None,
+                response: Response | None = None) -> tuple[int, Capture]:
         listing: Listing = self.listing(meta)
+        status_line, headers = recorded_http(response, archived=True) if response is not None else (None, None)
         return slot, Capture(
             policy=listing.policy_id, source="wayback", url=listing.url,
             capture_time=timestamp_to_iso(snap.timestamp), body=body, http_status=status,
             content_type=content_type, outcome=outcome, detail=detail, final_url=final_url,
-            wayback_digest=snap.digest,
+            wayback_digest=snap.digest, http_status_line=status_line, http_headers=headers,
         )
 
     def redirect_capture(self, meta: dict[str, Any], slot: int, snap: Any, response: Response,
@@ -369,7 +370,7 @@ class WaybackSpider(PolicySpider):
         target_url = located[1] if located else target
         self.crawler.stats.inc_value("policywatch/archived_redirects")
         return self.capture(meta, slot, snap, response.status, header(response, "Content-Type"), "redirect",
-                            f"archived redirect to {target_url}", final_url=target_url)
+                            f"archived redirect to {target_url}", final_url=target_url, response=response)
 
     def answer(self, meta: dict[str, Any], results: list[tuple[int, Capture]]) -> Iterator[Any]:
         """Release answered rows (in CDX order) and close the request; the page may be done."""
