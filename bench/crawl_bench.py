@@ -8,10 +8,14 @@
 2. Archive backfill: policies with many captures but few distinct texts on the
    fake Wayback Machine; content requests per distinct version vs fetching
    every CDX row.
+3. Wayback fidelity (issue 10): messy histories as the real archive lists them
+   (same-second twins, archived redirects, archived 429/503, revisits, duplicate
+   rows, varying ``original``): content requests per distinct stored digest
+   (goal 1.00) and digests lost (goal 0), counted from the fake's own rows.
 
-Writes the figures to the "## Crawl" section of bench/README.md.
+Writes the figures to the "## Crawl" and "## Wayback fidelity" sections of bench/README.md.
 
-    python bench/crawl_bench.py [--hosts 50] [--per-host 20] [--quick]
+    python bench/crawl_bench.py [--hosts 50] [--per-host 20] [--quick] [--fidelity-only]
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from policywatch.crawler.runner import run_crawl  # noqa: E402
 from policywatch.db.connection import open_database  # noqa: E402
 from policywatch.db.policies import add_policy  # noqa: E402
+from policywatch.testing.histories import messy_history  # noqa: E402
 from policywatch.testing.live_site import FakeSiteServer, policy_html  # noqa: E402
 from policywatch.testing.wayback import FakeWaybackServer  # noqa: E402
 
@@ -142,11 +147,83 @@ def backfill(directory: str, policies: int, captures: int, texts: int) -> dict[s
             "rerun_content": rerun_content, "rerun_cdx": rerun_cdx, "captures_recorded": summary.captures}
 
 
-def write_readme(text: str) -> None:
+def fidelity(directory: str, policies: int, rows: int, limit: int) -> dict[str, float]:
+    """Backfill messy histories; count digests from the fake's rows and from the database."""
+    def text_of(p: int) -> object:
+        def text(n: int) -> str:
+            clauses = [f"Practice {k}: we collect {PRACTICES[k % len(PRACTICES)]} data." for k in range(1 + n % 9)]
+            return policy_html(f"Privacy Policy {p} (edition {n})", clauses)
+        return text
+
+    with FakeWaybackServer() as server:
+        db_path = fresh_db(directory, f"fidelity{limit}")
+        db = open_database(db_path)
+        servable: set[tuple[int, str]] = set()
+        listed = 0
+        for p in range(policies):
+            url = f"https://site{p}.example/privacy"
+            pid = add_policy(db, url, name=f"messy{p}")["id"]
+            messy_history(server.archive, url, rows, text_of(p))
+            servable |= {(pid, d) for d in server.archive.servable_digests(url)}
+            listed += len(server.archive.rows_for(url))
+        db.conn.close()
+        env = env_for("fast", POLICYWATCH_CDX_PER_MINUTE="600", POLICYWATCH_CAPTURES_PER_SECOND="50",
+                      POLICYWATCH_WAYBACK_URL=server.url, POLICYWATCH_CDX_LIMIT=str(limit))
+        started = time.perf_counter()
+        summary = run_crawl(db_path, archive=True, env=env, timeout=1800)
+        elapsed = time.perf_counter() - started
+        content, cdx = server.archive.count("content"), server.archive.count("cdx")
+        server.archive.reset_log()
+        run_crawl(db_path, archive=True, env=env, timeout=1800)
+        rerun_content = server.archive.count("content")
+    db = open_database(db_path)
+    stored = {(r[0], r[1]) for r in db.execute(
+        "SELECT policy_id, wayback_digest FROM captures WHERE source = 'wayback' AND "
+        "(blob_sha256 IS NOT NULL OR outcome IN ('redirect', 'archived_error'))")}
+    mismatches = db.execute("SELECT count(*) FROM captures WHERE outcome = 'digest_mismatch'").fetchone()[0]
+    db.conn.close()
+    return {"policies": policies, "rows": listed, "servable": len(servable), "stored": len(stored & servable),
+            "lost": len(servable - stored), "content": content, "cdx": cdx, "mismatches": mismatches,
+            "captures": summary.captures, "pauses": summary.pauses, "seconds": elapsed, "rerun_content": rerun_content,
+            "limit": limit}
+
+
+def fidelity_text(runs: list[dict[str, float]]) -> str:
+    first = runs[0]
+    lines = [
+        f"`python bench/crawl_bench.py --fidelity-only` on {platform.python_implementation()} "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d', time.gmtime())}: {first['policies']} policies, "
+        f"{first['rows']} CDX rows in all, each history with same-second twins (some served from another "
+        "second, some never), archived redirects (absolute, relative, scheme-relative Locations), archived "
+        "429/503 pages, `warc/revisit` rows, exact duplicate rows and varying `original` forms. Servable digests "
+        "are counted from the fake archive's own rows (a digest some replay URL actually serves).",
+        "",
+        "| CDX page size | servable digests | stored | **lost** | content requests | **requests per stored digest** "
+        "| ... without probes of twins nobody serves | digest mismatches recorded | CDX requests | throttle pauses "
+        "| second run content requests | time (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        lines.append(f"| {r['limit']} | {r['servable']} | {r['stored']} | **{r['lost']}** | {r['content']} | "
+                     f"**{r['content'] / max(1, r['stored']):.2f}** | "
+                     f"{(r['content'] - r['mismatches']) / max(1, r['stored']):.2f} | {r['mismatches']} | {r['cdx']} | {r['pauses']} | "
+                     f"{r['rerun_content']} | {r['seconds']:.1f} |")
+    lines += [
+        "",
+        "Requests above one per stored digest are probes of a twin's second that answer with the other twin's "
+        "body (the archive serves one body per second; which one is only known by asking). A twin digest the "
+        "archive serves nowhere is then looked up with one `filter=digest:` CDX query (hence CDX requests above "
+        "the page count) and recorded as `digest_mismatch`, never as stored: it is not lost by the crawler, "
+        "the archive cannot serve it. Every other digest costs exactly one content request.",
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(text: str, title: str = "Crawl") -> None:
     path = ROOT / "bench" / "README.md"
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = "## Crawl\n\n" + text.strip() + "\n"
-    pattern = re.compile(r"^## Crawl\n.*?(?=^## |\Z)", re.S | re.M)
+    section = f"## {title}\n\n" + text.strip() + "\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(current):
         updated = pattern.sub(lambda _: section + "\n", current).rstrip() + "\n"
     else:
@@ -160,7 +237,19 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="10 hosts x 5 policies, small backfill (smoke run)")
     parser.add_argument("--no-write", action="store_true", help="print, do not update bench/README.md")
+    parser.add_argument("--fidelity-only", action="store_true", help="only the Wayback fidelity backfill")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        size = (2, 60) if args.quick else (10, 240)
+        runs = [fidelity(directory, *size, limit) for limit in (500, 50)]
+    for run in runs:
+        print(run, flush=True)
+    text = fidelity_text(runs)
+    print(text)
+    if not args.no_write:
+        write_readme(text, "Wayback fidelity")
+    if args.fidelity_only:
+        return
     hosts, per_host = (10, 5) if args.quick else (args.hosts, args.per_host)
     latency = (0.05, 0.15)
     with tempfile.TemporaryDirectory() as directory:

@@ -7,16 +7,24 @@ because it blocks and does not retry 429s. Scrapy does the fetching.
 ``collapse=digest`` only drops ADJACENT rows with the same digest, so a page
 that flips A -> B -> A lists A twice: ``plan_rows`` decides, per row, whether to
 fetch it (a digest never seen), reuse a stored body (a digest seen before, so
-the flip is still recorded without a download) or skip it.
+the flip is still recorded without a download) or skip it (already recorded).
+
+Every status is listed (no ``statuscode:200`` filter): archived redirects and
+``warc/revisit`` rows (status ``-``) are part of a policy's history. A digest is
+the base32 SHA-1 of the raw archived body (``archive_digest``), so an ``id_``
+body can be checked against the row that asked for it: same-second twins share
+one replay URL and only one of them can be served there.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from waybackpy.cdx_snapshot import CDXSnapshot
 from waybackpy.cdx_utils import full_url
@@ -24,6 +32,7 @@ from waybackpy.cdx_utils import full_url
 DEFAULT_BASE = "https://web.archive.org"
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 _ARCHIVE_PATH = re.compile(r"^/web/(\d{1,14})(?:[a-z]{2}_)?/(.+)$", re.DOTALL)
+_DIGEST = re.compile(r"^[A-Z2-7]{32}$")
 _SINCE = re.compile(r"^\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2})?)?)?)?)?$")
 
 
@@ -51,9 +60,18 @@ def cdx_url(
     until: str | None = None,
     limit: int = 500,
     resume_key: str | None = None,
+    digest: str | None = None,
 ) -> str:
-    """The CDX query for one policy URL: 200s only, adjacent duplicates collapsed, paged."""
-    params: dict[str, str] = {"url": url, "output": "json", "filter": "statuscode:200", "collapse": "digest"}
+    """The CDX query for one policy URL: every status, every row, paged.
+
+    Not ``collapse=digest``: it hides the twin of a second whose other digest equals the
+    row before, and those hidden rows are where a twin's digest can be served from.
+    ``plan_rows`` collapses adjacent equal digests itself. With ``digest``: every row
+    carrying that digest, to find a second where the archive serves it.
+    """
+    params: dict[str, str] = {"url": url, "output": "json"}
+    if digest:
+        params = {"url": url, "output": "json", "filter": f"digest:{digest}"}
     if since:
         params["from"] = since
     if until:
@@ -96,21 +114,61 @@ def parse_cdx_json(text: str) -> CdxPage:
     return CdxPage(snapshots, resume_key or None)
 
 
-def plan_rows(snapshots: Iterable[CDXSnapshot], stored: set[str], seen: set[str]) -> list[PlannedRow]:
-    """Decide per row; ``seen`` (digests met in this run) is updated in place.
+def row_key(snap: CDXSnapshot) -> tuple[str, str]:
+    """What makes a row distinct: its second and its digest (exact duplicate rows share it)."""
+    return snap.timestamp, snap.digest
 
-    A digest already stored or already fetched in this run is not downloaded
-    again: the row is ``reuse``d (its body comes from the database) so a flip back
-    to an earlier text still becomes a capture at its own time.
+
+def plan_rows(snapshots: Iterable[CDXSnapshot], stored: set[str], seen: set[str],
+              recorded: set[tuple[str, str]] | None = None, listed: set[tuple[str, str]] | None = None,
+              previous: str | None = None) -> list[PlannedRow]:
+    """Decide per row; ``seen`` (digests being fetched in this run) and ``listed`` are updated in place.
+
+    ``stored``: digests whose answer is stored (a body, or a redirect/archived error).
+    ``recorded``: ``(timestamp, digest)`` rows already captured (a re-listed row is skipped).
+    ``previous``: digest of the row listed just before (a row repeating it is collapsed, as
+    ``collapse=digest`` would: an unchanged page is not a new capture).
+    A digest stored or being fetched is not downloaded again: the row is ``reuse``d
+    (its body comes from the database) so a flip back is still recorded at its time.
     """
     plan = []
+    listed = set() if listed is None else listed
     for snap in snapshots:
+        key = row_key(snap)
+        if key in listed or (recorded and key in recorded):
+            previous = snap.digest
+            continue  # an exact duplicate row, the overlap of two pages, or done by an earlier run
+        listed.add(key)
+        if snap.digest == previous:
+            continue  # unchanged since the row before
+        previous = snap.digest
         if snap.digest in stored or snap.digest in seen:
             plan.append(PlannedRow("reuse", snap))
         else:
             seen.add(snap.digest)
             plan.append(PlannedRow("fetch", snap))
     return plan
+
+
+def archive_digest(body: bytes) -> str:
+    """The archive's digest of a raw body: base32 of its SHA-1."""
+    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def checkable(digest: str) -> bool:
+    """Whether a CDX digest is a base32 SHA-1 a body can be checked against."""
+    return bool(_DIGEST.match(digest or ""))
+
+
+def page_key(url: str) -> str:
+    """A URL as the archive keys it (scheme, ``www``, default port, trailing ``/`` or ``?`` ignored)."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    host = re.sub(r"^www\d*\.", "", (parts.hostname or "").lower())
+    if parts.port and parts.port not in (80, 443):
+        host += f":{parts.port}"
+    path = (parts.path or "/").rstrip("/").lower() or "/"
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return host + path + (f"?{query}" if query else "")
 
 
 def capture_url(base: str, timestamp: str, original: str) -> str:

@@ -34,6 +34,7 @@ from policywatch.crawler.budget import (
     parse_retry_after,
     politeness_key,
 )
+from policywatch.crawler.outcomes import is_archived
 from policywatch.crawler.safety import BlockedRequest, env_flag, origin, resolve_host, scheme_refusal, host_refusal
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class RetryAfterMiddleware(RetryMiddleware):
     def process_response(self, request: Request, response: Response) -> Any:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
+        if breaker_group(request.meta.get("politeness_key", "")) == "archive" and is_archived(response.headers):
+            return response  # an archived 429/5xx is the page's content, not the archive throttling
         key = request.meta["politeness_key"]  # set by PolitenessMiddleware, the one place keys are made
         attempt = request.meta.get("retry_times", 0) + 1
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
@@ -139,13 +142,15 @@ class RetryAfterMiddleware(RetryMiddleware):
 class PolitenessMiddleware:
     """Give each request its politeness key and slot, then wait for that key's budget."""
 
-    def __init__(self, limiter: Limiter, archive: str) -> None:
+    def __init__(self, limiter: Limiter, archive: str, progress: bool = False) -> None:
         self.limiter = limiter
         self.archive = archive
+        self.progress = progress
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "PolitenessMiddleware":
-        return cls(limiter_for(crawler.settings), archive_base(crawler.settings))
+        settings = crawler.settings
+        return cls(limiter_for(settings), archive_base(settings), env_flag(settings.get("POLICYWATCH_PROGRESS", "0")))
 
     async def process_request(self, request: Request) -> None:
         key = politeness_key(request.url, self.archive)
@@ -155,7 +160,12 @@ class PolitenessMiddleware:
             # The archive's budget is fixed by the limiter; AutoThrottle must not stretch it.
             request.meta["autothrottle_dont_adjust_delay"] = True
         await sleep(request.meta.pop("pw_not_before", 0.0) - time.monotonic())
-        await sleep(self.limiter.reserve(key))
+        wait = self.limiter.reserve(key)
+        if self.progress and wait >= 2:  # the CLI shows long budget waits
+            from policywatch.crawler.pipelines import progress_line
+
+            progress_line({"event": "wait", "key": key, "seconds": round(wait, 1)})
+        await sleep(wait)
         while (pause := self.limiter.pause_remaining(key)) > 0:
             # The breaker tripped while this request waited: wait it out, then queue again.
             await sleep(pause)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 # Types the extractor can read (HTML, text, PDF). Anything else (images, archives...) is
@@ -84,6 +85,25 @@ def classify_response(
     return Verdict("ok")
 
 
+def is_archived(headers: Any) -> bool:
+    """A replay response carrying the archive's memento headers is archived content, whatever
+    its status; without them a 429/5xx is the archive itself speaking (throttling, outage)."""
+    return bool(headers.get("Memento-Datetime") or headers.get("X-Archive-Src"))
+
+
+def classify_replay(status: int, content_type: str | None, archived: bool) -> Verdict:
+    """Outcome of an ``id_`` replay answer (redirects are handled by the spider before this)."""
+    if not archived:
+        if status == 200:
+            return Verdict("archive_error", "the archive answered its own page (no Memento-Datetime): not policy text")
+        if status == 429 or status >= 500:
+            return Verdict("http_error", f"HTTP {status} from the archive")
+        return classify_response(status, content_type, "", None)
+    if status >= 400:
+        return Verdict("archived_error", f"archived HTTP {status}: the page itself answered this when archived")
+    return classify_response(status, content_type, "", None)
+
+
 def classify_failure(exc: BaseException) -> Verdict:
     """Outcome of a download that produced no response (refused, oversize, network)."""
     from policywatch.crawler.safety import BlockedRequest  # local: safety imports nothing from here
@@ -104,7 +124,11 @@ def classify_failure(exc: BaseException) -> Verdict:
 
 
 def is_transient(outcome: str, http_status: int | None) -> bool:
-    """Failures worth retrying on the next run (the archive or network was unwell)."""
-    if outcome == "network_error":
+    """Failures worth retrying on the next run (the archive or network was unwell).
+
+    An ``archived_error`` (a 429/5xx the archive recorded as the page's content,
+    served with ``Memento-Datetime``) is final: the archive was fine, the page was not.
+    """
+    if outcome in ("network_error", "archive_error"):
         return True
     return outcome == "http_error" and (http_status is None or http_status == 429 or http_status >= 500)

@@ -62,8 +62,10 @@ def summarize(crawlers: list[Any]) -> dict[str, Any]:
     """Merge the ``policywatch/*`` stats of every crawler into the summary record."""
     outcomes: dict[str, int] = {}
     totals = {"new_versions": 0, "changes": 0, "alerts": 0, "moves": 0, "discovered": 0, "pauses": 0,
-              "duplicates": 0, "cdx_failures": 0}
+              "duplicates": 0, "cdx_failures": 0, "no_archived_text": 0, "not_archived": 0, "blocked_known": 0,
+              "digest_mismatches": 0, "requests": 0, "responses": 0}
     finish = []
+    unreachable = None
     for crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
         for key, value in stats.items():
@@ -74,8 +76,14 @@ def summarize(crawlers: list[Any]) -> dict[str, Any]:
                 totals["pauses"] += int(value)
             elif key.startswith("policywatch/") and key.split("/", 1)[1] in totals:
                 totals[key.split("/", 1)[1]] += int(value)
+        totals["requests"] += int(stats.get("downloader/request_count", 0))
+        totals["responses"] += int(stats.get("downloader/response_count", 0))
+        unreachable = unreachable or stats.get("policywatch/unreachable")
+        unreachable = unreachable or (stats.get("policywatch/last_network_error") and
+                                      f"last error: {stats['policywatch/last_network_error']}")
         finish.append(stats.get("finish_reason", "unknown"))
-    return {"event": "summary", "outcomes": outcomes, **totals, "finish_reasons": finish}
+    return {"event": "summary", "outcomes": outcomes, **totals, "finish_reasons": finish,
+            "unreachable": unreachable if totals["requests"] and not totals["responses"] else None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(crawlers)
     sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
     sys.stdout.flush()
+    if summary["unreachable"]:
+        return 69  # EX_UNAVAILABLE: requests were sent and none was answered
     return 0 if all(r == "finished" for r in summary["finish_reasons"]) else 1
 
 

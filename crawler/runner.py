@@ -36,6 +36,13 @@ class CrawlSummary:
     pauses: int = 0
     duplicates: int = 0
     cdx_failures: int = 0
+    no_archived_text: int = 0
+    not_archived: int = 0
+    blocked_known: int = 0
+    digest_mismatches: int = 0
+    requests: int = 0
+    responses: int = 0
+    unreachable: str | None = None  # set when requests were sent and none was answered (exit 69)
     returncode: int = 0
     finish_reasons: list[str] = field(default_factory=list)
 
@@ -56,6 +63,15 @@ class CrawlSummary:
             text += f", {self.discovered} discovered"
         if self.cdx_failures:
             text += f", {self.cdx_failures} archive queries failed (re-run to resume)"
+        blocked = self.outcomes.get("blocked_by_archive", 0) + self.blocked_known
+        if blocked:
+            text += f", {blocked} URLs blocked by the archive (permanent: not asked again)"
+        if self.digest_mismatches:
+            text += f", {self.digest_mismatches} archived copies the archive cannot serve (digest mismatch)"
+        if self.not_archived:
+            text += f", {self.not_archived} URLs the archive has no capture of"
+        if self.no_archived_text:
+            text += f", {self.no_archived_text} URLs with archive rows but no policy text"
         if self.pauses:
             text += f", {self.pauses} rate-limit pauses"
         return text

@@ -91,7 +91,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "policywatch.crawler.middlewares.RetryAfterMiddleware": 550,
     "policywatch.crawler.middlewares.PolitenessMiddleware": 950,
+    "policywatch.crawler.reachability.ReachabilityMiddleware": 990,
 }
+# A crawl that got no answer at all this long after it opened says so and stops (exit 69).
+POLICYWATCH_UNREACHABLE_AFTER = float(_env("POLICYWATCH_UNREACHABLE_AFTER", "45"))
 ITEM_PIPELINES = {
     "policywatch.crawler.pipelines.DiscoveryPipeline": 200,
     "policywatch.crawler.pipelines.IngestPipeline": 300,

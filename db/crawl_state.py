@@ -2,9 +2,11 @@
 
 Nothing about remaining work lives in memory or in a queue (DESIGN.md "Ready to
 scale out"): a killed crawl re-derives its work from these queries. Transient
-failures (network errors, 429/5xx) do not count as done, so the next run goes
-back to them; every other outcome (including soft 404s and unsupported types)
-is a final answer about that archived copy.
+failures (network errors, the archive's own 429/5xx and error pages) do not
+count as done, so the next run goes back to them; every other outcome
+(including soft 404s, unsupported types, archived redirects and archived
+429/5xx pages) is a final answer about that archived copy. Resume points come
+from CDX row timestamps only (a capture's time is its row's timestamp).
 """
 from __future__ import annotations
 
@@ -19,12 +21,14 @@ def _transient(alias: str = "") -> str:
     """SQL condition: the capture (table alias ``alias``) failed transiently."""
     p = f"{alias}." if alias else ""
     return (
-        f"({p}outcome = 'network_error' OR ({p}outcome = 'http_error' AND "
+        f"({p}outcome IN ('network_error', 'archive_error') OR ({p}outcome = 'http_error' AND "
         f"({p}http_status IS NULL OR {p}http_status = 429 OR {p}http_status >= 500)))"
     )
 
 
 _TRANSIENT = _transient()
+# Outcomes that say nothing about an archived copy's content: its digest is not "stored".
+_NOT_AN_ANSWER = "('digest_mismatch', 'blocked_by_archive')"
 
 
 def live_validators_for(db: Database, policy_id: int, url: str) -> tuple[str | None, str | None]:
@@ -58,12 +62,37 @@ def policies_for_crawl(
 
 
 def done_wayback_digests(db: Database, policy_id: int) -> set[str]:
-    """Archive digests with a final answer stored: never downloaded again."""
+    """Archive digests whose copy is stored (a body, or a redirect / archived error / verdict
+    on that very copy): never downloaded again. A digest mismatch stores nothing of the digest."""
     return {
         row[0]
         for row in db.execute(
             f"SELECT DISTINCT wayback_digest FROM captures WHERE policy_id = ? AND source = 'wayback' "
+            f"AND wayback_digest IS NOT NULL AND NOT {_TRANSIENT} AND outcome NOT IN {_NOT_AN_ANSWER}",
+            [policy_id],
+        )
+    }
+
+
+def recorded_wayback_rows(db: Database, policy_id: int) -> set[tuple[str, str]]:
+    """``(14-digit timestamp, digest)`` of CDX rows already answered for good (re-listed rows are skipped)."""
+    return {
+        ("".join(ch for ch in row[0] if ch.isdigit())[:14], row[1])
+        for row in db.execute(
+            f"SELECT capture_time, wayback_digest FROM captures WHERE policy_id = ? AND source = 'wayback' "
             f"AND wayback_digest IS NOT NULL AND NOT {_TRANSIENT}",
+            [policy_id],
+        )
+    }
+
+
+def archive_blocked_urls(db: Database, policy_id: int) -> dict[str, str]:
+    """URLs the archive refused for good (CDX 403, ``blocked_by_archive``) -> when that was recorded."""
+    return {
+        row[0]: row[1]
+        for row in db.execute(
+            "SELECT url, min(capture_time) FROM captures WHERE policy_id = ? AND source = 'wayback' "
+            "AND outcome = 'blocked_by_archive' GROUP BY url",
             [policy_id],
         )
     }
@@ -104,7 +133,8 @@ def wayback_resume_time(db: Database, policy_id: int, former_url: str | None = N
     """
     scope, scope_params = _url_scope(db, policy_id, former_url, "c")
     newest = db.execute(
-        f"SELECT max(c.capture_time) FROM captures c WHERE c.policy_id = ? AND c.source = 'wayback'{scope}",
+        f"SELECT max(c.capture_time) FROM captures c WHERE c.policy_id = ? AND c.source = 'wayback' "
+        f"AND c.outcome != 'blocked_by_archive'{scope}",
         [policy_id, *scope_params],
     ).fetchone()[0]
     retry = db.execute(
@@ -119,6 +149,19 @@ def wayback_resume_time(db: Database, policy_id: int, former_url: str | None = N
     return newest
 
 
+def wayback_digest_before(db: Database, policy_id: int, before: str, former_url: str | None = None) -> str | None:
+    """Digest of the last archive row recorded before ``before`` (ISO): a resumed listing
+    collapses a first row that repeats it, exactly as the uninterrupted listing did."""
+    scope, scope_params = _url_scope(db, policy_id, former_url, "c")
+    row = db.execute(
+        f"SELECT c.wayback_digest FROM captures c WHERE c.policy_id = ? AND c.source = 'wayback' "
+        f"AND c.capture_time < ? AND c.outcome != 'blocked_by_archive'{scope} "
+        f"ORDER BY c.capture_time DESC, c.id DESC LIMIT 1",
+        [policy_id, before, *scope_params],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, Any] | None:
     """The stored archive copy with this digest (to record a flip back without a download).
 
@@ -130,7 +173,8 @@ def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, 
             f"SELECT url, final_url, http_status, content_type, blob_sha256, outcome, detail, http_status_line, "
             f"http_headers FROM captures "
             f"WHERE policy_id = ? AND source = 'wayback' AND wayback_digest = ? AND NOT {_TRANSIENT} "
-            f"ORDER BY blob_sha256 IS NULL, capture_time LIMIT 1",
+            f"AND outcome != 'blocked_by_archive' "
+            f"ORDER BY blob_sha256 IS NULL, outcome = 'digest_mismatch', capture_time LIMIT 1",
             [policy_id, digest],
         ),
         None,

@@ -211,8 +211,9 @@ def run_pass(
                 log.error("crawl failed:\n%s", traceback.format_exc())
             else:
                 code = getattr(result.crawl, "returncode", 0)
-                if code:
-                    result.crawl_error = f"crawler exited with status {code}"
+                if code:  # 69: nothing was reachable, said in one line by the crawl itself
+                    result.crawl_error = (getattr(result.crawl, "unreachable", None)
+                                          or f"crawler exited with status {code}")
             result.material_changes = runs_db.material_changes_since(db, started)
             result.health_alerts = len(check_health(db, config, now=ctx.now()))
             result.delivery = send_pending(db, config, now=ctx.now(), senders=ctx.senders)

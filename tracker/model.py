@@ -42,6 +42,12 @@ CAPTURE_OUTCOMES: tuple[str, ...] = (
     "too_large",
     "unsupported_type",
     "blocked",
+    # archive backfill (issue 10)
+    "redirect",  # an archived 3xx: final_url is where it pointed
+    "archived_error",  # a 4xx/5xx the archive recorded as the page's content (final)
+    "archive_error",  # the archive's own error page instead of a memento (transient)
+    "digest_mismatch",  # the body served for a row is not the row's digest (no body stored)
+    "blocked_by_archive",  # the archive refuses the site (CDX 403): permanent, not asked again
 )
 
 

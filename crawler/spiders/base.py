@@ -20,6 +20,11 @@ from policywatch.crawler.items import PolicyFound
 from policywatch.crawler.outcomes import classify_failure, classify_response
 
 ERROR_STATUSES = [304, *range(400, 600)]
+# Per-request bookkeeping Scrapy's middlewares keep in meta: never carried into a new request
+# (a copied ``redirect_urls`` made Scrapy warn and count the home page's redirects again).
+_REQUEST_META = frozenset({"redirect_times", "redirect_ttl", "redirect_urls", "redirect_reasons", "retry_times",
+                           "download_slot", "download_latency", "download_timeout", "politeness_key", "depth",
+                           "pw_not_before", "autothrottle_dont_adjust_delay", "handle_httpstatus_list"})
 
 
 def utc_now_iso() -> str:
@@ -128,6 +133,7 @@ class PolicySpider(scrapy.Spider):
             self.logger.warning("No working privacy policy candidate for %s", meta.get("home_url"))
             return
         best, rest = candidates[0], candidates[1:]
+        meta = {k: v for k, v in meta.items() if k not in _REQUEST_META}
         yield scrapy.Request(
             self.candidate_fetch_url(best.url, meta), callback=self.parse_candidate, errback=self.candidate_failed,
             dont_filter=True, meta={**meta, "candidate": best, "rest": rest, "handle_httpstatus_list": ERROR_STATUSES},

@@ -1,17 +1,25 @@
 """``wayback``: backfill each policy's history from the Internet Archive.
 
-Per policy: page through the CDX index (200s, adjacent duplicates collapsed,
-``from`` = the last stored archive capture unless ``since`` is given), fetch
-each digest not stored yet in raw ``id_`` form, record rows of known digests
-from the stored body (no download), and release results to the sink in CDX
-order so a killed run resumes from the database alone. A policy's former URLs
-(recorded moves) are queried too, up to the move, each with its own resume point.
+Per (policy, URL) a ``Listing`` pages through the CDX index (every status and
+row; adjacent repeats collapsed here, ``from`` = the newest stored row's timestamp
+unless ``since`` is given). Each page is planned (``cdx.plan_rows``): a digest
+not stored yet is fetched in raw ``id_`` form, a known digest is recorded from
+the stored body, a row already recorded is skipped. Results are released to
+the sink in CDX order, and the next page is asked for only once every fetch
+of this one has an answer, so a killed run resumes from the database alone.
 
-Replay redirects: an ``id_`` request for a time without an exact capture
-answers 3xx WITHOUT ``Memento-Datetime`` (navigation to the nearest capture:
-follow it, keep the final timestamp); an archived redirect answers 3xx WITH
-``Memento-Datetime`` (the page itself redirected then: follow it inside the
-archive and record where it led as ``final_url``).
+What the real archive does and how it is handled:
+
+- same-second twins share one replay URL: one request per timestamp; the body's
+  base32 SHA-1 says which row it answers; a row it does not answer is fetched
+  from another row with its digest, else recorded as ``digest_mismatch``;
+- an answer with ``Memento-Datetime`` / ``X-Archive-Src`` is archived content,
+  whatever its status: an archived 3xx is a ``redirect`` capture (with its
+  target), an archived 4xx/5xx an ``archived_error``; a 3xx without them is
+  navigation to the nearest capture (followed); a 200 without them is the
+  archive's own error page (``archive_error``, retried next run);
+- a CDX 403 is a blocked site: ``blocked_by_archive``, never asked again;
+- a capture's time is always its CDX row's timestamp (the resume clock).
 
     scrapy crawl wayback [-a since=YYYYMMDD] [-a until=...] [-a shard=K -a shards=N]
 """
@@ -27,14 +35,18 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from policywatch.crawler.cdx import capture_url, cdx_url, iso_to_timestamp, memento_to_iso, parse_cdx_json, plan_rows
-from policywatch.crawler.cdx import split_archive_url, timestamp_to_iso
-from policywatch.crawler.items import ArchivedRepeat, Capture
+from policywatch.crawler.cdx import archive_digest, capture_url, cdx_url, checkable, iso_to_timestamp, page_key
+from policywatch.crawler.cdx import parse_cdx_json, plan_rows, split_archive_url, timestamp_to_iso
+from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyMoved
+from policywatch.crawler.listing import Listing
 from policywatch.crawler.ordering import InOrderRelease
-from policywatch.crawler.outcomes import classify_failure, classify_response
-from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http
+from policywatch.crawler.outcomes import classify_failure, classify_replay, is_archived, is_home_page
+from policywatch.crawler.safety import env_flag
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http, utc_now_iso
 
 MAX_ARCHIVE_HOPS = 6
+Row = tuple[int, Any]  # (release slot, CDXSnapshot)
+__all__ = ["WaybackSpider", "Listing"]
 
 
 class WaybackSpider(PolicySpider):
@@ -49,52 +61,79 @@ class WaybackSpider(PolicySpider):
         self._slots = itertools.count()
         self._stored: dict[int, set[str]] = {}
         self._seen: dict[int, set[str]] = {}
+        self._recorded: dict[int, set[tuple[str, str]]] = {}
         self._queue: deque[dict[str, Any]] = deque()
+        self._listings: dict[tuple[int, str], Listing] = {}
+
+    def listing(self, meta: dict[str, Any]) -> Listing:
+        """The live state of a request's listing. Meta carries only its key: a JOBDIR disk queue
+        pickles requests, and a pickled copy of the state would count fetches on the copy. A request
+        restored from an earlier process finds none: it is answered, and the database says the rest."""
+        stream = tuple(meta["stream"])
+        if stream not in self._listings:
+            self._listings[stream] = Listing(stream[0], stream[1], None, None, outstanding=10**9)
+        return self._listings[stream]
 
     @property
     def base(self) -> str:
         return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
 
+    def progress(self, event: dict[str, Any]) -> None:
+        if env_flag(self.settings.get("POLICYWATCH_PROGRESS", "0")):
+            from policywatch.crawler.pipelines import progress_line
+
+            progress_line(event)
+
     async def start(self) -> Any:
         """Start a few CDX chains; each finished chain starts the next policy's.
 
-        Why not all at once: a request waiting for the CDX budget (2.5 s apart by
-        default) holds a downloader slot, so hundreds of queued index queries would
-        starve the replays. A handful of chains keeps both budgets busy.
+        Why not all at once: a request waiting for the CDX budget holds a downloader
+        slot, so hundreds of queued index queries would starve the replays.
         """
-        from policywatch.db.crawl_state import archive_urls
+        from policywatch.db.crawl_state import archive_blocked_urls, archive_urls
 
         for policy in self.selected_policies():
+            blocked = archive_blocked_urls(self.db, policy["id"])
             for url, moved_at in archive_urls(self.db, policy["id"]):
+                if url in blocked:
+                    self.crawler.stats.inc_value("policywatch/blocked_known")
+                    self.logger.warning("Policy %s: the archive blocks %s (recorded %s); not asking again",
+                                        policy["name"], url, blocked[url])
+                    continue
                 self._queue.append({"id": policy["id"], "url": url, "moved_at": moved_at})
+        self.progress({"event": "plan", "listings": len(self._queue)})
         for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
             for request in self.next_policy():
                 yield request
 
     def next_policy(self) -> Iterator[scrapy.Request]:
-        """The first CDX request of the next (policy, URL) in the queue (nothing when done).
-
-        A policy's former URLs (recorded moves) are queried up to the move, so a
-        backfill also recovers the history kept under the old address.
-        """
-        from policywatch.db.crawl_state import wayback_resume_time
+        """The first CDX request of the next (policy, URL) in the queue (nothing when done)."""
+        from policywatch.db.crawl_state import recorded_wayback_rows, wayback_digest_before, wayback_resume_time
 
         if not self._queue:
             return
         entry = self._queue.popleft()
-        self.digests(entry["id"])
-        since = self.since
+        pid = entry["id"]
+        self.digests(pid)
+        if pid not in self._recorded:
+            self._recorded[pid] = recorded_wayback_rows(self.db, pid)
+        since, previous = self.since, None
+        former = entry["url"] if entry["moved_at"] else None
         if since is None:
-            resume = wayback_resume_time(self.db, entry["id"], former_url=entry["url"] if entry["moved_at"] else None)
+            resume = wayback_resume_time(self.db, pid, former_url=former)
             since = iso_to_timestamp(resume) if resume else None
+            previous = wayback_digest_before(self.db, pid, resume, former_url=former) if resume else None
         until = self.until
         if entry["moved_at"]:
             moved = iso_to_timestamp(entry["moved_at"])
             until = min(until.ljust(14, "9"), moved) if until else moved
-        yield self.cdx_request(entry["id"], entry["url"], since, until)
+        listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous,
+                          fresh=since is None and until is None)
+        self._listings[listing.stream] = listing
+        yield self.cdx_request(listing, since)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
-        """(stored, seen in this run) digests of a policy, loaded on first use."""
+        """(stored, being fetched in this run) digests of a policy, loaded on first use."""
         from policywatch.db.crawl_state import done_wayback_digests
 
         if policy_id not in self._stored:
@@ -102,116 +141,260 @@ class WaybackSpider(PolicySpider):
             self._seen[policy_id] = set()
         return self._stored[policy_id], self._seen[policy_id]
 
-    def cdx_request(self, policy_id: int, url: str, since: str | None, until: str | None = None,
-                    resume_key: str | None = None) -> scrapy.Request:
+    def cdx_request(self, listing: Listing, since: str | None, resume_key: str | None = None) -> scrapy.Request:
         limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
         return scrapy.Request(
-            cdx_url(self.base, url, since=since, until=until, limit=limit, resume_key=resume_key),
+            cdx_url(self.base, listing.url, since=since, until=listing.until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,
-            meta={"policy_id": policy_id, "policy_url": url, "since": since, "until": until},
+            meta={"stream": listing.stream, "since": since, "handle_httpstatus_list": [403]},
         )
 
     def parse_cdx(self, response: Response) -> Iterator[Any]:
-        meta = response.meta
-        policy_id = meta["policy_id"]
+        listing: Listing = self.listing(response.meta)
+        if response.status == 403:
+            yield from self.blocked(listing, response)
+            return
         try:
             page = parse_cdx_json(response.text)
         except ValueError as exc:  # not JSON (an error page with status 200): skip, resume next run
             self.crawler.stats.inc_value("policywatch/cdx_failures")
-            self.logger.error("CDX answer for policy %s is not JSON: %s", policy_id, exc)
+            self.logger.error("CDX answer for policy %s is not JSON: %s", listing.policy_id, exc)
             yield from self.next_policy()
             return
-        plan = plan_rows(page.snapshots, *self.digests(policy_id))
+        stored, seen = self.digests(listing.policy_id)
+        plan = plan_rows(page.snapshots, stored, seen, self._recorded[listing.policy_id], listing.listed,
+                         previous=listing.previous)
+        listing.previous = page.snapshots[-1].digest if page.snapshots else listing.previous
+        self.crawler.stats.inc_value("policywatch/cdx_pages")
         self.crawler.stats.inc_value("policywatch/cdx_rows", len(plan))
-        stream = (policy_id, meta["policy_url"])  # one ordered stream per queried URL
+        self.progress({"event": "cdx", "policy": listing.policy_id, "rows": len(plan)})
+        listing.rows += len(plan)
+        listing.page = list(page.snapshots)  # every row, collapsed ones too: alternates for twins
+        for row in plan:
+            if listing.last_row is None or row.snapshot.timestamp >= listing.last_row[0]:
+                listing.last_row = (row.snapshot.timestamp, row.snapshot.digest)
+        listing.next_page = None
+        if page.resume_key:
+            stamps = [s.timestamp for s in page.snapshots]
+            # Ask again from the last second (not past it as the key does): twins of that
+            # second beyond the limit would never be listed. The key only breaks a stall.
+            listing.next_page = (stamps[-1], None) if plan and stamps[0] != stamps[-1] else \
+                (response.meta["since"], page.resume_key)
         slots = [next(self._slots) for _ in plan]
         for slot in slots:  # reserve every position first: results are released in this order
-            self.release.add(stream, slot)
+            self.release.add(listing.stream, slot)
+        groups: dict[str, list[Row]] = {}
         for row, slot in zip(plan, slots):
             snap = row.snapshot
             if row.action == "reuse":
                 self.crawler.stats.inc_value("policywatch/rows_known_digest")
-                repeat = ArchivedRepeat(policy_id, snap.original, timestamp_to_iso(snap.timestamp), snap.digest)
-                yield from self.release.complete(stream, slot, [repeat])
+                listing.reused.append(snap.digest)
+                repeat = ArchivedRepeat(listing.policy_id, listing.url, timestamp_to_iso(snap.timestamp), snap.digest)
+                yield from self.release.complete(listing.stream, slot, [repeat])
             else:
-                yield self.capture_request(policy_id, snap.original, snap.timestamp, snap.digest, slot, stream=stream)
-        if page.resume_key:
-            yield self.cdx_request(policy_id, meta["policy_url"], meta["since"], meta["until"], page.resume_key)
-        else:
-            yield from self.next_policy()
+                groups.setdefault(snap.timestamp, []).append((slot, snap))
+        yield from self.fetch_groups(listing, groups)
+        if listing.outstanding == 0:
+            yield from self.page_done(listing)
+
+    def fetch_groups(self, listing: Listing, groups: dict[str, list[Row]]) -> Iterator[scrapy.Request]:
+        """One request per second (twins share a replay URL); a twin whose digest is listed at
+        a second of its own is fetched there, so every digest costs one content request."""
+        twins = listing.twin_seconds()
+        for timestamp, rows in groups.items():
+            if timestamp not in twins and timestamp not in listing.served:
+                listing.outstanding += 1
+                yield self.capture_request(listing, rows, timestamp, rows[0][1].original)
+                continue
+            stay = []
+            for slot, snap in rows:
+                alternate = listing.alternate(snap.digest, twins | {timestamp})
+                if alternate is not None:
+                    listing.outstanding += 1
+                    yield self.capture_request(listing, [(slot, snap)], alternate.timestamp, alternate.original,
+                                               tried=frozenset({timestamp}))
+                elif timestamp in listing.served:  # listed on a later page: its second serves another body
+                    listing.outstanding += 1
+                    yield self.digest_request(listing, slot, snap, frozenset({timestamp}))
+                else:
+                    stay.append((slot, snap))
+            if stay:
+                listing.outstanding += 1
+                yield self.capture_request(listing, stay, timestamp, stay[0][1].original)
+
+    def page_done(self, listing: Listing) -> Iterator[Any]:
+        """Every fetch of the page has an answer: the next page, or the next policy."""
+        if listing.next_page is not None:
+            since, key = listing.next_page
+            yield self.cdx_request(listing, since, key)
+            return
+        yield from self.listing_done(listing)
+        yield from self.next_policy()
+
+    def listing_done(self, listing: Listing) -> Iterator[Any]:
+        """Say what a history without text was made of, and offer an archived move."""
+        self.progress({"event": "policy_done", "policy": listing.policy_id, "url": listing.url})
+        target = listing.targets.get(listing.last_row[1]) if listing.last_row else None
+        if listing.fresh and not listing.listed:
+            self.crawler.stats.inc_value("policywatch/not_archived")
+            self.logger.warning("Policy %s: the archive has no capture of %s", listing.policy_id, listing.url)
+        texts = listing.texts + sum(1 for digest in listing.reused if digest not in listing.targets)
+        if listing.rows and not texts:
+            self.crawler.stats.inc_value("policywatch/no_archived_text")
+            self.logger.warning("Policy %s: %d archive rows of %s, none with policy text%s", listing.policy_id,
+                                listing.rows, listing.url, f" (newest redirects to {target})" if target else "")
+        if target and listing.last_row and listing.moved_at is None and self.until is None:
+            if page_key(target) != page_key(listing.url) and not is_home_page(target):
+                yield PolicyMoved(listing.policy_id, listing.url, target,
+                                  f"archived redirect at {timestamp_to_iso(listing.last_row[0])}")
+
+    def blocked(self, listing: Listing, response: Response) -> Iterator[Any]:
+        """CDX 403: the site is excluded from the archive. Permanent: record it, never ask again."""
+        self.crawler.stats.inc_value("policywatch/blocked_by_archive")
+        reason = response.text.strip().splitlines()[0][:200] if response.body else "HTTP 403"
+        self.logger.warning("Policy %s: the archive blocks %s (%s); recorded, not asked again",
+                            listing.policy_id, listing.url, reason)
+        yield Capture(policy=listing.policy_id, source="wayback", url=listing.url, capture_time=utc_now_iso(),
+                      http_status=403, outcome="blocked_by_archive", detail=f"the archive refuses this site: {reason}")
+        yield from self.next_policy()
 
     def cdx_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         # Nothing after this page is released, so the next run resumes before it.
         self.crawler.stats.inc_value("policywatch/cdx_failures")
-        self.logger.error("CDX query failed for policy %s: %s", failure.request.meta["policy_id"],
+        self.logger.error("CDX query failed for policy %s: %s", self.listing(failure.request.meta).policy_id,
                           classify_failure(failure.value).detail)
         yield from self.next_policy()
 
-    def capture_request(self, policy_id: int, original: str, timestamp: str, digest: str, slot: int,
-                        url: str | None = None, hops: int = 0, archived_redirect: bool = False,
-                        stream: Any = None) -> scrapy.Request:
+    def capture_request(self, listing: Listing, rows: list[Row], timestamp: str, original: str,
+                        url: str | None = None, hops: int = 0, tried: frozenset[str] = frozenset()) -> scrapy.Request:
         return scrapy.Request(
             url or capture_url(self.base, timestamp, original),
             callback=self.parse_capture, errback=self.capture_failed, dont_filter=True,
-            meta={"policy_id": policy_id, "original": original, "timestamp": timestamp, "digest": digest,
-                  "slot": slot, "stream": policy_id if stream is None else stream, "hops": hops, "archived_redirect": archived_redirect,
-                  "dont_redirect": True, "handle_httpstatus_list": ERROR_STATUSES + list(range(300, 400))},
+            meta={"stream": listing.stream, "rows": rows, "timestamp": timestamp, "original": original, "hops": hops,
+                  "tried": tried | {timestamp}, "dont_redirect": True, "searched": False,
+                  "handle_httpstatus_list": ERROR_STATUSES + list(range(300, 400))},
         )
 
     def parse_capture(self, response: Response) -> Iterator[Any]:
         meta = response.meta
+        archived = is_archived(response.headers)
         if 300 <= response.status < 400 and response.headers.get("Location"):
-            follow = self.follow_archive_redirect(response)
-            if follow is not None:
-                yield follow
+            target = urljoin(response.url, response.headers["Location"].decode("latin-1"))
+            if archived:
+                yield from self.answer(meta, [self.redirect_capture(meta, slot, snap, response, target)
+                                              for slot, snap in meta["rows"]])
                 return
-        yield from self.release.complete(meta["stream"], meta["slot"], [self.capture_from(response)])
-
-    def follow_archive_redirect(self, response: Response) -> scrapy.Request | None:
-        """Follow a replay redirect inside the archive (None: give up and record the 3xx)."""
-        meta = response.meta
-        target = urljoin(response.url, response.headers["Location"].decode("latin-1"))
-        if meta["hops"] >= MAX_ARCHIVE_HOPS or not target.startswith(self.base):
-            return None
-        archived = meta["archived_redirect"] or bool(response.headers.get("Memento-Datetime"))
-        if archived:
-            self.crawler.stats.inc_value("policywatch/archived_redirects")
-        return self.capture_request(meta["policy_id"], meta["original"], meta["timestamp"], meta["digest"],
-                                    meta["slot"], url=target, hops=meta["hops"] + 1, archived_redirect=archived,
-                                    stream=meta["stream"])
-
-    def capture_from(self, response: Response) -> Capture:
-        """The Capture of a replayed page (or of the error the archive answered)."""
-        meta = response.meta
-        located = split_archive_url(response.url)
-        final_original = located[1] if located else meta["original"]
-        capture_time = (memento_to_iso(response.headers.get("Memento-Datetime"))
-                        or timestamp_to_iso(located[0] if located else meta["timestamp"]))
-        if response.status >= 300:
-            capture_time = timestamp_to_iso(meta["timestamp"])
+            if meta["hops"] < MAX_ARCHIVE_HOPS and target.startswith(self.base):  # navigation: follow
+                yield self.capture_request(self.listing(meta), meta["rows"], meta["timestamp"], meta["original"],
+                                           url=target, hops=meta["hops"] + 1, tried=meta["tried"])
+                return
         content_type = header(response, "Content-Type")
-        status_line, http_headers = recorded_http(response, archived=True)
-        verdict = classify_response(response.status, content_type, meta["original"], final_original)
-        detail = verdict.detail
-        if meta["archived_redirect"] and verdict.outcome == "ok":
-            detail = f"archived redirect to {final_original}"
-        return Capture(
-            policy=meta["policy_id"], source="wayback", url=meta["original"], capture_time=capture_time,
-            body=response.body if verdict.outcome == "ok" else None, http_status=response.status,
-            content_type=content_type, outcome=verdict.outcome, detail=detail,
-            final_url=final_original if final_original != meta["original"] else None,
-            wayback_digest=meta["digest"], http_status_line=status_line, http_headers=http_headers,
+        verdict = classify_replay(response.status, content_type, archived)
+        if 300 <= response.status < 400 or verdict.outcome in ("archive_error", "http_error"):
+            outcome, detail = verdict.outcome, verdict.detail
+            if 300 <= response.status < 400:
+                outcome, detail = "http_error", f"HTTP {response.status}: redirect not followed (loop or limit)"
+            yield from self.answer(meta, [self.capture(meta, slot, snap, response.status, content_type, outcome, detail,
+                                                       response=response) for slot, snap in meta["rows"]])
+            return
+        served, listing = archive_digest(response.body), self.listing(meta)
+        listing.served[meta["timestamp"]] = served
+        answered, follow = [], []
+        for slot, snap in meta["rows"]:
+            if checkable(snap.digest) and snap.digest != served:
+                alternate = listing.alternate(snap.digest, meta["tried"])
+                if alternate is not None:
+                    follow.append(self.capture_request(listing, [(slot, snap)], alternate.timestamp,
+                                                       alternate.original, tried=meta["tried"]))
+                elif not meta.get("searched"):  # ask the index where else this digest was captured
+                    follow.append(self.digest_request(listing, slot, snap, meta["tried"]))
+                else:
+                    answered.append(self.mismatch(meta, slot, snap, served, response))
+                continue
+            body = response.body if verdict.outcome == "ok" else None
+            answered.append(self.capture(meta, slot, snap, response.status, content_type, verdict.outcome,
+                                         verdict.detail, body=body, response=response))
+        listing.outstanding += len(follow)
+        yield from follow
+        yield from self.answer(meta, answered)
+
+    def mismatch(self, meta: dict[str, Any], slot: int, snap: Any, served: str, response: Response) -> tuple[int, Capture]:
+        self.crawler.stats.inc_value("policywatch/digest_mismatches")
+        return self.capture(meta, slot, snap, response.status, header(response, "Content-Type"), "digest_mismatch",
+                            f"the archive serves digest {served} at {meta['timestamp']}, not {snap.digest}, "
+                            f"and no other capture of it could be served", response=response)
+
+    def digest_request(self, listing: Listing, slot: int, snap: Any, tried: frozenset[str]) -> scrapy.Request:
+        """CDX rows carrying this digest (the page's own collapse may have hidden them)."""
+        return scrapy.Request(
+            cdx_url(self.base, listing.url, until=listing.until, limit=50, digest=snap.digest),
+            callback=self.parse_digest_rows, errback=self.capture_failed, dont_filter=True, priority=20,
+            meta={"stream": listing.stream, "rows": [(slot, snap)], "timestamp": snap.timestamp, "tried": tried,
+                  "searched": True},
         )
+
+    def parse_digest_rows(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        (slot, snap), listing = meta["rows"][0], self.listing(meta)
+        try:
+            rows = parse_cdx_json(response.text).snapshots
+        except ValueError:
+            rows = []
+        other = next((r for r in rows if r.digest == snap.digest and r.timestamp not in meta["tried"]), None)
+        if other is not None:
+            request = self.capture_request(listing, [(slot, snap)], other.timestamp, other.original, tried=meta["tried"])
+            request.meta["searched"] = True
+            yield request
+            return
+        self.crawler.stats.inc_value("policywatch/digest_mismatches")
+        yield from self.answer(meta, [self.capture(meta, slot, snap, None, None, "digest_mismatch",
+                                                   f"the archive serves another body at {snap.timestamp} and lists "
+                                                   f"no other capture of {snap.digest}")])
+
+    def capture(self, meta: dict[str, Any], slot: int, snap: Any, status: int | None, content_type: str | None,
+                outcome: str, detail: str | None, body: bytes | None = None, final_url: str | None = None,
+                response: Response | None = None) -> tuple[int, Capture]:
+        listing: Listing = self.listing(meta)
+        status_line, headers = recorded_http(response, archived=True) if response is not None else (None, None)
+        return slot, Capture(
+            policy=listing.policy_id, source="wayback", url=listing.url,
+            capture_time=timestamp_to_iso(snap.timestamp), body=body, http_status=status,
+            content_type=content_type, outcome=outcome, detail=detail, final_url=final_url,
+            wayback_digest=snap.digest, http_status_line=status_line, http_headers=headers,
+        )
+
+    def redirect_capture(self, meta: dict[str, Any], slot: int, snap: Any, response: Response,
+                         target: str) -> tuple[int, Capture]:
+        """An archived redirect: the page pointed elsewhere at that time (the target is kept)."""
+        located = split_archive_url(target)
+        target_url = located[1] if located else target
+        self.crawler.stats.inc_value("policywatch/archived_redirects")
+        return self.capture(meta, slot, snap, response.status, header(response, "Content-Type"), "redirect",
+                            f"archived redirect to {target_url}", final_url=target_url, response=response)
+
+    def answer(self, meta: dict[str, Any], results: list[tuple[int, Capture]]) -> Iterator[Any]:
+        """Release answered rows (in CDX order) and close the request; the page may be done."""
+        listing: Listing = self.listing(meta)
+        stored, seen = self.digests(listing.policy_id)
+        for slot, capture in results:
+            if capture.outcome in ("digest_mismatch", "archive_error", "http_error", "network_error", "too_large"):
+                seen.discard(capture.wayback_digest or "")  # a later page's row with it is fetched, not reused
+            else:
+                stored.add(capture.wayback_digest or "")
+            if capture.body is not None:
+                listing.texts += 1
+            if capture.outcome == "redirect" and capture.final_url:
+                listing.targets[capture.wayback_digest or ""] = capture.final_url
+            yield from self.release.complete(listing.stream, slot, [capture])
+        listing.outstanding -= 1
+        if listing.outstanding == 0:
+            yield from self.page_done(listing)
 
     def capture_failed(self, failure: Failure) -> Iterator[Any]:
         meta = failure.request.meta
         verdict = classify_failure(failure.value)
-        capture = Capture(
-            policy=meta["policy_id"], source="wayback", url=meta["original"],
-            capture_time=timestamp_to_iso(meta["timestamp"]), outcome=verdict.outcome, detail=verdict.detail,
-            wayback_digest=meta["digest"],
-        )
-        yield from self.release.complete(meta["stream"], meta["slot"], [capture])
+        yield from self.answer(meta, [self.capture(meta, slot, snap, None, None, verdict.outcome, verdict.detail)
+                                      for slot, snap in meta["rows"]])
 
     def closed(self, reason: str) -> None:
         pending = self.release.pending()

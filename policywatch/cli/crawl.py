@@ -15,23 +15,40 @@ from policywatch.cli.root import cli, open_db
 
 
 def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
-    """A rich status line counting captures, only when attached to a terminal."""
+    """A rich status line (policies, CDX pages, captures, errors, budget waits), only on a terminal."""
     if not sys.stdout.isatty():
         return None, None
     from rich.console import Console
 
     console = Console()
     status = console.status("crawling...")
-    counts = {"captures": 0, "new": 0}
+    counts = {"listings": 0, "done": 0, "pages": 0, "captures": 0, "stored": 0, "new": 0, "errors": 0}
+    state: dict[str, Any] = {"wait": ""}
+    failures = {"network_error", "http_error", "archive_error", "digest_mismatch", "blocked_by_archive", "too_large"}
 
     def update(event: dict[str, Any]) -> None:
-        if event.get("event") == "capture":
+        kind = event.get("event")
+        if kind == "plan":
+            counts["listings"] += int(event.get("listings", 0))
+        elif kind == "cdx":
+            counts["pages"] += 1
+        elif kind == "policy_done":
+            counts["done"] += 1
+        elif kind == "wait":
+            state["wait"] = f", waiting {event.get('seconds', 0):.0f}s for the {event.get('key')} budget"
+        elif kind == "unreachable":
+            console.print(event.get("detail", "nothing reachable"))
+        elif kind == "capture":
             counts["captures"] += 1
+            counts["stored"] += int(not event.get("duplicate"))
             counts["new"] += int(bool(event.get("new_version")))
-            status.update(
-                f"crawling... {counts['captures']} captures, {counts['new']} new versions "
-                f"(last: policy {event.get('policy')} {event.get('source')} {event.get('outcome')})"
-            )
+            counts["errors"] += int(event.get("outcome") in failures)
+            state["wait"] = ""
+        listings = f"{counts['done']}/{counts['listings']} archive URLs, " if counts["listings"] else ""
+        status.update(
+            f"crawling... {listings}{counts['pages']} CDX pages, {counts['captures']} captures "
+            f"({counts['stored']} stored, {counts['new']} new versions, {counts['errors']} errors){state['wait']}"
+        )
 
     return status, update
 
@@ -79,7 +96,8 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
     """Run the spiders and ingest what they fetch (neither --live nor --archive means both).
 
     Exit status 1 when the crawl process ended abnormally (killed, sink unusable):
-    everything stored is kept, and re-running resumes.
+    everything stored is kept, and re-running resumes. Exit status 69 when requests
+    were sent and none was answered (no network, DNS, a server that never answers).
 
     \b
     Examples:
@@ -92,9 +110,13 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
     check_stamp(until, "--until")
     shard_k, shard_n = _parse_shard(shard)
     ids = _resolve_policies(ctx, policies)
-    if not policies:
-        open_db(ctx)  # fail fast (exit 2) on a missing database
     config_path = _config_path(ctx)
+    if not policies:
+        from policywatch.db.crawl_state import policies_for_crawl
+
+        if not policies_for_crawl(open_db(ctx), shard=shard_k, shards=shard_n):  # exit 2 on a missing database
+            click.echo("Nothing is tracked: add a policy first (policywatch add URL, or policywatch discover SITE).")
+            return
     status, progress = _progress_display()
     if status is not None:
         status.start()
@@ -106,6 +128,9 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
         if status is not None:
             status.stop()
     click.echo(summary.line())
+    if summary.unreachable or summary.returncode == 69:
+        click.echo(f"Could not reach anything: {summary.unreachable or 'no request was answered'}", err=True)
+        sys.exit(69)
     if summary.returncode != 0:
         click.echo(f"Crawl ended abnormally (exit {summary.returncode}); re-run to resume.", err=True)
         sys.exit(1)

@@ -1,15 +1,21 @@
-"""A fake Wayback Machine on loopback: the CDX API subset and ``id_`` replay the crawler uses.
+"""A fake Wayback Machine on loopback, as unkind as the real one (see ``wayback_index``).
 
 Real threaded HTTP server (``ThreadingHTTPServer`` on 127.0.0.1, port 0):
 
-- ``GET /cdx/search/cdx?url=&output=json&filter=statuscode:200&collapse=digest&from=&to=&limit=&showResumeKey=true&resumeKey=``
-  (collapse drops ADJACENT duplicates only, as the real one does)
-- ``GET /web/<14-digit ts>id_/<original>``: the raw capture with ``Memento-Datetime``;
+- ``GET /cdx/search/cdx?url=&output=json&filter=&collapse=digest&from=&to=&limit=&showResumeKey=true&resumeKey=``:
+  answered as ``text/plain``, chunked, gzip-encoded when the client accepts it; a
+  blocked site answers 403 "Blocked Site Error"; without ``output=json``, space-separated lines
+- ``GET /web/<ts>id_/<original>``: the raw capture with ``Memento-Datetime``, ``Link`` and
+  ``X-Archive-Src`` (whatever its archived status: an archived 429 or 503 is content);
   an inexact timestamp answers 302 to the nearest capture WITHOUT ``Memento-Datetime``;
-  a capture that was itself a redirect replays as its 3xx WITH ``Memento-Datetime``
+  an archived redirect replays as its 3xx WITH ``Memento-Datetime`` and a Location at the
+  same timestamp (absolute, relative ``/web/...`` or scheme-relative ``//host/web/...``);
+  a revisit row replays the body it points back to; a row marked ``replay="error_page"``
+  answers the archive's own 200 error page without ``Memento-Datetime``
 - ``GET /save/<url>``: Save Page Now, answers with a ``Content-Location``
-- faults: scripted 429 (with Retry-After) / 503 bursts per kind; every request is logged
-  with its kind (``cdx``, ``content``, ``save``), time and status for assertions.
+- faults: scripted 429 (with Retry-After) / 503 bursts per kind, WITHOUT Memento headers
+  (that is the archive throttling); every request is logged with its kind (``cdx``,
+  ``content``, ``save``), time and status for assertions.
 
 History comes from ``add()``, a dict (``load_dict``) or a folder of dated files
 (``load_folder``, e.g. shared/corpus/<service>/*.md, wrapped into HTML pages).
@@ -19,195 +25,37 @@ History comes from ``add()``, a dict (``load_dict``) or a folder of dated files
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import html
+import gzip
 import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from email.utils import formatdate
 from datetime import datetime, timezone
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-_STAMP_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|html|htm|txt)$")
+from policywatch.testing.wayback_index import (  # noqa: F401  (re-exported for callers)
+    Fault,
+    LoggedRequest,
+    Snapshot,
+    WaybackArchive,
+    markdown_page,
+    sha1_digest,
+    surt_key,
+    url_key,
+)
 
-
-def sha1_digest(body: bytes) -> str:
-    """The archive's digest: base32 SHA-1 of the body."""
-    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def url_key(url: str) -> str:
-    """Match URLs as the CDX does, roughly: no scheme, no www., lower-case host."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    host = (parts.hostname or "").lower()
-    host = host[4:] if host.startswith("www.") else host
-    return host + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def markdown_page(text: str, title: str = "Privacy Policy") -> bytes:
-    """Wrap Markdown-ish text into a plain HTML page (headings and paragraphs)."""
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body><main>"]
-    for block in re.split(r"\n\s*\n", text):
-        block = block.strip()
-        if not block or set(block) <= set("=-"):
-            continue
-        lines = [ln for ln in block.splitlines() if not set(ln.strip()) <= set("=-") or not ln.strip()]
-        head = re.match(r"^(#{1,6})\s+(.*)$", lines[0]) if lines else None
-        if head and len(lines) == 1:
-            level = len(head.group(1))
-            out.append(f"<h{level}>{html.escape(head.group(2))}</h{level}>")
-        else:
-            out.append("<p>" + html.escape(" ".join(lines)) + "</p>")
-    out.append("</main></body></html>")
-    return "\n".join(out).encode("utf-8")
+BLOCKED_CDX = b"org.archive.wayback.exception.AdministrativeAccessControlException: Blocked Site Error\n"
+ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><div id='error'>"
+              b"<h2>Hrm.</h2><p>The Wayback Machine has not archived that URL or this snapshot cannot be "
+              b"displayed due to an internal error.</p></div></body></html>")
 
 
 def http_date(ts: str) -> str:
     moment = datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
     return formatdate(moment.timestamp(), usegmt=True)
-
-
-@dataclass
-class Snapshot:
-    timestamp: str
-    original: str
-    body: bytes = b""
-    status: int = 200
-    mimetype: str = "text/html"
-    redirect_to: str | None = None  # an archived redirect: the original URL it pointed to
-
-    @property
-    def digest(self) -> str:
-        return sha1_digest(self.body if self.status == 200 else f"{self.status} {self.redirect_to}".encode())
-
-
-@dataclass
-class Fault:
-    """Answer ``status`` to the next ``count`` requests of ``kind`` once ``after`` of them were served."""
-
-    kind: str  # cdx | content | save | any
-    status: int = 429
-    count: int = 1
-    retry_after: str | None = None
-    after: int = 0
-
-
-@dataclass
-class LoggedRequest:
-    at: float
-    kind: str
-    path: str
-    status: int
-
-
-@dataclass
-class WaybackArchive:
-    """The archive's content and request log (thread-safe)."""
-
-    snapshots: dict[str, list[Snapshot]] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    log: list[LoggedRequest] = field(default_factory=list)
-    latency: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, original: str, timestamp: str, body: bytes | str = b"", *, status: int = 200,
-            mimetype: str = "text/html", redirect_to: str | None = None) -> Snapshot:
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        snap = Snapshot(timestamp, original, body, status, mimetype, redirect_to)
-        with self.lock:
-            rows = self.snapshots.setdefault(url_key(original), [])
-            rows.append(snap)
-            rows.sort(key=lambda s: s.timestamp)
-        return snap
-
-    def load_dict(self, history: dict[str, dict[str, bytes | str]]) -> None:
-        """``{original url: {timestamp: body}}``."""
-        for original, captures in history.items():
-            for timestamp, body in captures.items():
-                self.add(original, timestamp, body)
-
-    def load_folder(self, directory: str | Path, original: str, *, wrap_html: bool = True) -> int:
-        """Dated files ``YYYY-MM-DDTHH-MM-SSZ.md`` become captures of ``original``."""
-        count = 0
-        for path in sorted(Path(directory).iterdir()):
-            match = _STAMP_FILE.match(path.name)
-            if not match:
-                continue
-            ts = "".join(match.groups()[:6])
-            text = path.read_text(encoding="utf-8")
-            body = markdown_page(text) if wrap_html and match.group(7) in ("md", "txt") else text.encode("utf-8")
-            self.add(original, ts, body)
-            count += 1
-        return count
-
-    def fail(self, kind: str, status: int = 429, count: int = 1, retry_after: str | None = None, after: int = 0) -> None:
-        with self.lock:
-            self.faults.append(Fault(kind, status, count, retry_after, after))
-
-    def count(self, kind: str, *, status: int | None = None) -> int:
-        with self.lock:
-            return sum(1 for r in self.log if r.kind == kind and (status is None or r.status == status))
-
-    def reset_log(self) -> None:
-        with self.lock:
-            self.log.clear()
-
-    # --- request handling (called from server threads) -----------------------------------
-
-    def take_fault(self, kind: str) -> Fault | None:
-        with self.lock:
-            served = sum(1 for r in self.log if r.kind == kind)
-            for fault in self.faults:
-                if fault.count > 0 and fault.kind in (kind, "any") and served >= fault.after:
-                    fault.count -= 1
-                    return fault
-        return None
-
-    def record(self, kind: str, path: str, status: int) -> None:
-        with self.lock:
-            self.log.append(LoggedRequest(time.monotonic(), kind, path, status))
-
-    def rows_for(self, url: str) -> list[Snapshot]:
-        with self.lock:
-            return list(self.snapshots.get(url_key(url), []))
-
-    def cdx_rows(self, query: dict[str, list[str]]) -> list[Snapshot]:
-        rows = self.rows_for(query.get("url", [""])[0])
-        for flt in query.get("filter", []):
-            negate = flt.startswith("!")
-            name, _, pattern = flt.lstrip("!").partition(":")
-            rx = re.compile(pattern)
-            rows = [r for r in rows if bool(rx.fullmatch(self._field(r, name))) != negate]
-        since, until = query.get("from", [""])[0], query.get("to", [""])[0]
-        if since:
-            rows = [r for r in rows if r.timestamp >= since.ljust(14, "0")]
-        if until:
-            rows = [r for r in rows if r.timestamp <= until.ljust(14, "9")]
-        if "digest" in query.get("collapse", []):
-            collapsed: list[Snapshot] = []
-            for row in rows:
-                if not collapsed or collapsed[-1].digest != row.digest:  # adjacent only
-                    collapsed.append(row)
-            rows = collapsed
-        return rows
-
-    @staticmethod
-    def _field(row: Snapshot, name: str) -> str:
-        return {"statuscode": str(row.status), "mimetype": row.mimetype, "digest": row.digest,
-                "timestamp": row.timestamp, "original": row.original}.get(name, "")
-
-    def nearest(self, original: str, timestamp: str) -> Snapshot | None:
-        rows = self.rows_for(original)
-        if not rows:
-            return None
-        target = int(timestamp.ljust(14, "0")[:14])
-        return min(rows, key=lambda r: (abs(int(r.timestamp) - target), r.timestamp))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -240,17 +88,25 @@ class _Handler(BaseHTTPRequestHandler):
     def _cdx(self) -> None:
         archive = self.server.archive
         query = parse_qs(urlsplit(self.path).query)
-        rows = archive.cdx_rows(query)
-        start = int(base64.urlsafe_b64decode(query["resumeKey"][0]).decode()) if query.get("resumeKey") else 0
-        limit = int(query.get("limit", ["0"])[0] or 0)
-        page = rows[start:start + limit] if limit else rows[start:]
-        out: list[list[str]] = [["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]]
-        out += [[url_key(r.original), r.timestamp, r.original, r.mimetype, str(r.status), r.digest, str(len(r.body))]
-                for r in page]
-        if query.get("showResumeKey", [""])[0] == "true" and limit and start + limit < len(rows):
-            out += [[], [base64.urlsafe_b64encode(str(start + limit).encode()).decode()]]
-        body = json.dumps(out).encode() if len(out) > 1 else b"[]"
-        self._send(200, body, {"Content-Type": "application/json"}, kind="cdx")
+        if archive.is_blocked(query.get("url", [""])[0]):
+            self._send(403, BLOCKED_CDX, {"Content-Type": "text/plain"}, kind="cdx")
+            return
+        page, resume = archive.cdx_page(query)
+        rows = [r.cdx_row() for r in page]
+        if query.get("output", [""])[0] == "json":
+            out: list[list[str]] = [["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]]
+            out += rows
+            if resume is not None:
+                out += [[], [resume]]
+            body = (json.dumps(out) if rows or resume else "[]").encode() + b"\n"
+        else:
+            lines = [" ".join(r) for r in rows] + (["", resume] if resume is not None else [])
+            body = "".join(line + "\n" for line in lines).encode()
+        headers = {"Content-Type": "text/plain"}
+        if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        self._send(200, body, headers, kind="cdx", chunked=True)
 
     def _content(self) -> None:
         archive = self.server.archive
@@ -259,25 +115,53 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not an archive URL", kind="content")
             return
         ts, original = match.group(1), match.group(3)
-        snap = archive.nearest(original, ts)
+        if archive.is_blocked(original):
+            self._send(403, b"Blocked Site Error", {"Content-Type": "text/html"}, kind="content")
+            return
+        snap = archive.exact(original, ts) if len(ts) == 14 else None
         if snap is None:
-            self._send(404, b"not in the archive", kind="content")
+            near = archive.nearest(original, ts)
+            if near is None:
+                self._send(404, b"<html>Hrm. The Wayback Machine has not archived that URL.</html>",
+                           {"Content-Type": "text/html"}, kind="content")
+                return
+            # navigation to the nearest capture: no Memento-Datetime
+            self._send(302, b"", {"Location": f"{self.server.url}/web/{near.timestamp}id_/{near.original}"}, kind="content")
             return
-        if snap.timestamp != ts:  # navigation to the nearest capture: no Memento-Datetime
-            self._send(302, b"", {"Location": f"{self.server.url}/web/{snap.timestamp}id_/{snap.original}"}, kind="content")
+        if snap.replay == "error_page":
+            self._send(200, ERROR_PAGE, {"Content-Type": "text/html; charset=utf-8"}, kind="content")
             return
-        headers = {"Memento-Datetime": http_date(snap.timestamp), "Content-Type": snap.mimetype}
-        if snap.redirect_to:  # the page itself redirected at that time
-            headers["Location"] = f"{self.server.url}/web/{snap.timestamp}id_/{snap.redirect_to}"
-            self._send(snap.status, b"", headers, kind="content")
+        source = snap.revisit_of or snap
+        headers = {
+            "Memento-Datetime": http_date(snap.timestamp),
+            "Link": f'<{snap.original}>; rel="original", <{self.server.url}/web/timemap/link/{snap.original}>; '
+                    f'rel="timemap"; type="application/link-format"',
+            "X-Archive-Src": f"spn2-{snap.timestamp[:8]}-{abs(hash(snap.digest)) % 10000:04d}.warc.gz",
+            "Content-Type": source.content_type or source.mimetype,
+        }
+        if source.redirect_to:  # the page itself redirected at that time (Location at the same timestamp)
+            target = f"/web/{snap.timestamp}id_/{source.redirect_to}"
+            host = self.server.url.split("://", 1)[1]
+            headers["Location"] = {"relative": target, "scheme-relative": f"//{host}{target}"}.get(
+                source.location, f"{self.server.url}{target}")
+            self._send(source.status or 302, b"", headers, kind="content")
             return
-        self._send(snap.status, snap.body, headers, kind="content")
+        self._send(source.status or 200, source.body, headers, kind="content")
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, *, kind: str) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, *, kind: str,
+              chunked: bool = False) -> None:
         self.server.archive.record(kind, self.path, status)
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 512):
+                chunk = body[start:start + 512]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -293,6 +177,13 @@ class FakeWaybackServer(ThreadingHTTPServer):
         self.archive = archive or WaybackArchive()
         self.url = f"http://{host}:{self.server_address[1]}"
         self._thread: threading.Thread | None = None
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away mid-answer (a killed crawl) is not an error worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def start(self) -> "FakeWaybackServer":
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

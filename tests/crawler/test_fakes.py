@@ -64,3 +64,56 @@ def test_live_site_validators_and_latency(site) -> None:
     assert get(site.url + "/privacy", {"If-None-Match": headers["ETag"]})[0] == 304
     assert get(site.url + "/privacy", {"If-Modified-Since": headers["Last-Modified"]})[0] == 304
     assert get(site.url + "/missing")[0] == 404
+
+
+def test_fake_is_as_unkind_as_the_archive(wayback) -> None:
+    import gzip
+    import http.client
+    from urllib.parse import quote
+
+    from policywatch.testing.wayback import surt_key
+
+    assert surt_key("https://www.EPA.gov:443/Climate/?b=2&a=1") == "gov,epa)/climate?a=1&b=2"
+    assert surt_key("http://epa.gov:80/climate?") == surt_key("https://www.epa.gov/climate") == "gov,epa)/climate"
+    url = "https://www.ex.org/privacy"
+    a = wayback.archive.add(url, "20200101000000", "<p>A</p>")
+    wayback.archive.add("http://ex.org:80/privacy/", "20200101000000", "<p>B</p>")  # twin: never served there
+    wayback.archive.add_revisit("https://ex.org/privacy?", "20200201000000", of=a)
+    wayback.archive.add(url, "20200301000000", status=302, redirect_to="https://ex.org/en", location="relative")
+    wayback.archive.add(url, "20200401000000", "<p>busy</p>", status=429)
+    wayback.archive.add(url, "20200501000000", "<p>C</p>", replay="error_page")
+
+    host = wayback.url.split("://")[1]
+    conn = http.client.HTTPConnection(host)
+    conn.request("GET", f"/cdx/search/cdx?url={quote(url)}&output=json&limit=3&showResumeKey=true",
+                 headers={"Accept-Encoding": "gzip"})
+    response = conn.getresponse()
+    assert response.getheader("Content-Type") == "text/plain" and response.getheader("Transfer-Encoding") == "chunked"
+    assert response.getheader("Content-Encoding") == "gzip"
+    rows = json.loads(gzip.decompress(response.read()))
+    assert rows[1][0] == "org,ex)/privacy" and {r[2] for r in rows[1:4]} == {url, "http://ex.org:80/privacy/",
+                                                                             "https://ex.org/privacy?"}
+    assert rows[3][3:5] == ["warc/revisit", "-"] and rows[3][5] == rows[1][5]  # revisit: digest of A
+    assert rows[4] == [] and rows[5] == ["org%2Cex%29%2Fprivacy+20200201000001"]  # urlkey + last second + 1
+    status, _, body = get(f"{wayback.url}/cdx/search/cdx?url={quote(url)}&output=json&limit=3&showResumeKey=true"
+                          f"&resumeKey={rows[5][0]}")
+    last = json.loads(body)
+    assert [r[1] for r in last[1:4]] == ["20200301000000", "20200401000000", "20200501000000"]
+    assert last[-1] == ["org%2Cex%29%2Fprivacy+20200501000001"]  # printed because the limit was reached
+    assert json.loads(get(f"{wayback.url}/cdx/search/cdx?url={quote(url)}&output=json&limit=3&showResumeKey=true"
+                          f"&resumeKey={last[-1][0]}")[2]) == []  # ... so the last page is empty
+
+    status, headers, body = get(f"{wayback.url}/web/20200101000000id_/http://ex.org/privacy")
+    assert (status, body) == (200, b"<p>A</p>")  # the twin B is never served at its own second
+    assert {"Memento-Datetime", "Link", "X-Archive-Src"} <= set(headers)
+    assert get(f"{wayback.url}/web/20200201000000id_/{url}")[2] == b"<p>A</p>"  # revisit replays A
+    status, headers, _ = get(f"{wayback.url}/web/20200301000000id_/{url}")
+    assert status == 302 and headers["Location"] == "/web/20200301000000id_/https://ex.org/en"
+    status, headers, _ = get(f"{wayback.url}/web/20200401000000id_/{url}")
+    assert status == 429 and "Memento-Datetime" in headers  # archived content, not throttling
+    status, headers, body = get(f"{wayback.url}/web/20200501000000id_/{url}")
+    assert status == 200 and "Memento-Datetime" not in headers and b"Wayback Machine" in body
+
+    wayback.archive.block("https://blocked.example/")
+    status, _, body = get(f"{wayback.url}/cdx/search/cdx?url=https://blocked.example/privacy&output=json")
+    assert status == 403 and b"Blocked Site Error" in body
