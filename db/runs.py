@@ -17,18 +17,9 @@ from typing import Any, Iterator
 
 from sqlite_utils import Database
 
+from policywatch.errors import RunInProgress
 
-class RunInProgress(Exception):
-    """Another pass holds the run lock of this database."""
-
-    def __init__(self, lock_path: Path, holder: str) -> None:
-        super().__init__(
-            f"Another policywatch pass is running on this database (lock {lock_path}"
-            + (f", held by pid {holder}" if holder else "")
-            + "); not starting a second one."
-        )
-        self.lock_path = lock_path
-        self.holder = holder
+__all__ = ["RunInProgress", "run_lock", "start_run", "finish_run", "get_run", "material_changes_since"]
 
 
 def lock_path_for(db_path: str | os.PathLike[str]) -> Path:

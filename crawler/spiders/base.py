@@ -8,13 +8,13 @@ Spider arguments (``-a name=value``):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from policywatch.clock import now_stamp
 from policywatch.crawler.discovery import Candidate, page_links, rank_candidates
 from policywatch.crawler.items import PolicyFound
 from policywatch.crawler.outcomes import classify_failure, classify_response
@@ -23,7 +23,7 @@ ERROR_STATUSES = [304, *range(400, 600)]
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_stamp()
 
 
 def parse_ids(value: str | None) -> list[int] | None:
