@@ -64,7 +64,7 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
     """Show the outbox: one line per (change, channel) alert with its delivery state."""
     from policywatch.db.alerts import list_alerts
 
-    rows = list_alerts(open_db(ctx), status=status, limit=limit)
+    rows = list_alerts(open_db(ctx, readonly=True), status=status, limit=limit)
     if fmt == "json":
         click.echo(json.dumps({"alerts": rows}, indent=2))
         return

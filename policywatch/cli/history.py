@@ -44,7 +44,7 @@ def changes(ctx: click.Context, policy_ref: str | None, material: bool, since: s
     from policywatch.db.changes import list_changes
     from policywatch.db.policies import get_policy
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     policy_id = get_policy(db, policy_ref)["id"] if policy_ref else None
     rows = list_changes(db, policy_id=policy_id, material=material, since=_since(since))
     if fmt == "json":
@@ -81,7 +81,7 @@ def diff(ctx: click.Context, policy_ref: str, from_version: int | None, to_versi
     """
     from policywatch.tracker.history import show_diff
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     click.echo(show_diff(db, policy_ref, from_version, to_version, fmt))
 
 
@@ -104,7 +104,7 @@ def report(ctx: click.Context, out_dir: str) -> None:
     """
     from policywatch.tracker.report import write_report
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     try:
         index = write_report(db, out_dir)
     except OSError as exc:
