@@ -1,86 +1,182 @@
 """Webhook channel: a signed JSON POST (DESIGN.md "Webhook request").
 
-Headers: ``Content-Type: application/json``, ``X-Policywatch-Signature:
-sha256=<hex HMAC-SHA256 of the raw body>`` (when ``secret_env`` is set) and
-``Idempotency-Key: <alert id>`` so a receiver can drop a repeat after a
-sender crash. A 2xx answer is a delivery; anything else, or no answer within
-the channel's timeout, is a failure to retry.
+Headers:
+
+- ``Content-Type: application/json`` and ``Idempotency-Key: <alert id>``;
+- Standard Webhooks (https://www.standardwebhooks.com): ``webhook-id`` (the
+  alert id, stable across retries), ``webhook-timestamp`` (Unix seconds of this
+  attempt) and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``,
+  one space-separated signature per active secret (``secret_env`` may list
+  several variables while a secret is rotated), so a receiver can reject
+  replays with the ``standardwebhooks`` library and a tolerance;
+- ``X-Policywatch-Signature: sha256=<hex HMAC of the body>`` with the first
+  secret (deprecated: it cannot detect replays; kept for existing receivers).
+
+A secret of the Standard Webhooks form ``whsec_<base64>`` signs with the
+decoded bytes; any other secret signs with its UTF-8 bytes.
+
+The request goes only to a public address unless the channel allows private
+ones (``allow_private``): the address is checked when the socket connects
+(:mod:`tracker.addresses`), proxies from the environment are not used, and a
+redirect is a failure, never followed. A 2xx answer is a delivery; anything
+else, or no answer within the channel's timeout, is a failure to retry.
 """
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import hmac
+import http.client
 import urllib.error
 import urllib.request
-from typing import Callable, Mapping
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
 
+from policywatch.clock import utcnow
+from policywatch.errors import ConfigError
+from policywatch.tracker.addresses import AddressRefused, guarded_connection, scheme_refusal
 from policywatch.tracker.alerts.render import AlertContent
 from policywatch.tracker.alerts.sender import SendResult
 from policywatch.tracker.config import Channel, read_secret
 
-# (url, body, headers, timeout) -> HTTP status; raises OSError when there is no answer.
-Post = Callable[[str, bytes, Mapping[str, str], float], int]
+# (url, body, headers, timeout, allow_private) -> HTTP status; raises OSError when there is no answer.
+Post = Callable[[str, bytes, Mapping[str, str], float, bool], int]
 USER_AGENT = "policywatch-alerts/1"
+WHSEC_PREFIX = "whsec_"
 
 
 def signature(body: bytes, secret: str) -> str:
-    """The header value a receiver recomputes to authenticate the body."""
+    """The X-Policywatch-Signature value (deprecated header): HMAC of the body only."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def verify_signature(body: bytes, secret: str, header: str | None) -> bool:
-    """Receiver-side check (constant time); used by tests and documented for users."""
-    return bool(header) and hmac.compare_digest(signature(body, secret), header)
+    """Receiver-side check of the deprecated header (constant time)."""
+    return bool(header) and hmac.compare_digest(signature(body, secret), header or "")
+
+
+def signing_key(secret: str) -> bytes:
+    """``whsec_<base64>`` -> the decoded bytes (Standard Webhooks); otherwise the UTF-8 bytes."""
+    if secret.startswith(WHSEC_PREFIX):
+        return base64.b64decode(secret[len(WHSEC_PREFIX):] + "==")
+    return secret.encode("utf-8")
+
+
+def standard_signature(msg_id: str, timestamp: int, body: bytes, secrets: Sequence[str]) -> str:
+    """``v1,<base64>`` per secret, space-separated (the ``webhook-signature`` header)."""
+    signed = f"{msg_id}.{timestamp}.".encode("ascii") + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(signing_key(s), signed, hashlib.sha256).digest()).decode("ascii")
+        for s in secrets
+    )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """urllib would turn a redirected POST into a body-less GET and report success."""
 
-    def redirect_request(self, *args, **kwargs):  # type: ignore[override]
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(guarded_connection, allow_private=allow_private)
 
 
-def urllib_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(guarded_connection, allow_private=allow_private)
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_GuardedHTTPConnection, allow_private=self.allow_private), req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(
+            functools.partial(_GuardedHTTPSConnection, allow_private=self.allow_private), req,
+            context=self._context,  # type: ignore[attr-defined]
+        )
+
+
+@functools.lru_cache(maxsize=2)
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    # ProxyHandler({}): an environment proxy would be the address checked, not the destination.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirect,
+        _GuardedHTTPHandler(allow_private), _GuardedHTTPSHandler(allow_private),
+    )
+
+
+def urllib_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float, allow_private: bool = False) -> int:
     """The default I/O seam: one POST with urllib; a redirect is a failure, not followed."""
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _opener(allow_private).open(request, timeout=timeout) as response:
             response.read(65536)
-            return response.status
+            return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, OSError):
+            raise exc.reason from None
+        raise
 
 
 class WebhookSender:
-    """Sends :class:`AlertContent` payloads; ``post`` is the injectable transport."""
+    """Sends :class:`AlertContent` payloads; ``post`` (transport) and ``clock`` are seams."""
 
-    def __init__(self, post: Post = urllib_post) -> None:
+    def __init__(self, post: Post = urllib_post, clock: Callable[[], datetime] = utcnow) -> None:
         self.post = post
+        self.clock = clock
 
     def request_parts(self, channel: Channel, content: AlertContent) -> tuple[str, bytes, dict[str, str]]:
         """URL, body and headers (secrets are read here, at send time)."""
         url = channel.option("url") or read_secret(channel.option("url_env"), what="webhook URL", channel=channel)
+        refusal = scheme_refusal(str(url))
+        if refusal:
+            # channel.key, not url: a URL from url_env may carry a token and errors are stored and printed
+            raise ConfigError(f"{channel.key}: webhook URL refused: only http(s) URLs with a host")
         body = content.body_bytes()
+        msg_id = content.idempotency_key
+        timestamp = int(self.clock().timestamp())
         headers = {
             "Content-Type": "application/json",
-            "Idempotency-Key": content.idempotency_key,
+            "Idempotency-Key": msg_id,
             "User-Agent": USER_AGENT,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
         }
-        secret = read_secret(channel.option("secret_env"), what="webhook secret", channel=channel)
-        if secret is not None:
-            headers["X-Policywatch-Signature"] = signature(body, secret)
+        secrets = [
+            read_secret(name, what="webhook secret", channel=channel) for name in channel.option("secret_env", ())
+        ]
+        active = [s for s in secrets if s]
+        if active:
+            headers["webhook-signature"] = standard_signature(msg_id, timestamp, body, active)
+            headers["X-Policywatch-Signature"] = signature(body, active[0])
         return str(url), body, headers
 
     def send(self, channel: Channel, content: AlertContent) -> SendResult:
         url, body, headers = self.request_parts(channel, content)
         try:
-            status = self.post(url, body, headers, channel.timeout)
-        except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL
-            return SendResult(False, f"{channel.key}: no answer ({exc})")
+            status = self.post(url, body, headers, channel.timeout, bool(channel.option("allow_private", False)))
+        except AddressRefused as exc:
+            return SendResult(False, f"{channel.key}: {exc}")
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out, DNS, bad answer
+            return SendResult(False, f"{channel.key}: no answer ({type(exc).__name__}: {exc})")
         if 200 <= status < 300:
             return SendResult(True, response_status=status)
-        # channel.key, not url: a URL from url_env may carry a token and errors are stored and printed
         return SendResult(False, f"{channel.key}: HTTP {status}", response_status=status)
