@@ -1,0 +1,177 @@
+"""Webhook destinations under attack: SSRF guard (checked at connect time) and
+Standard Webhooks signatures verified with the real ``standardwebhooks`` library."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import socket
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from policywatch.tracker.addresses import AddressRefused, address_refusal, guarded_connection, host_refusal
+from policywatch.tracker.alerts.delivery import send_pending
+from policywatch.tracker.alerts.outbox import enqueue_change_alerts
+from policywatch.tracker.alerts.webhook import WebhookSender, verify_signature
+from policywatch.tracker.config import parse_config
+
+from .conftest import NOW, add_change, add_policy
+
+pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
+
+
+def queue(db, config) -> str:
+    policy = add_policy(db)
+    [alert_id] = enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                                       channels=config.channels, now=NOW)
+    return alert_id
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "100.64.0.1", "::1", "fd00::1",
+                                     "0.0.0.0", "192.168.1.1", "::ffff:127.0.0.1"])
+def test_private_addresses_are_refused(address):
+    assert address_refusal(address)
+
+
+def test_public_address_passes_and_dns_failure_is_refused():
+    assert address_refusal("93.184.216.34") is None
+
+    def no_dns(host):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    assert "does not resolve" in host_refusal("gone.example.test", no_dns)
+
+
+def test_webhook_never_reaches_loopback_private_or_metadata_addresses(db, receiver):
+    """Used to POST to 127.0.0.1, 10.0.0.1 and 169.254.169.254 alike."""
+    config = parse_config({"alerts": [
+        {"kind": "webhook", "url": receiver.url, "name": "loopback", "timeout": 2},
+        {"kind": "webhook", "url": "http://169.254.169.254/latest/meta-data/", "name": "metadata", "timeout": 2},
+        {"kind": "webhook", "url": "http://10.0.0.1/hook", "name": "intranet", "timeout": 2},
+        {"kind": "webhook", "url": "http://100.64.0.1/hook", "name": "cgnat", "timeout": 2},
+    ]})
+    policy = add_policy(db)
+    enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                          channels=config.channels, now=NOW)
+    summary = send_pending(db, config, now=NOW)
+    assert (summary.sent, summary.failed) == (0, 4)
+    assert receiver.requests == []
+    joined = "\n".join(summary.errors)
+    for word in ("loopback", "link-local", "private", "carrier-grade NAT"):
+        assert word in joined
+    assert "allow_private" in joined
+
+
+def test_host_names_are_resolved_and_checked_when_connecting(db, receiver, monkeypatch):
+    """A public-looking name that resolves to loopback is refused at connect time; with
+    allow_private the same name is delivered, to the address that was checked."""
+    real = socket.getaddrinfo
+    port = receiver.server.server_address[1]
+
+    def fake_getaddrinfo(host, *args, **kwargs):
+        if host == "hooks.example.test":
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    url = f"http://hooks.example.test:{port}/hook"
+    refused = parse_config({"alerts": [{"kind": "webhook", "url": url, "name": "h", "timeout": 2}]})
+    queue(db, refused)
+    summary = send_pending(db, refused, now=NOW)
+    assert summary.failed == 1 and "hooks.example.test resolves to 127.0.0.1" in summary.errors[0]
+    assert receiver.requests == []
+    allowed = parse_config({"alerts": [{"kind": "webhook", "url": url, "name": "h", "timeout": 2}],
+                            "delivery": {"allow_private": True}})
+    assert send_pending(db, allowed, now=NOW + dt.timedelta(hours=1)).sent == 1
+    assert len(receiver.requests) == 1 and receiver.requests[0]["headers"]["Host"].startswith("hooks.example.test")
+
+
+def test_dns_rebinding_cannot_steer_the_connection():
+    """The check and the connection use ONE resolution: a second answer is never asked for."""
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+    asked: list[str] = []
+
+    def rebinding(host):
+        asked.append(host)
+        return answers.pop(0)
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        with pytest.raises(OSError) as caught:
+            # Checked address 93.184.216.34 is the one dialled (no route in the sandbox, or a timeout);
+            # never the loopback listener that a second lookup would return.
+            guarded_connection(("rebind.example.test", listener.getsockname()[1]), 0.5, resolve=rebinding)
+        assert not isinstance(caught.value, AddressRefused)
+        assert asked == ["rebind.example.test"]
+        listener.settimeout(0.1)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_redirect_to_private_address_is_not_followed(db, receiver):
+    config = parse_config({"alerts": [{"kind": "webhook", "url": receiver.url, "allow_private": True, "timeout": 2}]})
+    queue(db, config)
+    receiver.statuses[:] = [307]
+    summary = send_pending(db, config, now=NOW)
+    assert summary.failed == 1 and [r["path"] for r in receiver.requests] == ["/hook"]
+
+
+# ------------------------------------------------------------------ Standard Webhooks
+def lower(headers: dict) -> dict:
+    """Header names as a receiver's framework hands them over (HTTP names are case-insensitive)."""
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def hook(url: str, *secret_envs: str) -> dict:
+    return {"kind": "webhook", "url": url, "secret_env": list(secret_envs), "allow_private": True, "timeout": 2}
+
+
+def test_standard_webhooks_signature_verifies_with_the_library(db, receiver, monkeypatch):
+    monkeypatch.setenv("HOOK_SECRET", "plain-shared-secret")
+    config = parse_config({"alerts": [hook(receiver.url, "HOOK_SECRET")]})
+    alert_id = queue(db, config)
+    assert send_pending(db, config, now=NOW).sent == 1
+    [request] = receiver.requests
+    headers, body = lower(request["headers"]), request["body"]
+    assert headers["webhook-id"] == alert_id == headers["idempotency-key"]
+    payload = Webhook(b"plain-shared-secret").verify(body, headers)  # raw key bytes
+    assert payload["alert_id"] == alert_id
+    with pytest.raises(WebhookVerificationError):
+        Webhook(b"plain-shared-secret").verify(body + b" ", headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(b"wrong-secret").verify(body, headers)
+    # the deprecated header still verifies, for existing receivers
+    assert verify_signature(body, "plain-shared-secret", headers["x-policywatch-signature"])
+
+
+def test_whsec_secret_and_rotation_sign_with_every_active_secret(db, receiver, monkeypatch):
+    new = "whsec_" + base64.b64encode(b"the-new-32-byte-signing-key-....").decode()
+    monkeypatch.setenv("HOOK_SECRET_NEW", new)
+    monkeypatch.setenv("HOOK_SECRET_OLD", "the-old-secret")
+    config = parse_config({"alerts": [hook(receiver.url, "HOOK_SECRET_NEW", "HOOK_SECRET_OLD")]})
+    queue(db, config)
+    assert send_pending(db, config, now=NOW).sent == 1
+    [request] = receiver.requests
+    headers, body = lower(request["headers"]), request["body"]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    Webhook(new).verify(body, headers)  # a receiver already on the new secret
+    Webhook(b"the-old-secret").verify(body, headers)  # one still on the old secret
+
+
+def test_a_captured_delivery_cannot_be_replayed_later(db, receiver, monkeypatch):
+    """The body-only HMAC verified forever; the timestamp in the signed content ends that."""
+    monkeypatch.setenv("HOOK_SECRET", "plain-shared-secret")
+    config = parse_config({"alerts": [hook(receiver.url, "HOOK_SECRET")]})
+    queue(db, config)
+    captured_an_hour_ago = WebhookSender(clock=lambda: dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    assert send_pending(db, config, now=NOW, senders={"webhook": captured_an_hour_ago}).sent == 1
+    [request] = receiver.requests
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        Webhook(b"plain-shared-secret").verify(request["body"], request["headers"])
+    forged = dict(lower(request["headers"]), **{"webhook-timestamp": str(int(dt.datetime.now().timestamp()))})
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        Webhook(b"plain-shared-secret").verify(request["body"], forged)
