@@ -2,57 +2,48 @@
 
 Discovery follows links found on arbitrary pages and redirects can point
 anywhere, so a crawler running inside a network must not be steered into it
-(SSRF): by default it refuses non-http(s) schemes and hosts that resolve to
-private, loopback, link-local, multicast, reserved or unspecified addresses.
+(SSRF): it refuses non-http(s) schemes and hosts that resolve to private,
+loopback, link-local, carrier-grade NAT, multicast, reserved or unspecified
+addresses, or do not resolve at all (the address policy of
+:mod:`tracker.addresses`, shared with the webhook senders).
 ``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule (tests, intranets); the
 configured Wayback base is trusted configuration and always allowed.
 
-Known gap: the address is checked when the request is scheduled, not at connect
-time, so a DNS answer that changes in between (rebinding) is not caught.
+Two checks: :class:`middlewares.SafetyMiddleware` refuses a request before it
+is sent (recorded as a ``blocked`` capture), and :class:`SafeResolver` (the
+reactor's DNS resolver) checks the address the connection is actually made to,
+so a DNS answer that changes after the first check (rebinding) is refused too.
 """
 from __future__ import annotations
 
-import ipaddress
-import socket
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet import error as twisted_error
 
-ALLOWED_SCHEMES = ("http", "https")
-Resolver = Callable[[str], list[str]]
+from policywatch.tracker.addresses import (
+    ALLOWED_SCHEMES,
+    Resolver,
+    address_refusal,
+    host_refusal,
+    literal_address,
+    resolve_host,
+    scheme_refusal,
+)
+
+__all__ = [
+    "ALLOWED_SCHEMES", "BlockedRequest", "SafeResolver", "address_refusal", "env_flag", "host_refusal",
+    "literal_address", "origin", "resolve_host", "scheme_refusal", "url_refusal",
+]
+logger = logging.getLogger(__name__)
 
 
 class BlockedRequest(IgnoreRequest):
     """A request the crawler refuses to send; recorded as a ``blocked`` capture."""
-
-
-def resolve_host(host: str) -> list[str]:
-    """All addresses a host name resolves to (blocking: call it off the reactor thread)."""
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({info[4][0] for info in infos})
-
-
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address when ``host`` is an IP literal (``[::1]`` included), else None."""
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an address must not be fetched, or None when it is a public address."""
-    ip = literal_address(address)
-    if ip is None:
-        return f"{address!r} is not an IP address"
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if mapped is not None:
-        ip = mapped
-    for label in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
-        if getattr(ip, f"is_{label}"):
-            return f"{ip} is a {label.replace('_', '-')} address"
-    return None
 
 
 def origin(url: str) -> str:
@@ -60,32 +51,6 @@ def origin(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def scheme_refusal(url: str) -> str | None:
-    """Why a URL is not fetchable at all (scheme or missing host), or None."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        return f"only http(s) URLs are fetched, not {parts.scheme or 'a relative URL'}: {url}"
-    if not parts.hostname:
-        return f"URL without a host: {url}"
-    return None
-
-
-def host_refusal(host: str, resolve: Resolver = resolve_host) -> str | None:
-    """Why a host must not be fetched: one of its addresses is not public."""
-    literal = literal_address(host)
-    if literal is not None:
-        return address_refusal(str(literal))
-    try:
-        addresses = resolve(host)
-    except OSError:
-        return None  # the download itself fails and is recorded as a network_error
-    for address in addresses:
-        reason = address_refusal(address)
-        if reason:
-            return f"{host} resolves to {reason}"
-    return None
 
 
 def url_refusal(
@@ -107,3 +72,38 @@ def url_refusal(
 def env_flag(value: object) -> bool:
     """Settings/env truthiness: 1, true, yes, on."""
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class SafeResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver, refusing non-public answers at connect time.
+
+    The download connects to the address this resolver returns, so checking it
+    here closes the gap between the middleware's check and the connection.
+    A refusal surfaces as a DNS lookup failure of that request.
+    """
+
+    allow_private = False
+    trusted_hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> "SafeResolver":
+        resolver = super().from_crawler(crawler, reactor)
+        settings = crawler.settings
+        resolver.allow_private = env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE", "0"))
+        archive = settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org"
+        resolver.trusted_hosts = frozenset({(urlsplit(archive).hostname or "").lower()})
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 (Twisted's name)
+        deferred = super().getHostByName(name, timeout)
+        deferred.addCallback(self._check, name)
+        return deferred
+
+    def _check(self, address: str, name: str) -> str:
+        if self.allow_private or name.lower() in self.trusted_hosts:
+            return address
+        reason = address_refusal(address)
+        if reason:
+            logger.warning("Refused at connect time: %s resolves to %s", name, reason)
+            raise twisted_error.DNSLookupError(f"refused {name}: resolves to {reason}")
+        return address
