@@ -89,8 +89,17 @@ def classify_failure(exc: BaseException) -> Verdict:
     message = str(exc) or name
     if isinstance(exc, BlockedRequest):
         return Verdict("blocked", message)
-    if name == "DownloadCancelledError" and "max size" in message:
+    if name == "DownloadCancelledError":
+        # Scrapy cancels a body once it passes DOWNLOAD_MAXSIZE: announced by Content-Length
+        # (with a message) or counted while streaming without one (no message). Timeouts are
+        # DownloadTimeoutError, so nothing else cancels a download here.
+        if message == name or not str(exc):
+            return Verdict("too_large", "body larger than DOWNLOAD_MAXSIZE (no Content-Length; download cancelled)")
         return Verdict("too_large", message)
+    if name == "IgnoreRequest" and "DOWNLOAD_MAXSIZE" in message:
+        return Verdict("too_large", f"decompression bomb refused: {message}"[:500])
+    if name == "IgnoreRequest" and "max redirections" in message:
+        return Verdict("http_error", "redirect loop or too many redirects (not followed further)")
     if name == "CancelledError":
         # Scrapy cancels a streamed body once it passes DOWNLOAD_MAXSIZE, without a message;
         # nothing else in the crawler cancels downloads.
