@@ -109,6 +109,11 @@ def list_policies(db: Database, *, active_only: bool = False) -> list[dict[str, 
     )
 
 
+def other_policy_urls(db: Database, policy_id: int) -> list[str]:
+    """URLs tracked by every other policy (rediscovery must never move onto one)."""
+    return [row[0] for row in db.execute("SELECT url FROM policies WHERE id != ?", [policy_id]).fetchall()]
+
+
 def record_move(db: Database, policy_id: int, old_url: str, new_url: str, reason: str) -> None:
     """A policy found at a new address: same policy, new URL, with the move on record."""
     validate_url(new_url)
