@@ -37,5 +37,12 @@ def now_stamp() -> str:
 
 
 def later(moment: datetime, seconds: float) -> str:
-    """The stored form of ``moment + seconds`` (rounded up to whole seconds)."""
-    return stamp(moment + timedelta(seconds=max(1, -(-seconds // 1))))
+    """The stored form of ``moment + seconds``, rounded UP to whole seconds.
+
+    Stored times have no fraction; rounding the end up (never truncating it) keeps a
+    lease at least as long as asked for.
+    """
+    end = resolve(moment) + timedelta(seconds=max(1, -(-seconds // 1)))
+    if end.microsecond:
+        end = end.replace(microsecond=0) + timedelta(seconds=1)
+    return stamp(end)

@@ -332,3 +332,10 @@ def test_a_broken_alert_fails_alone(db):
     summary = send_pending(db, config, now=NOW, senders={"webhook": sender})
     assert summary.sent == 1 and summary.failed == 1 and broken not in sender.sent
     assert "no longer exists" in alerts_db.get_alert(db, broken)["last_error"]
+
+
+def test_a_lease_is_never_shorter_than_claim_timeout():
+    """Stored times have no fraction: a claim at 12:00:00.9 for 300 s must not end at 12:04:59."""
+    moment = NOW + dt.timedelta(microseconds=900_000)
+    assert later(moment, 300) == "2024-03-01T12:05:01Z"
+    assert later(NOW, 300) == "2024-03-01T12:05:00Z"

@@ -160,8 +160,10 @@ class WebhookSender:
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
         }
+        names = channel.option("secret_env") or ()
         secrets = [
-            read_secret(name, what="webhook secret", channel=channel) for name in channel.option("secret_env", ())
+            read_secret(name, what="webhook secret", channel=channel)
+            for name in ((names,) if isinstance(names, str) else names)
         ]
         active = [s for s in secrets if s]
         if active:
