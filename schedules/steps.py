@@ -85,7 +85,8 @@ class PassResult:
             "crawl_error": self.crawl_error,
             "material_changes": self.material_changes,
             "health_alerts": self.health_alerts,
-            "alerts": {"sent": self.delivery.sent, "failed": self.delivery.failed, "pending": self.delivery.pending},
+            "alerts": {"sent": self.delivery.sent, "failed": self.delivery.failed, "held": self.delivery.held,
+                       "pending": self.delivery.pending},
         }
 
 
