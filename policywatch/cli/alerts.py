@@ -80,6 +80,8 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
     for row in rows:
         if row["status"] == "sent":
             when = f"sent {row['sent_at']}"
+        elif row["status"] == "pending" and (row["last_error"] or "").startswith("held:"):
+            when = f"HELD (no attempt counted), next try {row['next_attempt_at']}"
         elif row["status"] == "pending":
             when = f"next try {row['next_attempt_at']}"
         elif row["status"] == "sending":

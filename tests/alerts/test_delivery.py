@@ -339,3 +339,22 @@ def test_a_lease_is_never_shorter_than_claim_timeout():
     moment = NOW + dt.timedelta(microseconds=900_000)
     assert later(moment, 300) == "2024-03-01T12:05:01Z"
     assert later(NOW, 300) == "2024-03-01T12:05:00Z"
+
+
+def test_cli_reports_held_alerts_and_exits_75(db, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    config_path = tmp_path / "policywatch.toml"
+    config_path.write_text('[[alerts]]\nkind = "webhook"\nurl = "http://127.0.0.1:9/"\nname = "hook"\n'
+                           'secret_env = "PW_CLI_SECRET"\n')
+    monkeypatch.setenv("PW_CLI_SECRET", "")
+    queue_one(db, parse_config({"alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/", "name": "hook"}]}))
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    runner = CliRunner()
+    sent = runner.invoke(cli, ["--db", path, "--config", str(config_path), "alerts", "send"])
+    assert sent.exit_code == 75, sent.output
+    assert "PW_CLI_SECRET" in sent.output and "set but empty" in sent.output and "held 1" in sent.output
+    listed = runner.invoke(cli, ["--db", path, "alerts", "list"])
+    assert "HELD" in listed.output and "attempts 0" in listed.output
