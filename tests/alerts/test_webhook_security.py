@@ -99,11 +99,14 @@ def test_dns_rebinding_cannot_steer_the_connection():
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     try:
-        with pytest.raises(OSError) as caught:
-            # Checked address 93.184.216.34 is the one dialled (no route in the sandbox, or a timeout);
-            # never the loopback listener that a second lookup would return.
-            guarded_connection(("rebind.example.test", listener.getsockname()[1]), 0.5, resolve=rebinding)
-        assert not isinstance(caught.value, AddressRefused)
+        # The checked address 93.184.216.34 is the one dialled (no route in a sandbox, or a
+        # timeout, or even a connection there); never the loopback listener a second lookup returns.
+        try:
+            guarded_connection(("rebind.example.test", listener.getsockname()[1]), 0.5, resolve=rebinding).close()
+        except AddressRefused:
+            pytest.fail("the public first answer was refused")
+        except OSError:
+            pass
         assert asked == ["rebind.example.test"]
         listener.settimeout(0.1)
         with pytest.raises(socket.timeout):
