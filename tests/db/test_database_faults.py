@@ -103,8 +103,10 @@ def tmpfs(size: str):
     try:
         yield path
     finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-        path.rmdir()
+        gc.collect()  # close connections left to the garbage collector before unmounting
+        subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def test_read_only_file_system_can_be_listed(runner):
