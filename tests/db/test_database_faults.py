@@ -109,7 +109,7 @@ def tmpfs(size: str):
             path.rmdir()
 
 
-def test_read_only_file_system_can_be_listed(runner):
+def test_read_only_file_system_can_be_listed(runner, tmp_path):
     from policywatch.cli import cli
 
     with tmpfs("4m") as mount:
@@ -117,7 +117,8 @@ def test_read_only_file_system_can_be_listed(runner):
         assert runner.invoke(cli, ["--db", str(db_path), "import", str(SOURCEHUT), "--name", "sourcehut"]).exit_code == 0
         gc.collect()  # close the import's connection before the remount
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        for args in (("list",), ("changes",), ("diff", "sourcehut")):
+        for args in (("list",), ("changes",), ("diff", "sourcehut"), ("alerts", "list"),
+                     ("report", "--out", str(tmp_path / "report"))):
             result = runner.invoke(cli, ["--db", str(db_path), *args])
             assert result.exit_code == 0, (args, result.output)
         result = runner.invoke(cli, ["--db", str(db_path), "add", "https://example.org/privacy"])
