@@ -83,12 +83,14 @@ def classify_response(
 
 def classify_failure(exc: BaseException) -> Verdict:
     """Outcome of a download that produced no response (refused, oversize, network)."""
-    from policywatch.crawler.safety import BlockedRequest  # local: safety imports nothing from here
+    from policywatch.crawler.safety import BlockedRequest, connect_refusal  # local: safety imports nothing from here
 
     name = type(exc).__name__
     message = str(exc) or name
     if isinstance(exc, BlockedRequest):
         return Verdict("blocked", message)
+    if "lookup" in message and (refusal := connect_refusal(message)):
+        return Verdict("blocked", refusal)
     if name == "DownloadCancelledError":
         # Scrapy cancels a body once it passes DOWNLOAD_MAXSIZE: announced by Content-Length
         # (with a message) or counted while streaming without one (no message). Timeouts are

@@ -36,7 +36,8 @@ from policywatch.tracker.addresses import (
 )
 
 __all__ = [
-    "ALLOWED_SCHEMES", "BlockedRequest", "SafeResolver", "address_refusal", "env_flag", "host_refusal",
+    "ALLOWED_SCHEMES", "BlockedRequest", "SafeResolver", "address_refusal", "connect_refusal", "env_flag",
+    "host_refusal",
     "literal_address", "origin", "resolve_host", "scheme_refusal", "url_refusal",
 ]
 logger = logging.getLogger(__name__)
@@ -74,6 +75,19 @@ def env_flag(value: object) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+# Hosts the resolver refused in this process, and why: the download then fails as a DNS
+# lookup failure, which classify_failure turns back into a ``blocked`` capture.
+_REFUSED_AT_CONNECT: dict[str, str] = {}
+
+
+def connect_refusal(message: str) -> str | None:
+    """The refusal behind a "no results for hostname lookup: HOST" failure, if the resolver made it."""
+    for host, reason in _REFUSED_AT_CONNECT.items():
+        if f"lookup: {host}" in message or f"refused {host}:" in message:
+            return reason
+    return None
+
+
 class SafeResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing non-public answers at connect time.
 
@@ -105,5 +119,6 @@ class SafeResolver(CachingThreadedResolver):
         reason = address_refusal(address)
         if reason:
             logger.warning("Refused at connect time: %s resolves to %s", name, reason)
+            _REFUSED_AT_CONNECT[name] = f"refused at connect time: {name} resolves to {reason}"
             raise twisted_error.DNSLookupError(f"refused {name}: resolves to {reason}")
         return address

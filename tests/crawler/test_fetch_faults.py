@@ -81,3 +81,27 @@ def test_classify_failure_of_scrapy_exceptions() -> None:
     bomb = IgnoreRequest("Ignored response <200 x> because its body exceeded DOWNLOAD_MAXSIZE (1 B) during decompression.")
     assert classify_failure(bomb).outcome == "too_large"
     assert classify_failure(IgnoreRequest("something else")).outcome == "network_error"
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_connection_itself_is_checked_even_past_the_middleware(hostile, db_path) -> None:
+    """With the scheduling-time check switched off, the resolver still refuses a host that
+    resolves to loopback (what a DNS rebinding would look like) and records it as blocked."""
+    import json
+    import subprocess
+
+    from policywatch.crawler.runner import ROOT, child_env, crawl_command
+
+    port = hostile.rsplit(":", 1)[1]
+    add_policy(db_path, f"http://localhost:{port}/stream", "rebound")
+    middlewares = {"policywatch.crawler.middlewares.SafetyMiddleware": None,
+                   "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                   "policywatch.crawler.middlewares.PolitenessMiddleware": 950}
+    env = child_env(fast_env(POLICYWATCH_ALLOW_PRIVATE="0", POLICYWATCH_RETRY_TIMES="0"))
+    cmd = crawl_command(db_path, live=True, settings={"DOWNLOADER_MIDDLEWARES": json.dumps(middlewares)})
+    subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=90)
+    rows = query(db_path, "SELECT outcome, detail FROM captures")
+    assert [r["outcome"] for r in rows] == ["blocked"], rows
+    assert "connect time" in rows[0]["detail"] and "loopback" in rows[0]["detail"]
