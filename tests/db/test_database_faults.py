@@ -174,3 +174,18 @@ def test_corrupt_page_is_one_line_exit_2(invoke, db_path, tmp_path, args):
     args = tuple(str(tmp_path / "report") if a == "REPORT" else a for a in args)
     line = one_line_error(invoke(*args))
     assert "malformed" in line or "corrupt" in line
+
+
+@pytest.mark.parametrize("args", [("alerts", "list"), ("alerts", "send"), ("run", "--no-live", "--archive")])
+def test_corrupt_outbox_is_one_line_exit_2(invoke, db_path, args, monkeypatch):
+    monkeypatch.setattr("policywatch.schedules.steps.default_crawl", lambda *a, **k: None)
+    assert invoke("import", str(SOURCEHUT), "--name", "sourcehut").exit_code == 0
+    db = open_database(db_path)
+    db.execute(
+        "INSERT INTO alerts (id, kind, policy_id, channel, status, next_attempt_at, created_at) "
+        "VALUES ('a1', 'tracking_broken', 1, 'hook', 'pending', '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z')"
+    )
+    db.close()
+    corrupt_table(db_path, "alerts")
+    line = one_line_error(invoke(*args))
+    assert "malformed" in line
