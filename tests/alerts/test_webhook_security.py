@@ -178,3 +178,40 @@ def test_a_captured_delivery_cannot_be_replayed_later(db, receiver, monkeypatch)
     forged = dict(lower(request["headers"]), **{"webhook-timestamp": str(int(dt.datetime.now().timestamp()))})
     with pytest.raises(WebhookVerificationError, match="No matching signature"):
         Webhook(b"plain-shared-secret").verify(request["body"], forged)
+
+
+def test_a_receiver_dripping_its_answer_cannot_outlast_the_lease(db):
+    """Each byte arrives within the timeout, so per-read timeouts never fire; the send still
+    ends within 2 x the timeout (the lease is >= 3 x), instead of succeeding seconds later
+    while a second sender may already have taken the alert over."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+            if stop.wait(0.2):
+                break
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                break
+        conn.close()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+        config = parse_config({"alerts": [{"kind": "webhook", "url": url, "allow_private": True, "timeout": 0.5}]})
+        queue(db, config)
+        summary = send_pending(db, config, now=NOW)
+        assert summary.failed == 1 and "no complete answer within 1 s" in summary.errors[0]
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=10)

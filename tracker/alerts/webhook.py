@@ -19,18 +19,22 @@ The request goes only to a public address unless the channel allows private
 ones (``allow_private``): the address is checked when the socket connects
 (:mod:`tracker.addresses`), proxies from the environment are not used, and a
 redirect is a failure, never followed. A 2xx answer is a delivery; anything
-else, or no answer within the channel's timeout, is a failure to retry.
+else, or no answer within the channel's timeout, is a failure to retry. A whole
+send ends within 2 x the timeout, so the outbox lease (``claim_timeout`` >= 3 x)
+always outlives it.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
 import http.client
-import urllib.error
-import urllib.request
+import socket
+import threading
 from datetime import datetime
+from urllib.parse import urlsplit
 from typing import Any, Callable, Mapping, Sequence
 
 from policywatch.clock import utcnow
@@ -72,13 +76,6 @@ def standard_signature(msg_id: str, timestamp: int, body: bytes, secrets: Sequen
     )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib would turn a redirected POST into a body-less GET and report success."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        return None
-
-
 class _GuardedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,55 +88,51 @@ class _GuardedHTTPSConnection(http.client.HTTPSConnection):
         self._create_connection = functools.partial(guarded_connection, allow_private=allow_private)
 
 
-class _GuardedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
-
-    def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(functools.partial(_GuardedHTTPConnection, allow_private=self.allow_private), req)
+# A whole send (connect, request, answer) ends within this many channel timeouts, even when a
+# receiver drips its answer a byte at a time: the config's claim_timeout (>= 3 x) outlives it.
+SEND_DEADLINE_FACTOR = 2
 
 
-class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
-
-    def https_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(
-            functools.partial(_GuardedHTTPSConnection, allow_private=self.allow_private), req,
-            context=self._context,  # type: ignore[attr-defined]
-        )
+def _abort(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
+    fired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
-@functools.lru_cache(maxsize=2)
-def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
-    # ProxyHandler({}): an environment proxy would be the address checked, not the destination.
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), _NoRedirect,
-        _GuardedHTTPHandler(allow_private), _GuardedHTTPSHandler(allow_private),
-    )
-
-
-def urllib_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float, allow_private: bool = False) -> int:
-    """The default I/O seam: one POST with urllib; a redirect is a failure, not followed."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+def http_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float, allow_private: bool = False) -> int:
+    """The default I/O seam: one POST; the address is checked at connect time, no proxy is used,
+    a redirect is an answer (a failure), never followed, and the send has an overall deadline."""
+    parts = urlsplit(url)
+    cls = _GuardedHTTPSConnection if parts.scheme.lower() == "https" else _GuardedHTTPConnection
+    conn = cls(parts.hostname or "", parts.port, timeout=timeout, allow_private=allow_private)
+    fired = threading.Event()
+    deadline = threading.Timer(SEND_DEADLINE_FACTOR * timeout, _abort, [conn, fired])
+    deadline.daemon = True
+    deadline.start()
     try:
-        with _opener(allow_private).open(request, timeout=timeout) as response:
-            response.read(65536)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, OSError):
-            raise exc.reason from None
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path, body=body, headers=dict(headers))
+        response = conn.getresponse()
+        response.read(65536)
+        return int(response.status)
+    except (OSError, http.client.HTTPException) as exc:
+        if fired.is_set():
+            raise TimeoutError(f"no complete answer within {SEND_DEADLINE_FACTOR * timeout:g} s") from None
         raise
+    finally:
+        deadline.cancel()
+        conn.close()
+
+
+urllib_post = http_post  # the former name of the seam
 
 
 class WebhookSender:
     """Sends :class:`AlertContent` payloads; ``post`` (transport) and ``clock`` are seams."""
 
-    def __init__(self, post: Post = urllib_post, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, post: Post = http_post, clock: Callable[[], datetime] = utcnow) -> None:
         self.post = post
         self.clock = clock
 
