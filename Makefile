@@ -27,6 +27,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/materiality_eval.py
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/crawl_bench.py
+	$(BIN)/python bench/warc_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

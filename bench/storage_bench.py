@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from policywatch.db.connection import open_database  # noqa: E402
-from policywatch.tracker.ingest import import_directory  # noqa: E402
+from policywatch.tracker.folder_import import import_directory  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 

@@ -281,6 +281,8 @@ class IngestPipeline:
             detail=None if has_body else stored["detail"],
             final_url=stored["final_url"],
             wayback_digest=item.wayback_digest,
+            http_status_line=stored["http_status_line"],
+            http_headers=[tuple(p) for p in json.loads(stored["http_headers"])] if stored["http_headers"] else None,
         )
 
     def _count(self, capture: Capture, result: Any) -> None:

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 CAPTURE_COLUMNS = (
     "capture_key", "policy_id", "source", "url", "final_url", "capture_time", "fetched_at", "http_status",
     "content_type", "outcome", "detail", "blob_sha256", "etag", "last_modified", "wayback_digest", "version_id",
+    "http_status_line", "http_headers",
 )
 
 
@@ -49,5 +50,23 @@ def ok_captures(db: Database, policy_id: int) -> list[dict[str, Any]]:
             "AND outcome NOT IN ('http_error', 'network_error', 'too_large', 'unsupported_type', 'blocked', "
             "'not_modified') ORDER BY capture_time, id",
             [policy_id],
+        )
+    )
+
+
+def stored_bodies(db: Database, *, policy_id: int | None = None, since: str | None = None) -> list[dict[str, Any]]:
+    """Captures that kept their raw body, with their policy's name, by policy and time (WARC export)."""
+    where, params = ["c.blob_sha256 IS NOT NULL"], []
+    if policy_id is not None:
+        where.append("c.policy_id = ?")
+        params.append(policy_id)
+    if since:
+        where.append("c.capture_time >= ?")
+        params.append(since)
+    return list(
+        db.query(
+            "SELECT c.*, p.name AS policy_name FROM captures c JOIN policies p ON p.id = c.policy_id "
+            f"WHERE {' AND '.join(where)} ORDER BY p.name, c.capture_time, c.id",
+            params,
         )
     )

@@ -43,6 +43,15 @@ def supersede_change(db: Database, from_version_id: int, to_version_id: int) -> 
     )
 
 
+def supersede_policy_changes(db: Database, policy_id: int) -> None:
+    """Reprocess retires a whole chain: none of its changes describes history any more."""
+    db.execute(
+        "UPDATE changes SET superseded = 1 WHERE superseded = 0 AND (to_version_id IN {ids} OR from_version_id IN {ids})"
+        .format(ids="(SELECT id FROM versions WHERE policy_id = ? AND current = 1)"),
+        [policy_id, policy_id],
+    )
+
+
 _CHANGE_SELECT = """
     SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time
     FROM changes c

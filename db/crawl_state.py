@@ -127,7 +127,8 @@ def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, 
     """
     row = next(
         db.query(
-            f"SELECT url, final_url, http_status, content_type, blob_sha256, outcome, detail FROM captures "
+            f"SELECT url, final_url, http_status, content_type, blob_sha256, outcome, detail, http_status_line, "
+            f"http_headers FROM captures "
             f"WHERE policy_id = ? AND source = 'wayback' AND wayback_digest = ? AND NOT {_TRANSIENT} "
             f"ORDER BY blob_sha256 IS NULL, capture_time LIMIT 1",
             [policy_id, digest],

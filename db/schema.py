@@ -259,3 +259,10 @@ def m003_views(db: Database) -> None:
         WHERE ch.material = 1 AND ch.superseded = 0
         ORDER BY tv.capture_time"""
     )
+
+
+@migrations()
+def m004_capture_http_headers(db: Database) -> None:
+    """The HTTP status line and headers of a fetch as recorded (WARC export writes them back)."""
+    db.execute("ALTER TABLE captures ADD COLUMN http_status_line TEXT")
+    db.execute("ALTER TABLE captures ADD COLUMN http_headers TEXT")  # JSON list of [name, value]

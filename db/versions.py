@@ -132,3 +132,8 @@ def latest_version(db: Database, policy_id: int) -> dict[str, Any] | None:
 def retire_versions(db: Database, policy_id: int) -> None:
     """Mark a policy's versions as not current (reprocess builds a new chain)."""
     db.execute("UPDATE versions SET current = 0 WHERE policy_id = ? AND current = 1", [policy_id])
+
+
+def mark_technical_upgrade(db: Database, version_id: int) -> None:
+    """The version differs from its predecessor only because extraction changed."""
+    db.execute("UPDATE versions SET technical_upgrade = 1 WHERE id = ?", [version_id])

@@ -1,7 +1,9 @@
 """Ingest: turn captures into captures/blobs/versions/changes rows.
 
 ``Ingestor.put`` is the one sink every source (live spider, wayback spider,
-folder import) hands captures to. It is idempotent, keyed by the capture's
+folder import, WARC import) hands captures to, and ``prepare_capture`` is the
+one judgement of a body (extraction, quality gate, segmentation) that both
+ingest and ``reprocess`` use. It is idempotent, keyed by the capture's
 content hash, and writes each capture in one transaction, so a crawl killed
 at any moment leaves nothing half-written and a re-run creates no duplicates.
 CPU-heavy work (extraction, segmentation, classification) happens before the
@@ -10,11 +12,10 @@ transaction opens.
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -23,7 +24,7 @@ from policywatch.db import policies as policy_db
 from policywatch.db import versions as version_db
 from policywatch.db.blobs import body_sha256, put_blob
 from policywatch.db.connection import write_transaction
-from policywatch.errors import InputError, UsageError
+from policywatch.errors import InputError
 from policywatch.tracker.model import Capture
 from policywatch.tracker.versioning import AlertPolicy, PreparedText, place_text
 
@@ -84,6 +85,26 @@ def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str 
     except InputError as exc:
         return None, "unsupported_type", str(exc)
     return extracted.text, "ok", None
+
+
+def prepare_capture(
+    capture: Capture, policy: dict[str, Any], *, previous_words: int | None
+) -> tuple[str, str | None, PreparedText | None]:
+    """(outcome, detail, prepared text) of a capture's body: extraction, quality gate, segmentation.
+
+    ``previous_words`` is the word count of the version before this capture (the
+    truncation test compares against it). No database: ingest and reprocess
+    each say what came before.
+    """
+    from policywatch.tracker.quality import assess_text
+
+    text, outcome, detail = extract_capture_text(capture, policy)
+    if text is None:
+        return outcome, detail, None
+    quality = assess_text(text, previous_words=previous_words)
+    if quality.outcome != "ok":
+        return quality.outcome, quality.detail, None
+    return "ok", None, prepare_text(text)
 
 
 class Ingestor:
@@ -156,16 +177,8 @@ class Ingestor:
         return result
 
     def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
-        from policywatch.tracker.quality import assess_text
-
-        text, outcome, detail = extract_capture_text(capture, policy)
-        if text is None:
-            return outcome, detail, None
         prev, _ = version_db.neighbours(self.db, policy["id"], capture.capture_time)
-        quality = assess_text(text, previous_words=prev["word_count"] if prev else None)
-        if quality.outcome != "ok":
-            return quality.outcome, quality.detail, None
-        return "ok", None, prepare_text(text)
+        return prepare_capture(capture, policy, previous_words=prev["word_count"] if prev else None)
 
     @staticmethod
     def _capture_row(capture: Capture, policy: dict, key: str, body_sha: str | None, outcome: str, detail: str | None) -> dict:
@@ -185,109 +198,21 @@ class Ingestor:
             "etag": capture.etag,
             "last_modified": capture.last_modified,
             "wayback_digest": capture.wayback_digest,
+            "http_status_line": capture.http_status_line,
+            "http_headers": json.dumps(capture.http_headers) if capture.http_headers is not None else None,
         }
 
 
-# --- folder import -------------------------------------------------------------------------
+def stored_capture(db: Database, row: dict[str, Any]) -> Capture:
+    """A stored capture row back as the ``Capture`` that was put (body from the blob store)."""
+    from policywatch.db.blobs import get_blob
 
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})[-:](\d{2})[-:](\d{2})Z\.(md|markdown|txt|html|htm)$")
-_CONTENT_TYPES = {"md": "text/markdown", "markdown": "text/markdown", "txt": "text/plain", "html": "text/html", "htm": "text/html"}
-
-
-@dataclass
-class ImportFile:
-    path: Path
-    capture_time: str
-    content_type: str
-    body: bytes
-
-
-def scan_import_dir(directory: str | Path) -> list[ImportFile]:
-    """Read and validate every dated file first, so bad input writes nothing."""
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a directory of dated version files.")
-    files: list[ImportFile] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        match = _STAMP.match(path.name)
-        if not match:
-            raise InputError(
-                f"{path.name}: file names must be UTC capture times like 2024-01-31T12-00-00Z.md (or .html)."
-            )
-        y, mo, d, h, mi, s, ext = match.groups()
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"Cannot read {path}: {exc.strerror}.") from None
-        _check_textual(path, body)
-        files.append(ImportFile(path, f"{y}-{mo}-{d}T{h}:{mi}:{s}Z", _CONTENT_TYPES[ext.lower()], body))
-    if not files:
-        raise InputError(f"{folder} holds no dated version files (expected names like 2024-01-31T12-00-00Z.md).")
-    files.sort(key=lambda f: f.capture_time)
-    return files
-
-
-def _check_textual(path: Path, body: bytes) -> None:
-    if b"\x00" in body[:65536] or body.startswith(b"%PDF"):
-        raise InputError(f"{path.name} is binary, not text or HTML.")
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            body.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError(f"{path.name} is not valid text (neither UTF-8 nor Windows-1252).") from None
-
-
-@dataclass
-class ImportSummary:
-    files: int = 0
-    new_versions: int = 0
-    duplicates: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    changes: int = 0
-    alerts: int = 0
-
-
-def import_directory(
-    db: Database,
-    directory: str | Path,
-    name: str,
-    *,
-    url: str | None = None,
-    channels: Sequence[Any] = (),
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportSummary:
-    """Ingest a folder of dated files as one policy's history (``policywatch import``)."""
-    if not name or not name.strip():
-        raise UsageError("--name must not be empty.")
-    files = scan_import_dir(directory)
-    folder_url = url or Path(directory).resolve().as_uri()
-    policy = policy_db.find_policy(db, name) or policy_db.ensure_policy(db, name, folder_url)
-    summary = ImportSummary()
-    with Ingestor(db, channels=channels) as ingestor:
-        for index, item in enumerate(files, 1):
-            result = ingestor.put(
-                Capture(
-                    policy=policy["id"], source="import", url=item.path.resolve().as_uri(),
-                    capture_time=item.capture_time, body=item.body, content_type=item.content_type,
-                )
-            )
-            _count(summary, result)
-            if progress:
-                progress(index, len(files))
-    return summary
-
-
-def _count(summary: ImportSummary, result: IngestResult) -> None:
-    summary.files += 1
-    if result.duplicate:
-        summary.duplicates += 1
-    elif result.outcome != "ok":
-        summary.rejected[result.outcome] = summary.rejected.get(result.outcome, 0) + 1
-    summary.new_versions += int(result.new_version)
-    summary.changes += len(result.change_ids)
-    summary.alerts += len(result.alert_ids)
-
+    return Capture(
+        policy=row["policy_id"], source=row["source"], url=row["url"], capture_time=row["capture_time"],
+        body=get_blob(db, row["blob_sha256"]) if row["blob_sha256"] else None,
+        http_status=row["http_status"], content_type=row["content_type"], outcome=row["outcome"],
+        detail=row["detail"], final_url=row["final_url"], etag=row["etag"],
+        last_modified=row["last_modified"], wayback_digest=row["wayback_digest"],
+        http_status_line=row.get("http_status_line"),
+        http_headers=[tuple(p) for p in json.loads(row["http_headers"])] if row.get("http_headers") else None,
+    )

@@ -129,7 +129,7 @@ class Capture:
     """
 
     policy: str | int
-    source: Literal["live", "wayback", "import"]
+    source: Literal["live", "wayback", "import", "warc"]
     url: str
     capture_time: str  # ISO 8601 UTC, e.g. 2024-01-31T12:00:00Z
     body: bytes | None = field(default=None, repr=False)  # never in log lines (size: len(body))
@@ -141,6 +141,9 @@ class Capture:
     etag: str | None = None
     last_modified: str | None = None
     wayback_digest: str | None = None
+    # As the origin server sent them (an archive capture: as the archive reports them), for WARC export.
+    http_status_line: str | None = None  # e.g. "HTTP/1.1 200 OK"
+    http_headers: list[tuple[str, str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -152,6 +155,8 @@ class Capture:
         data = dict(data)
         if data.get("body") is not None:
             data["body"] = base64.b64decode(data["body"])
+        if data.get("http_headers") is not None:
+            data["http_headers"] = [tuple(pair) for pair in data["http_headers"]]
         return cls(**data)
 
 

@@ -38,6 +38,36 @@ def header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+# Headers an archive adds to a replay (not the origin server's): left out of the recorded headers.
+_ARCHIVE_HEADERS = ("memento-datetime", "link", "x-archive-", "server-timing", "x-app-server", "x-ts", "x-tr",
+                    "x-location", "x-cache-key", "x-page-cache", "x-nid")
+
+
+def recorded_http(response: Response, *, archived: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """The status line and headers to keep with a capture (WARC export writes them back).
+
+    Scrapy does not keep the reason phrase, so the standard one is used. For an
+    archive replay the origin's headers are the ``X-Archive-Orig-*`` ones when the
+    archive sends them, else what is left after the archive's own headers.
+    """
+    from http import HTTPStatus
+
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = ""
+    protocol = (None if archived else getattr(response, "protocol", None)) or "HTTP/1.1"
+    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
+    if archived:
+        original = [(k[len("x-archive-orig-"):], v) for k, v in pairs if k.lower().startswith("x-archive-orig-")]
+        if original:
+            names = {k.lower() for k, _ in original}
+            pairs = original + [(k, v) for k, v in pairs if k.lower() == "content-type" and "content-type" not in names]
+        else:
+            pairs = [(k, v) for k, v in pairs if not k.lower().startswith(_ARCHIVE_HEADERS)]
+    return f"{protocol} {response.status} {phrase}".rstrip(), pairs
+
+
 class PolicySpider(scrapy.Spider):
     """Base: reads its share of policies from the database."""
 
@@ -131,4 +161,4 @@ class PolicySpider(scrapy.Spider):
         yield PolicyFound(candidate.url, meta["home_url"], candidate.text, candidate.score, meta.get("policy_name"))
 
 
-__all__ = ["PolicySpider", "utc_now_iso", "header", "ERROR_STATUSES"]
+__all__ = ["PolicySpider", "utc_now_iso", "header", "recorded_http", "ERROR_STATUSES"]

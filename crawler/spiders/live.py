@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from policywatch.crawler.discovery import Candidate, site_home
 from policywatch.crawler.items import Capture, PolicyMoved
 from policywatch.crawler.outcomes import classify_failure, classify_response
-from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, utc_now_iso
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http, utc_now_iso
 
 REDISCOVER_STATUSES = frozenset({404, 410})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -71,12 +71,14 @@ class LiveSpider(PolicySpider):
         content_type = header(response, "Content-Type")
         verdict = classify_response(response.status, content_type, requested, response.url)
         keep_body = verdict.outcome == "ok"
+        status_line, http_headers = recorded_http(response)
         yield Capture(
             policy=meta["policy_id"], source="live", url=requested, capture_time=utc_now_iso(),
             body=response.body if keep_body else None, http_status=response.status,
             content_type=content_type, outcome=verdict.outcome, detail=verdict.detail,
             final_url=response.url if response.url != requested else None,
             etag=header(response, "ETag"), last_modified=header(response, "Last-Modified"),
+            http_status_line=status_line, http_headers=http_headers,
         )
         if verdict.outcome == "ok" and permanent_move(meta, requested, response.url):
             yield PolicyMoved(meta["policy_id"], requested, response.url, "permanent redirect (301/308)")

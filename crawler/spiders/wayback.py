@@ -32,7 +32,7 @@ from policywatch.crawler.cdx import split_archive_url, timestamp_to_iso
 from policywatch.crawler.items import ArchivedRepeat, Capture
 from policywatch.crawler.ordering import InOrderRelease
 from policywatch.crawler.outcomes import classify_failure, classify_response
-from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header
+from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http
 
 MAX_ARCHIVE_HOPS = 6
 
@@ -190,6 +190,7 @@ class WaybackSpider(PolicySpider):
         if response.status >= 300:
             capture_time = timestamp_to_iso(meta["timestamp"])
         content_type = header(response, "Content-Type")
+        status_line, http_headers = recorded_http(response, archived=True)
         verdict = classify_response(response.status, content_type, meta["original"], final_original)
         detail = verdict.detail
         if meta["archived_redirect"] and verdict.outcome == "ok":
@@ -199,7 +200,7 @@ class WaybackSpider(PolicySpider):
             body=response.body if verdict.outcome == "ok" else None, http_status=response.status,
             content_type=content_type, outcome=verdict.outcome, detail=detail,
             final_url=final_original if final_original != meta["original"] else None,
-            wayback_digest=meta["digest"],
+            wayback_digest=meta["digest"], http_status_line=status_line, http_headers=http_headers,
         )
 
     def capture_failed(self, failure: Failure) -> Iterator[Any]:

@@ -81,25 +81,42 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command("import")
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), required=False)
 @click.option("--name", required=True, help="Policy name (created if new).")
 @click.option("--url", help="The policy's web address, when the policy is new (default: the folder).")
+@click.option("--warc", "warc", type=click.Path(dir_okay=False), help="Import this WARC file instead of a folder.")
+@click.option("--url-filter", help="With --warc: a regular expression selecting the records' URLs (default: the policy's URL).")
 @click.pass_context
-def import_cmd(ctx: click.Context, directory: str, name: str, url: str | None) -> None:
-    """Ingest a folder of dated files as versions of one policy.
+def import_cmd(ctx: click.Context, directory: str | None, name: str, url: str | None, warc: str | None,
+               url_filter: str | None) -> None:
+    """Ingest a folder of dated files (or a WARC file) as versions of one policy.
 
     Files are named by their UTC capture time, YYYY-MM-DDTHH-MM-SSZ.md (or .txt,
     .html); ':' is accepted in place of '-' in the time. Every file is checked
     before anything is written; importing the same folder twice adds nothing.
     The first import of a policy records its history without raising alerts.
 
+    With --warc, the response (and revisit) records of the policy's URL go through
+    the same ingest as a crawl (source `warc`). A corrupt or truncated record is
+    reported on stderr, the good records are kept, and the exit code is 2.
+
     \b
-    Example:
+    Examples:
       policywatch import ../shared/corpus/zoom --name zoom
+      policywatch import --warc crawl.warc.gz --name example --url https://example.org/privacy
     """
+    if (directory is None) == (warc is None):
+        raise click.UsageError("Give either a DIRECTORY or --warc FILE.")
+    if warc is not None:
+        from policywatch.cli.archive import import_warc_file
+
+        import_warc_file(ctx, warc, name, url=url, url_filter=url_filter)
+        return
+    if url_filter:
+        raise click.UsageError("--url-filter only applies to --warc.")
     from rich.progress import Progress
 
-    from policywatch.tracker.ingest import import_directory
+    from policywatch.tracker.folder_import import import_directory
 
     db = open_db(ctx, create=True)
     channels = load_channels(ctx)

@@ -14,7 +14,8 @@ from policywatch.tracker.alerts.delivery import send_pending
 from policywatch.tracker.alerts.health import check_health
 from policywatch.tracker.alerts.webhook import verify_signature
 from policywatch.tracker.config import parse_config
-from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.folder_import import import_directory
+from policywatch.tracker.ingest import Ingestor
 from policywatch.tracker.model import Capture
 
 from .conftest import email_channel_config

@@ -32,7 +32,7 @@ def cookbook_commands() -> list[str]:
 @pytest.fixture
 def imported_db(tmp_path):
     from policywatch.db.connection import open_database
-    from policywatch.tracker.ingest import import_directory
+    from policywatch.tracker.folder_import import import_directory
 
     path = tmp_path / "policywatch.db"
     db = open_database(path, create=True)

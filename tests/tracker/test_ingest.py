@@ -10,7 +10,8 @@ import pytest
 from policywatch.db.policies import add_policy
 from tests.conftest import DEMO_DATA
 from policywatch.tracker.config import parse_config
-from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.folder_import import import_directory
+from policywatch.tracker.ingest import Ingestor
 from policywatch.tracker.model import Capture
 from policywatch.tracker.reprocess import reprocess
 

@@ -9,7 +9,8 @@ import pytest
 
 from policywatch.db.policies import add_policy, ensure_policy
 from tests.conftest import DEMO_DATA
-from policywatch.tracker.ingest import Ingestor, import_directory
+from policywatch.tracker.folder_import import import_directory
+from policywatch.tracker.ingest import Ingestor
 from policywatch.tracker.model import Capture
 from policywatch.tracker.report import write_report
 
