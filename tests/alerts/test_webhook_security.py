@@ -215,3 +215,61 @@ def test_a_receiver_dripping_its_answer_cannot_outlast_the_lease(db):
         stop.set()
         listener.close()
         thread.join(timeout=10)
+
+
+def test_an_smtp_server_dripping_its_replies_cannot_outlast_the_lease(db):
+    """A whole SMTP conversation whose every reply arrives byte by byte (each byte within the
+    timeout) used to succeed seconds later; it now ends at 2 x the timeout, as a failure."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def drip(conn: socket.socket, line: bytes) -> bool:
+        for byte in line:
+            if stop.wait(0.1):
+                return False
+            conn.sendall(bytes([byte]))
+        return True
+
+    def server() -> None:
+        conn, _ = listener.accept()
+        reader = conn.makefile("rb")
+        try:
+            if not drip(conn, b"220 slow.example ESMTP\r\n"):
+                return
+            in_data = False
+            for raw in reader:
+                if in_data:
+                    if raw == b".\r\n":
+                        in_data = False
+                        if not drip(conn, b"250 queued\r\n"):
+                            return
+                    continue
+                verb = raw[:4].upper()
+                reply = {b"EHLO": b"250 slow.example\r\n", b"HELO": b"250 slow.example\r\n",
+                         b"DATA": b"354 go on\r\n", b"QUIT": b"221 bye\r\n"}.get(verb, b"250 ok\r\n")
+                in_data = verb == b"DATA"
+                if not drip(conn, reply) or verb == b"QUIT":
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=server, daemon=True)
+    thread.start()
+    try:
+        config = parse_config({"alerts": [{
+            "kind": "email", "to": ["a@example.org"], "from": "pw@example.org", "smtp_host": "127.0.0.1",
+            "smtp_port": listener.getsockname()[1], "security": "none", "timeout": 0.5,
+        }]})
+        queue(db, config)
+        summary = send_pending(db, config, now=NOW)
+        assert summary.failed == 1 and "no complete exchange within 1 s" in summary.errors[0], summary
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=10)
