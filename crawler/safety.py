@@ -1,23 +1,19 @@
-"""Which URLs the crawler may fetch at all.
+"""Which URLs the crawler may fetch: the Scrapy side of ``tracker.addresses``.
 
-Discovery follows links found on arbitrary pages and redirects can point
-anywhere, so a crawler running inside a network must not be steered into it
-(SSRF): it refuses non-http(s) schemes and hosts that resolve to private,
-loopback, link-local, carrier-grade NAT, multicast, reserved or unspecified
-addresses, or do not resolve at all (the address policy of
-:mod:`tracker.addresses`, shared with the webhook senders).
-``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule (tests, intranets); the
-configured Wayback base is trusted configuration and always allowed.
-
-Two checks: :class:`middlewares.SafetyMiddleware` refuses a request before it
-is sent (recorded as a ``blocked`` capture), and :class:`SafeResolver` (the
-reactor's DNS resolver) checks the address the connection is actually made to,
-so a DNS answer that changes after the first check (rebinding) is refused too.
+The rule (http(s) only; no private, loopback, link-local, carrier-grade NAT,
+multicast, reserved or unspecified addresses, and no host that does not resolve,
+unless ``POLICYWATCH_ALLOW_PRIVATE=1``; the configured Wayback base always
+trusted) lives in ``tracker.addresses`` so that ``policywatch add`` and the
+webhook senders apply the same rule. Two checks here:
+:class:`middlewares.SafetyMiddleware` refuses a request before it is sent
+(recorded as a ``blocked`` capture, via :class:`BlockedRequest`), and
+:class:`SafeResolver` (the reactor's DNS resolver) checks the address the
+connection is actually made to, so a DNS answer that changes after the first
+check (rebinding) is refused too.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,54 +21,20 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import error as twisted_error
 
-from policywatch.tracker.addresses import (
-    ALLOWED_SCHEMES,
-    Resolver,
-    address_refusal,
-    host_refusal,
-    literal_address,
-    resolve_host,
-    scheme_refusal,
+from policywatch.tracker.addresses import (  # noqa: F401  (the crawler's names for the one address policy)
+    ALLOWED_SCHEMES, Resolver, address_refusal, env_flag, host_refusal, literal_address, origin, resolve_host,
+    scheme_refusal, url_refusal,
 )
 
 __all__ = [
-    "ALLOWED_SCHEMES", "BlockedRequest", "SafeResolver", "address_refusal", "connect_refusal", "env_flag",
-    "host_refusal",
-    "literal_address", "origin", "resolve_host", "scheme_refusal", "url_refusal",
+    "ALLOWED_SCHEMES", "BlockedRequest", "Resolver", "SafeResolver", "address_refusal", "connect_refusal",
+    "env_flag", "host_refusal", "literal_address", "origin", "resolve_host", "scheme_refusal", "url_refusal",
 ]
 logger = logging.getLogger(__name__)
 
 
 class BlockedRequest(IgnoreRequest):
     """A request the crawler refuses to send; recorded as a ``blocked`` capture."""
-
-
-def origin(url: str) -> str:
-    """``scheme://host:port`` of a URL, lower-cased, for comparing with trusted origins."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def url_refusal(
-    url: str,
-    *,
-    allow_private: bool = False,
-    trusted_origins: Iterable[str] = (),
-    resolve: Resolver = resolve_host,
-) -> str | None:
-    """The one rule: why ``url`` is refused, or None when it may be fetched."""
-    reason = scheme_refusal(url)
-    if reason:
-        return reason
-    if allow_private or origin(url) in set(trusted_origins):
-        return None
-    return host_refusal(urlsplit(url).hostname or "", resolve)
-
-
-def env_flag(value: object) -> bool:
-    """Settings/env truthiness: 1, true, yes, on."""
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 # Hosts the resolver refused in this process, and why: the download then fails as a DNS

@@ -52,8 +52,18 @@ def supersede_policy_changes(db: Database, policy_id: int) -> None:
     )
 
 
-_CHANGE_SELECT = """
-    SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time
+def _number_of(alias: str) -> str:
+    """SQL for the per-policy number (v1..vN, by capture time) of version ``alias``; NULL when not current."""
+    return (
+        f"CASE WHEN {alias}.current = 1 THEN (SELECT count(*) FROM versions n WHERE n.policy_id = {alias}.policy_id "
+        f"AND n.current = 1 AND (n.capture_time < {alias}.capture_time "
+        f"OR (n.capture_time = {alias}.capture_time AND n.id <= {alias}.id))) END"
+    )
+
+
+_CHANGE_SELECT = f"""
+    SELECT c.*, p.name AS policy, p.url AS policy_url, f.capture_time AS from_time, t.capture_time AS to_time,
+           {_number_of("f")} AS from_number, {_number_of("t")} AS to_number
     FROM changes c
     JOIN policies p ON p.id = c.policy_id
     JOIN versions f ON f.id = c.from_version_id
@@ -67,6 +77,8 @@ def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
         "policy": row["policy"],
         "from_version": row["from_version_id"],
         "to_version": row["to_version_id"],
+        "from_number": row["from_number"],
+        "to_number": row["to_number"],
         "from_time": row["from_time"],
         "to_time": row["to_time"],
         "cosmetic_only": bool(row["cosmetic_only"]),
@@ -78,6 +90,7 @@ def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
         "change_id": row["id"],
         "flip": bool(row["is_flip"]),
         "technical_upgrade": bool(row["technical_upgrade"]),
+        **({"findings": json.loads(row["findings"])} if row.get("findings") else {}),
     }
 
 
@@ -89,7 +102,8 @@ def list_changes(
     since: str | None = None,
 ) -> list[dict[str, Any]]:
     """Recorded (not superseded) changes ordered by ``to_time``."""
-    where, params = ["c.superseded = 0"], []
+    where: list[str] = ["c.superseded = 0"]
+    params: list[Any] = []
     if policy_id is not None:
         where.append("c.policy_id = ?")
         params.append(policy_id)
@@ -122,29 +136,18 @@ def find_change(db: Database, policy_id: int, from_version: int | None, to_versi
     return next(db.query(sql, params), None)
 
 
-def clause_changes_json(db: Database, change_id: int) -> list[dict[str, Any]]:
-    """Clause changes of one change, shaped like `compare --format json` entries."""
+def clause_change_rows(db: Database, change_id: int) -> list[dict[str, Any]]:
+    """Clause changes of one change in document order, JSON columns decoded.
+
+    The keys are those ``tracker.model.ClauseChange.from_json`` reads (``db`` sits
+    below the tracker, so it hands rows up and the tracker builds its records).
+    """
     rows = db.query(
-        "SELECT cc.*, h.path AS heading, o.text AS old_text, n.text AS new_text FROM clause_changes cc "
-        "JOIN headings h ON h.id = cc.heading_id "
+        "SELECT cc.kind, cc.old_ordinal, cc.new_ordinal, o.text AS old_text, n.text AS new_text, "
+        "h.path AS heading, cc.categories, cc.direction, cc.severity, cc.material, cc.cosmetic, cc.reason "
+        "FROM clause_changes cc JOIN headings h ON h.id = cc.heading_id "
         "LEFT JOIN clause_texts o ON o.id = cc.old_clause_id LEFT JOIN clause_texts n ON n.id = cc.new_clause_id "
         "WHERE cc.change_id = ? ORDER BY cc.position",
         [change_id],
     )
-    return [
-        {
-            "kind": r["kind"],
-            "old_text": r["old_text"],
-            "new_text": r["new_text"],
-            "heading": json.loads(r["heading"]),
-            "categories": json.loads(r["categories"]),
-            "severity": r["severity"],
-            "material": bool(r["material"]),
-            "reason": r["reason"],
-            "direction": r["direction"],
-            "cosmetic": bool(r["cosmetic"]),
-            "old_ordinal": r["old_ordinal"],
-            "new_ordinal": r["new_ordinal"],
-        }
-        for r in rows
-    ]
+    return [{**r, "heading": json.loads(r["heading"]), "categories": json.loads(r["categories"])} for r in rows]

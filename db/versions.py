@@ -137,3 +137,28 @@ def retire_versions(db: Database, policy_id: int) -> None:
 def mark_technical_upgrade(db: Database, version_id: int) -> None:
     """The version differs from its predecessor only because extraction changed."""
     db.execute("UPDATE versions SET technical_upgrade = 1 WHERE id = ?", [version_id])
+
+def version_by_number(db: Database, policy_id: int, number: int) -> dict[str, Any] | None:
+    """The policy's ``number``-th current version (1-based, by capture time): what ``v3`` means."""
+    if number < 1:
+        return None
+    return next(
+        db.query(
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time, id LIMIT 1 OFFSET ?",
+            [policy_id, number - 1],
+        ),
+        None,
+    )
+
+
+def version_number(db: Database, version: dict[str, Any]) -> int | None:
+    """The per-policy number of a version (None for a version a reprocess retired)."""
+    if not version["current"]:
+        return None
+    return int(
+        db.execute(
+            "SELECT count(*) FROM versions WHERE policy_id = ? AND current = 1 "
+            "AND (capture_time < ? OR (capture_time = ? AND id <= ?))",
+            [version["policy_id"], version["capture_time"], version["capture_time"], version["id"]],
+        ).fetchone()[0]
+    )

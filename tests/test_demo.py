@@ -85,7 +85,7 @@ def test_failing_step_exits_1_with_a_message(tmp_path: Path, monkeypatch: pytest
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
     monkeypatch.setattr(demo_module, "WORKDIR", foreign)
-    assert demo_module.main() == 1
+    assert demo_module.main(workdir=foreign) == 1  # (the default argument was bound before the patch)
     assert "Demo failed" in capsys.readouterr().out
 
 

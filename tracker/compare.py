@@ -7,14 +7,13 @@ paired as ``modified``, which keeps a 50,000-word policy cheap to compare.
 """
 from __future__ import annotations
 
-import html
-from collections import Counter
 from dataclasses import replace
 from typing import Sequence
 
 from policywatch.tracker.align import align_clauses
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, DocumentDiff
-from policywatch.tracker.redline import DELETE, EQUAL, INSERT, Ops, redline_html, redline_text, word_diff
+from policywatch.tracker.redline import change_ops, redline_text
+from policywatch.tracker.render.text import render_text, summary_line
 
 __all__ = [
     "change_ops",
@@ -24,6 +23,7 @@ __all__ = [
     "diff_to_json",
     "render_html",
     "render_text",
+    "summary_line",
 ]
 
 
@@ -70,17 +70,6 @@ def _assessed(change: ClauseChange) -> ClauseChange:
     return replace(change, assessment=assessment)
 
 
-def change_ops(change: ClauseChange) -> Ops:
-    """The redline operations of one change (word diff for a modified clause)."""
-    if change.kind == "modified":
-        return word_diff(change.old_text or "", change.new_text or "")
-    if change.kind == "added":
-        return [(INSERT, change.new_text or "")]
-    if change.kind == "removed":
-        return [(DELETE, change.old_text or "")]
-    return [(EQUAL, change.new_text or change.old_text or "")]
-
-
 def diff_to_json(diff: DocumentDiff) -> dict:
     """The ``compare --format json`` document: DESIGN.md keys plus a text redline."""
     data = diff.to_json()
@@ -89,113 +78,11 @@ def diff_to_json(diff: DocumentDiff) -> dict:
     return data
 
 
-# --- text report -----------------------------------------------------------
-
-
-def summary_line(diff: DocumentDiff) -> str:
-    """One line: how many changes of each kind, and the verdict."""
-    if not diff.changes:
-        return "No changes."
-    counts = Counter(c.kind for c in diff.changes)
-    kinds = ", ".join(f"{counts[k]} {k}" for k in ("modified", "added", "removed", "moved") if counts[k])
-    verdict = diff.verdict
-    if verdict.material:
-        status = f"MATERIAL (severity {verdict.severity})"
-    elif verdict.cosmetic_only:
-        status = "cosmetic only"
-    else:
-        status = f"not material (severity {verdict.severity})"
-    return f"{len(diff.changes)} changes ({kinds}): {status}."
-
-
-def render_text(diff: DocumentDiff) -> str:
-    """A readable terminal report: summary, then each change with its redline."""
-    lines = [summary_line(diff)]
-    if diff.verdict.summary:
-        lines.append(diff.verdict.summary)
-    for number, change in enumerate(diff.changes, 1):
-        lines.append("")
-        lines.extend(_change_text(number, change))
-    return "\n".join(lines) + "\n"
-
-
-def _change_text(number: int, change: ClauseChange) -> list[str]:
-    a = change.assessment
-    flags = [change.kind, f"severity {a.severity}"]
-    if a.material:
-        flags.append("MATERIAL")
-    if change.cosmetic:
-        flags.append("cosmetic")
-    if a.categories:
-        flags.append("categories: " + ", ".join(a.categories))
-    lines = [f"[{number}] {' | '.join(flags)}", f"    in: {_heading_path(change)}"]
-    if change.kind == "moved":
-        lines.append(f"    moved from clause {change.old_ordinal} to clause {change.new_ordinal}")
-    if a.reason:
-        lines.append(f"    why: {a.reason}")
-    body = redline_text(change_ops(change))
-    lines.extend("    " + line for line in body.splitlines() or [""])
-    return lines
-
-
-def _heading_path(change: ClauseChange) -> str:
-    return " > ".join(change.heading) if change.heading else "(top of document)"
-
-
-# --- HTML page ---------------------------------------------------------------
-
-_CSS = """
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 58rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
-h1 { font-size: 1.5rem; }
-.summary { padding: .75rem 1rem; border-radius: .4rem; background: #f1f3f5; }
-.summary.material { background: #fde8e8; }
-.change { border-top: 1px solid #ddd; padding: .75rem 0; }
-.meta { font-size: .85rem; color: #555; }
-.badge { display: inline-block; padding: 0 .4rem; border-radius: .3rem; background: #e9ecef; margin-right: .3rem; }
-.sev-high { background: #c92a2a; color: #fff; } .sev-medium { background: #e8590c; color: #fff; }
-.sev-low { background: #fab005; } .sev-none { background: #e9ecef; }
-.clause { white-space: pre-wrap; margin-top: .4rem; }
-del { background: #ffe3e3; color: #8b1a1a; text-decoration: line-through; }
-ins { background: #d3f9d8; color: #1b5e20; text-decoration: none; }
-.reason { font-style: italic; }
-"""
+# --- renderers (kept here as the library's public names; built in tracker.render) ---
 
 
 def render_html(diff: DocumentDiff, title: str = "policywatch comparison") -> str:
-    """A standalone redline page: inline CSS, no scripts, all policy text escaped."""
-    esc = html.escape
-    material = " material" if diff.verdict.material else ""
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="summary{material}">{esc(summary_line(diff))}'
-        + (f"<br>{esc(diff.verdict.summary)}" if diff.verdict.summary else "")
-        + "</p>",
-    ]
-    parts.extend(_change_html(change) for change in diff.changes)
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    """A standalone redline page (``compare --format html``, ``diff --format html``)."""
+    from policywatch.tracker.render.changes import diff_page
 
-
-def _change_html(change: ClauseChange) -> str:
-    esc = html.escape
-    a = change.assessment
-    badges = [
-        f'<span class="badge">{esc(change.kind)}</span>',
-        f'<span class="badge sev-{esc(a.severity)}">severity {esc(a.severity)}</span>',
-    ]
-    if a.material:
-        badges.append('<span class="badge sev-high">material</span>')
-    if change.cosmetic:
-        badges.append('<span class="badge">cosmetic</span>')
-    badges.extend(f'<span class="badge">{esc(c)}</span>' for c in a.categories)
-    meta = f'<div class="meta">{"".join(badges)} in {esc(_heading_path(change))}'
-    if change.kind == "moved":
-        meta += f" (moved from clause {change.old_ordinal} to clause {change.new_ordinal})"
-    meta += "</div>"
-    reason = f'<div class="reason">{esc(a.reason)}</div>' if a.reason else ""
-    body = f'<div class="clause">{redline_html(change_ops(change))}</div>'
-    return f'<section class="change">{meta}{reason}{body}</section>'
+    return diff_page(diff, title)

@@ -78,6 +78,10 @@ class ImportSummary:
     new_versions: int = 0
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    # Files that add nothing new but are no error: the text of a version already known (flips, repeats).
+    same_text: int = 0
+    # Of ``duplicates``: files an earlier import stored as rejected, by outcome.
+    rejected_before: dict[str, int] = field(default_factory=dict)
     changes: int = 0
     alerts: int = 0
 
@@ -85,8 +89,12 @@ class ImportSummary:
         self.files += 1
         if result.duplicate:
             self.duplicates += 1
+            if result.outcome != "ok":
+                self.rejected_before[result.outcome] = self.rejected_before.get(result.outcome, 0) + 1
         elif result.outcome != "ok":
             self.rejected[result.outcome] = self.rejected.get(result.outcome, 0) + 1
+        elif not result.new_version:
+            self.same_text += 1
         self.new_versions += int(result.new_version)
         self.changes += len(result.change_ids)
         self.alerts += len(result.alert_ids)

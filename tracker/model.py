@@ -118,6 +118,19 @@ class ClauseChange:
             "new_ordinal": self.new_ordinal,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ClauseChange":
+        """The inverse of ``to_json`` (also reads ``db.changes.clause_change_rows``)."""
+        assessment = Assessment(
+            categories=tuple(data.get("categories") or ()), direction=data.get("direction") or "neutral",
+            severity=data.get("severity") or "none", material=bool(data.get("material")), reason=data.get("reason") or "",
+        )
+        return cls(
+            kind=data["kind"], old_ordinal=data.get("old_ordinal"), new_ordinal=data.get("new_ordinal"),
+            old_text=data.get("old_text"), new_text=data.get("new_text"), heading=tuple(data.get("heading") or ()),
+            cosmetic=bool(data.get("cosmetic")), assessment=assessment,
+        )
+
 
 @dataclass
 class Capture:

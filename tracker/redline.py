@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from diff_match_patch import diff_match_patch
 
-__all__ = ["DELETE", "EQUAL", "INSERT", "tokenize", "word_diff", "redline_text", "redline_html"]
+from policywatch.tracker.model import ClauseChange
+
+__all__ = ["DELETE", "EQUAL", "INSERT", "change_ops", "tokenize", "word_diff", "redline_text", "redline_html"]
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 Ops = list[tuple[int, str]]
@@ -53,6 +56,22 @@ def word_diff(old: str, new: str, timeout: float = 1.0) -> Ops:
     return [(op, "".join(tokens[ord(ch) - _FIRST_CODE] for ch in chars)) for op, chars in diffs if chars]
 
 
+@lru_cache(maxsize=4096)
+def change_ops(change: ClauseChange) -> Ops:
+    """The redline operations of one clause change (a word diff only for a modified clause).
+
+    Cached: a change page, its findings and the feed all ask for the same clause's redline.
+    Callers must not modify the returned list.
+    """
+    if change.kind == "modified":
+        return word_diff(change.old_text or "", change.new_text or "")
+    if change.kind == "added":
+        return [(INSERT, change.new_text or "")]
+    if change.kind == "removed":
+        return [(DELETE, change.old_text or "")]
+    return [(EQUAL, change.new_text or change.old_text or "")]
+
+
 def _encode(words: list[str], vocabulary: dict[str, str], tokens: list[str]) -> str:
     """Map each token to one character, growing the shared vocabulary."""
     out = []
@@ -68,28 +87,18 @@ def _encode(words: list[str], vocabulary: dict[str, str], tokens: list[str]) -> 
     return "".join(out)
 
 
+_TEXT_MARKS = {DELETE: ("[-", "-]"), INSERT: ("{+", "+}"), EQUAL: ("", "")}
+_HTML_MARKS = {DELETE: ("<del>", "</del>"), INSERT: ("<ins>", "</ins>"), EQUAL: ("", "")}
+
+
 def redline_text(ops: Ops) -> str:
     """Plain-text redline: ``[-removed-]`` and ``{+added+}`` around edits."""
-    parts = []
-    for op, text in ops:
-        if op == DELETE:
-            parts.append(f"[-{text}-]")
-        elif op == INSERT:
-            parts.append(f"{{+{text}+}}")
-        else:
-            parts.append(text)
-    return "".join(parts)
+    return "".join(_TEXT_MARKS[op][0] + text + _TEXT_MARKS[op][1] for op, text in ops)
 
 
 def redline_html(ops: Ops) -> str:
-    """HTML redline: ``<del>``/``<ins>``; all policy text is escaped."""
-    parts = []
-    for op, text in ops:
-        escaped = html.escape(text)
-        if op == DELETE:
-            parts.append(f"<del>{escaped}</del>")
-        elif op == INSERT:
-            parts.append(f"<ins>{escaped}</ins>")
-        else:
-            parts.append(escaped)
-    return "".join(parts)
+    """HTML redline of plain text: ``<del>``/``<ins>``; all policy text is escaped.
+
+    (Pages render policy Markdown with ``tracker.render.markdown.redline_markdown``.)
+    """
+    return "".join(_HTML_MARKS[op][0] + html.escape(text) + _HTML_MARKS[op][1] for op, text in ops)

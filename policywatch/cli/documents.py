@@ -42,7 +42,7 @@ whole change is judged material or not.
 \b
 Formats:
   text  readable report with word-level redlines ([-removed-]{+added+})
-  json  machine-readable (see DESIGN.md "compare --format json")
+  json  machine-readable (keys listed in README.md, "JSON output")
   html  standalone redline page (inline CSS, no scripts)
 
 \b

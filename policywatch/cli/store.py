@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -48,11 +49,26 @@ def add(ctx: click.Context, url: str, name: str | None, doc_type: str, group: st
     Example:
       policywatch add https://example.org/privacy --name example
     """
-    from policywatch.db.policies import add_policy
+    from policywatch.db.policies import add_policy, list_policies
+    from policywatch.errors import UsageError
+    from policywatch.tracker.addresses import ALLOW_PRIVATE_SETTING, env_flag, new_url_refusal, same_address
 
+    reason = new_url_refusal(url, allow_private=env_flag(os.environ.get(ALLOW_PRIVATE_SETTING, "0")))
+    if reason:
+        raise UsageError(f"Cannot track {url}: {reason}" if not reason.startswith(url) else reason)
     db = open_db(ctx, create=True)
+    already = [p for p in list_policies(db) if same_address(p["url"], url)]
     policy = add_policy(db, url, name=name, type=doc_type, group=group, select_css=select_css, remove_css=remove_css)
+    for other in already:
+        if other["id"] != policy["id"]:
+            click.echo(f"Warning: {url} is already tracked as {other['name']} (id {other['id']}); "
+                       f"now it is tracked twice, also as {policy['name']}.", err=True)
     click.echo(f"Tracking {policy['name']} (id {policy['id']}): {policy['url']}")
+
+
+def _never_checked(url: str) -> str:
+    """An imported folder is not a page to check; a web address simply was not checked yet."""
+    return "imported (no live page)" if url.startswith("file:") else "not yet"
 
 
 @cli.command("list")
@@ -76,8 +92,28 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
     for r in rows:
         status = r["tracking_status"] if not r["last_outcome"] else f"{r['tracking_status']} ({r['last_outcome']})"
         table.add_row(str(r["id"]), r["name"], str(r["versions"]), str(r["material_changes"]),
-                      r["latest_version_time"] or "-", r["last_checked_at"] or "never", status, r["url"])
+                      r["latest_version_time"] or "-", r["last_checked_at"] or _never_checked(r["url"]), status,
+                      r["url"])
     Console().print(table)
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+def import_message(name: str, summary) -> str:
+    """Counts that add up: every file is new, a known text, already stored or rejected (with why)."""
+    rejected = sum(summary.rejected.values())
+    earlier = sum(summary.rejected_before.values())
+    stored = f"{summary.duplicates} already stored"
+    if earlier:
+        stored += f" ({earlier} of them rejected by an earlier import: {_outcomes(summary.rejected_before)})"
+    return (
+        f"Imported {summary.files} files into {name}: {summary.new_versions} new versions, "
+        f"{summary.same_text} with the text of a version already known, {stored}, "
+        f"{rejected} rejected{' (' + _outcomes(summary.rejected) + ')' if rejected else ''}; "
+        f"{summary.changes} changes, {summary.alerts} alerts queued."
+    )
 
 
 @cli.command("import")
@@ -118,6 +154,12 @@ def import_cmd(ctx: click.Context, directory: str | None, name: str, url: str | 
 
     from policywatch.tracker.folder_import import import_directory
 
+    from pathlib import Path
+
+    from policywatch.errors import UsageError
+
+    if not Path(directory).exists():
+        raise UsageError(f"{directory} does not exist; give the folder of dated version files to import.")
     db = open_db(ctx, create=True)
     channels = load_channels(ctx)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
@@ -126,12 +168,7 @@ def import_cmd(ctx: click.Context, directory: str | None, name: str, url: str | 
             db, directory, name, url=url, channels=channels,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    rejected = ", ".join(f"{n} {k}" for k, n in sorted(summary.rejected.items())) or "none"
-    click.echo(
-        f"Imported {summary.files} files into {name}: {summary.new_versions} new versions, "
-        f"{summary.duplicates} already stored, rejected: {rejected}; "
-        f"{summary.changes} changes, {summary.alerts} alerts queued."
-    )
+    click.echo(import_message(name, summary))
 
 
 @cli.command()

@@ -21,7 +21,8 @@ def queue(db, policy) -> str:
 
 
 def test_payload_matches_the_changes_json_entry(db):
-    from policywatch.db.changes import change_json, clause_changes_json
+    from policywatch.db.changes import change_json
+    from policywatch.tracker.history import clause_changes
 
     policy = add_policy(db)
     alert_id = queue(db, policy)
@@ -29,7 +30,9 @@ def test_payload_matches_the_changes_json_entry(db):
     payload = json.loads(content.body_bytes())
     change_id = db.execute("SELECT change_id FROM alerts WHERE id = ?", [alert_id]).fetchone()[0]
     assert set(payload) >= {"alert_id", "policy", "change"}
-    assert payload["change"] == {**change_json(db, change_id), "clause_changes": clause_changes_json(db, change_id)}
+    clauses = [c.to_json() for c in clause_changes(db, change_id)]
+    assert payload["change"] == {**change_json(db, change_id), "clause_changes": clauses}
+    assert payload["change"]["from_number"] == 1 and payload["change"]["to_number"] == 2
     assert content.idempotency_key == alert_id
 
 
@@ -45,17 +48,19 @@ def test_text_body_is_readable(db):
 def test_html_escapes_all_policy_text(db, monkeypatch):
     policy = add_policy(db, name="<b>evil</b>", url="https://evil.test/?a=1&b=\"2\"")
     alert_id = queue(db, policy)
-    real = render.clause_changes_json
+    from policywatch.tracker.model import ClauseChange
+
+    real = render.clause_changes
 
     def hostile(database, change_id):
-        clauses = real(database, change_id)
-        return [
+        clauses = [c.to_json() for c in real(database, change_id)]
+        return [ClauseChange.from_json(c) for c in [
             {**c, "old_text": "We share <script>x</script> data.", "new_text": "We share <script>y</script> & sell data.",
              "reason": "<i>sale</i>", "heading": ["<h1>"], "kind": "modified"}
             for c in clauses
-        ] + [{**clauses[0], "kind": "added", "old_text": None, "new_text": "<img src=x onerror=alert(1)>"}]
+        ] + [{**clauses[0], "kind": "added", "old_text": None, "new_text": "<img src=x onerror=alert(1)>"}]]
 
-    monkeypatch.setattr(render, "clause_changes_json", hostile)
+    monkeypatch.setattr(render, "clause_changes", hostile)
     page = render.render_alert(db, alert_id).html
     for raw in ("<script>", "<b>evil", "<i>sale", "<img", "<h1>]", 'b="2"'):
         assert raw not in page

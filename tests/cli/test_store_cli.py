@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -48,8 +49,10 @@ def test_import_twice_then_changes_and_diff(invoke):
     by_id = invoke("changes", "--policy", "1", "--format", "json")
     assert json.loads(by_id.output)["changes"] == changes
     shown = invoke("diff", "sourcehut")
-    assert shown.exit_code == 0 and "sourcehut: version" in shown.output
-    page = invoke("diff", "sourcehut", "--to", str(changes[0]["to_version"]), "--format", "html")
+    last = changes[-1]
+    assert shown.exit_code == 0 and f"sourcehut: v{last['from_number']} (" in shown.output
+    assert f"-> v{last['to_number']} (" in shown.output
+    page = invoke("diff", "sourcehut", "--to", str(changes[0]["to_number"]), "--format", "html")
     assert page.output.startswith("<!DOCTYPE html>")
 
 
@@ -75,7 +78,7 @@ def test_import_rejects_bad_folders_and_writes_nothing(invoke, tmp_path, db_path
     binary.mkdir()
     (binary / "2024-01-01T00-00-00Z.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     for folder, message in ((bad_name, "file names must be UTC capture times"), (binary, "binary"),
-                            (tmp_path / "missing", "not a directory")):
+                            (tmp_path / "missing", "does not exist")):
         result = invoke("import", str(folder), "--name", "x")
         assert result.exit_code == 2 and message in result.output
     conn = sqlite3.connect(db_path)
@@ -131,3 +134,40 @@ def test_documents_without_text_are_bad_input(invoke, tmp_path, name, body):
     for args in (("segment", str(path)), ("compare", str(path), str(other)), ("compare", str(other), str(path))):
         result = invoke(*args)
         assert result.exit_code == 2 and "no text found" in result.output
+
+
+def test_import_counts_add_up_and_a_reimport_names_earlier_rejections(invoke, tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    texts = sorted(SOURCEHUT.glob("*.md"))
+    shutil.copy(texts[0], folder / "2024-01-01T00-00-00Z.md")
+    shutil.copy(texts[1], folder / "2024-02-01T00-00-00Z.md")
+    shutil.copy(texts[1], folder / "2024-03-01T00-00-00Z.md")  # unchanged since the last file
+    (folder / "2024-04-01T00-00-00Z.md").write_text("Page not found")  # rejected: not a policy
+    first = invoke("import", str(folder), "--name", "h")
+    counts = [int(n) for n in re.findall(r"(\d+) (?:new versions|with the text|already stored|rejected)", first.output)]
+    assert first.exit_code == 0 and sum(counts) == 4 and counts[0] == 2, first.output
+    assert "1 with the text of a version already known" in first.output and "1 rejected (" in first.output
+    second = invoke("import", str(folder), "--name", "h")
+    assert "4 already stored (1 of them rejected by an earlier import" in second.output, second.output
+
+
+def test_add_validates_hosts_and_refuses_private_addresses_at_once(invoke, monkeypatch):
+    invoke("init")
+    bad = invoke("add", "https://exa mple.org/x", "--name", "bad")
+    assert bad.exit_code == 2 and "not a valid host name" in bad.output
+    monkeypatch.delenv("POLICYWATCH_ALLOW_PRIVATE", raising=False)
+    private = invoke("add", "http://10.0.0.7/privacy", "--name", "intranet")
+    assert private.exit_code == 2 and "private address" in private.output
+    assert "POLICYWATCH_ALLOW_PRIVATE=1" in private.output and "Traceback" not in private.output
+    monkeypatch.setenv("POLICYWATCH_ALLOW_PRIVATE", "1")
+    assert invoke("add", "http://10.0.0.7/privacy", "--name", "intranet").exit_code == 0
+    listed = json.loads(invoke("list", "--format", "json").output)["policies"]
+    assert [p["name"] for p in listed] == ["intranet"]
+
+
+def test_add_warns_about_a_url_already_tracked(invoke):
+    invoke("init")
+    assert invoke("add", "https://example.org/privacy", "--name", "one").exit_code == 0
+    again = invoke("add", "https://EXAMPLE.org/privacy/", "--name", "two")
+    assert again.exit_code == 0 and "already tracked as one" in again.output

@@ -108,7 +108,7 @@ def local_links(path: Path) -> list[Path]:
     from urllib.parse import unquote
 
     return [(path.parent / unquote(h.split("#")[0])).resolve() for h in parser.hrefs
-            if not h.startswith(("http:", "https:", "#"))]
+            if not h.startswith(("http:", "https:", "mailto:", "#"))]
 
 
 def test_index_links_timelines_and_change_pages(fresh_db, tmp_path: Path):
@@ -212,3 +212,209 @@ def test_technical_upgrade_is_labelled_and_never_counted_material(fresh_db, tmp_
     assert '<span class="badge">technical upgrade</span>' in timeline
     index = (root / "index.html").read_text(encoding="utf-8")
     assert "1 material change recorded" in index
+
+
+# --- Markdown, change pages, timeline picture, feed (issue 13) ---------------------------------
+
+MARKDOWN = """# Example privacy policy
+
+## Sharing
+
+We share data with **service providers** listed on [our partners page](https://example.org/partners).<br><br>See also __our cookie notice__ .
+
+* We do not sell your *personal* information.
+* You can [opt out](https://example.org/opt-out) at any time.
+
+|     | _Account Information_ |     | You do not need an account to read. |
+
+## Contact
+
+Write to [the privacy team](mailto:privacy@example.org).
+"""
+MARKDOWN_NEW = MARKDOWN.replace(
+    "[our partners page](https://example.org/partners)", "[our advertising partners](https://example.org/ads)"
+).replace("**service providers**", "**advertisers and data brokers**").replace(
+    "We do not sell your *personal* information.", "We may sell your *personal* information to data brokers."
+).replace("You do not need an account to read.", "You need an account to read.").replace(
+    "* You can [opt out](https://example.org/opt-out) at any time.\n", ""  # a removed list item
+)
+
+RAW_MARKDOWN = re.compile(r"\*\*|__|\]\(|&lt;br|^\s*[*|]\s|\|\s*---|(?<![\w\s])_\w", re.M)
+
+
+class ClauseText(HTMLParser):
+    """The text a reader sees inside rendered policy text (clauses, context, both sides)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if self.depth:
+            self.depth += 1 if tag not in ("br", "hr") else 0
+        elif tag == "div" and {"clause", "context"} & set(classes) or (tag == "div" and "side" in classes):
+            self.depth = 1
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in ("br", "hr"):
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.texts.append(data)
+
+
+def rendered_clause_text(page: str) -> str:
+    parser = ClauseText()
+    parser.feed(page)
+    return "\n".join(parser.texts)
+
+
+@pytest.fixture
+def markdown_report(fresh_db, tmp_path: Path) -> Path:
+    add_policy(fresh_db, "https://example.org/privacy", name="md")
+    put(fresh_db, "md", "2024-01-01T00:00:00Z", MARKDOWN)
+    put(fresh_db, "md", "2024-03-01T00:00:00Z", MARKDOWN_NEW)
+    return write_report(fresh_db, tmp_path / "report").parent
+
+
+def test_rendered_clause_text_shows_no_raw_markdown(markdown_report: Path):
+    [page_path] = list((markdown_report / "changes").glob("*.html"))
+    page = page_path.read_text(encoding="utf-8")
+    text = rendered_clause_text(page)
+    assert "data brokers" in text and "service providers" in text, "both sides of the change are shown"
+    assert not RAW_MARKDOWN.search(text), RAW_MARKDOWN.search(text)
+    assert "<strong>" in page and '<a href="https://example.org/ads"' in page and "<li>" in page
+    assert '<a href="mailto:privacy@example.org"' in page or "privacy team" in text
+    assert "companies ." not in text and "notice ." not in text
+
+
+def test_raw_markdown_check_would_catch_unrendered_text():
+    """The check above is not vacuous: the same clauses printed raw trip it."""
+    assert RAW_MARKDOWN.search(rendered_clause_text(f'<div class="clause">{html_escape(MARKDOWN)}</div>'))
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_markdown_links_with_script_urls_and_event_handlers_stay_inert(fresh_db, tmp_path: Path):
+    evil = BASE.replace(
+        "We collect your email address when you register.",
+        "We collect [your email](javascript:alert(1)) and [more](JaVaScRiPt:alert(2)) "
+        '[x](data:text/html,<script>alert(3)</script>) <div onclick="alert(4)">hi</div> '
+        "<svg onload=alert(5)> [y](vbscript:msgbox(1)) ![img](https://evil.test/p.png)",
+    )
+    add_policy(fresh_db, "https://example.org/privacy", name="evil")
+    put(fresh_db, "evil", "2024-01-01T00:00:00Z", BASE)
+    put(fresh_db, "evil", "2024-02-01T00:00:00Z", evil)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    for path in html_files(root):
+        page = path.read_text(encoding="utf-8")
+        assert not re.search(r"""href\s*=\s*["']?\s*(javascript|vbscript|data):""", page, re.I), path
+        assert not re.search(r"<[a-z]+[^>]*\son[a-z]+\s*=", page, re.I), path
+        assert "<script" not in page.lower() and "<img" not in page.lower(), path
+        assert not re.search(r"<svg[^>]*onload", page, re.I)
+    change = next((root / "changes").glob("*.html")).read_text(encoding="utf-8")
+    assert "your email" in change and "&lt;div onclick=" in change
+
+
+def test_change_page_opens_with_findings_then_clauses_in_context(fresh_db, tmp_path: Path):
+    long_base = BASE + "".join(f"\n## Section {n}\n\nParagraph {n} says nothing new about data.\n" for n in range(12))
+    add_policy(fresh_db, "https://example.org/privacy", name="example")
+    put(fresh_db, "example", "2024-01-01T00:00:00Z", long_base)
+    put(fresh_db, "example", "2024-03-01T00:00:00Z", long_base.replace(
+        "We do not sell your personal information.", "We may sell your personal information to data brokers."
+    ).replace("Paragraph 11 says", "Paragraph eleven says"))
+    root = write_report(fresh_db, tmp_path / "r").parent
+    [page] = [p.read_text(encoding="utf-8") for p in (root / "changes").glob("*.html")]
+    findings, clauses = page.index("Findings, most important first"), page.index("Changed clauses")
+    assert findings < clauses
+    assert re.search(r'<ol class="findings"><li><span class="badge sev-(high|medium)">.*?href="#c\d+"', page, re.S)
+    for anchor in re.findall(r'href="#(c\d+)"', page):
+        assert f'id="{anchor}"' in page
+    assert '<details class="unchanged"><summary>' in page and "unchanged clauses</summary>" in page
+    assert 'id="view-side"' in page and "#view-side:checked ~ .changes .side" in page  # CSS-only switch
+    assert '<div class="side">' in page and "<script" not in page
+    assert "policywatch diff example --from 1 --to 2" in page
+
+
+def test_a_rewrite_page_stays_bounded_and_keeps_material_findings(fresh_db, tmp_path: Path):
+    from policywatch.tracker.render.changes import MATERIAL_BUDGET, PAGE_BUDGET
+
+    old = BASE + "".join(f"We keep record {n} of your account settings so the service works for you.\n\n"
+                         for n in range(900))
+    new = BASE.replace("We do not sell your personal information.", "We may sell your personal information to "
+                       "data brokers.") + "".join(f"Entry {n} of the account preferences stays stored while you use "
+                                                  "our apps.\n\n" for n in range(900))
+    add_policy(fresh_db, "https://example.org/privacy", name="rewrite")
+    put(fresh_db, "rewrite", "2024-01-01T00:00:00Z", old)
+    put(fresh_db, "rewrite", "2024-03-01T00:00:00Z", new)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    [path] = list((root / "changes").glob("*.html"))
+    page = path.read_text(encoding="utf-8")
+    assert len(page) < PAGE_BUDGET + MATERIAL_BUDGET + 100_000, len(page)
+    assert "This change is large" in page and "more clause changes" in page
+    assert "data brokers" in page[: page.index("Changed clauses")], "the material finding is at the top"
+
+
+def reworded_then_selling(db, days: tuple[str, str, str]) -> None:
+    """Three versions: the base, a neutral rewording, then a material sale clause."""
+    add_policy(db, "https://example.org/privacy", name="example")
+    texts = (BASE, BASE.replace("host our website", "host and run our website"), BASE.replace(
+        "We do not sell your personal information.", "We may sell your personal information to data brokers."))
+    for day, text in zip(days, texts):
+        put(db, "example", f"{day}T00:00:00Z", text)
+
+
+def test_timeline_picture_and_index_summary(fresh_db, tmp_path: Path):
+    reworded_then_selling(fresh_db, ("2024-01-01", "2024-06-01", "2025-03-01"))
+    root = write_report(fresh_db, tmp_path / "r").parent
+    timeline = (root / "policies" / "example.html").read_text(encoding="utf-8")
+    svg = timeline[timeline.index("<svg"): timeline.index("</svg>")]
+    versions = re.findall(r'<a href="#v(\d+)"><circle', svg)
+    assert len(versions) == 3 and all(f'id="v{v}"' in timeline for v in versions)
+    assert svg.count('fill="#c92a2a"') >= 2  # the material change's mark (and the legend's)
+    assert ">2025</text>" in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "Material changes, last 12 months" in index and "Latest material change" in index
+    assert re.search(r'<a href="changes/\d+\.html"><time datetime="2025-03-01T00:00:00Z">2025-03-01</time></a>', index)
+
+
+def test_atom_feed_lists_material_changes_with_findings(fresh_db, tmp_path: Path):
+    from xml.etree import ElementTree as ET
+
+    reworded_then_selling(fresh_db, ("2024-01-01", "2024-02-01", "2024-03-01"))
+    root = write_report(fresh_db, tmp_path / "r").parent
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.parse(root / "feed.xml").getroot()
+    entries = feed.findall("a:entry", ns)
+    material = fresh_db.execute("SELECT count(*) FROM changes WHERE material = 1").fetchone()[0]
+    assert len(entries) == material == 1
+    entry = entries[0]
+    assert (root / entry.find("a:link", ns).get("href")).exists()
+    assert entry.find("a:updated", ns).text == "2024-03-01T00:00:00Z"
+    assert "data brokers" in entry.find("a:content", ns).text
+    assert feed.find("a:id", ns).text.startswith("urn:uuid:")
+    again = ET.parse(write_report(fresh_db, tmp_path / "r").parent / "feed.xml").getroot()
+    assert again.find("a:entry/a:id", ns).text == entry.find("a:id", ns).text, "entry ids are stable"
+
+
+def test_runs_of_cosmetic_edits_fold_into_one_details_and_keep_their_anchors():
+    from policywatch.tracker.compare import compare_texts
+    from policywatch.tracker.render.changes import diff_page
+
+    old = "# Policy\n\n" + "".join(f"We keep log {n} for thirty days.\n\n" for n in range(6))
+    new = old.replace("thirty days.", "thirty days!").replace("We may sell", "")
+    new = new.replace("We keep log 5 for thirty days!", "We sell log 5 to data brokers.")
+    diff = compare_texts(old, new)
+    page = diff_page(diff, "t")
+    cosmetic = sum(1 for c in diff.changes if c.cosmetic)
+    assert cosmetic >= 3
+    assert f"<summary>{cosmetic} cosmetic or neutral edits" in page
+    for number in range(1, len(diff.changes) + 1):
+        assert f'id="c{number}"' in page

@@ -17,10 +17,14 @@ from typing import Any, Sequence
 from sqlite_utils import Database
 
 from policywatch.db import alerts as alerts_db
-from policywatch.db.changes import change_json, clause_changes_json
+from policywatch.db.changes import change_json
 from policywatch.errors import RenderError
 from policywatch.tracker.alerts.outbox import CHANGE, TRACKING_BROKEN, TRACKING_RESTORED
-from policywatch.tracker.redline import redline_html, redline_text, word_diff
+from policywatch.tracker.history import clause_changes
+from policywatch.tracker.model import ClauseChange
+from policywatch.tracker.redline import change_ops, redline_text
+from policywatch.tracker.render.findings import change_findings
+from policywatch.tracker.render.html import CSS, clause_section
 
 # Very long clauses stay readable in mail clients; the webhook body is never cut.
 _MAX_CLAUSES_IN_MESSAGE = 50
@@ -85,20 +89,21 @@ def _render_change(db: Database, row: dict[str, Any]) -> AlertContent:
         change = change_json(db, row["change_id"])
     except KeyError:
         raise RenderError(f"change {row['change_id']} of alert {row['id']} no longer exists") from None
-    clauses = clause_changes_json(db, row["change_id"])
+    clauses = clause_changes(db, row["change_id"])
     payload = {
         "alert_id": row["id"],
         "kind": CHANGE,
         "policy": {"name": row["policy_name"], "url": row["policy_url"]},
-        "change": {**change, "clause_changes": clauses},
+        "change": {**change, "clause_changes": [c.to_json() for c in clauses]},
     }
     subject = (
         f"[policywatch] {row['policy_name']}: material change ({change['severity']})"
         + (f" - {', '.join(change['categories'])}" if change["categories"] else "")
     )
-    shown = [c for c in clauses if not c.get("cosmetic")][:_MAX_CLAUSES_IN_MESSAGE]
-    text = _change_text(row, change, shown, len(clauses))
-    page = _page(subject, _change_html(row, change, shown, len(clauses)))
+    shown = [(n, c) for n, c in enumerate(clauses, 1) if not c.cosmetic][:_MAX_CLAUSES_IN_MESSAGE]
+    findings = change_findings(change, clauses)
+    text = _change_text(row, change, shown, len(clauses), findings)
+    page = _page(subject, _change_html(row, change, shown, len(clauses), findings))
     return AlertContent(alert_ids=(row["id"],), subject=subject, text=text, html=page, payload=payload)
 
 
@@ -106,6 +111,7 @@ def _facts(row: dict[str, Any], change: dict[str, Any]) -> list[tuple[str, str]]
     return [
         ("Policy", row["policy_name"]),
         ("URL", row["policy_url"]),
+        ("Versions", f"v{change['from_number']} -> v{change['to_number']}" if change.get("to_number") else "-"),
         ("When", f"between captures of {change['from_time']} and {change['to_time']} (UTC)"),
         ("Severity", change["severity"]),
         ("Categories", ", ".join(change["categories"]) or "-"),
@@ -113,37 +119,30 @@ def _facts(row: dict[str, Any], change: dict[str, Any]) -> list[tuple[str, str]]
     ]
 
 
-def _clause_redline(clause: dict[str, Any], *, as_html: bool) -> str:
-    old, new = clause.get("old_text"), clause.get("new_text")
-    if clause["kind"] == "modified" and old is not None and new is not None:
-        ops = word_diff(old, new)
-        return redline_html(ops) if as_html else redline_text(ops)
-    if clause["kind"] == "added":
-        return f"<ins>{html.escape(new or '')}</ins>" if as_html else f"{{+{new}+}}"
-    if clause["kind"] == "removed":
-        return f"<del>{html.escape(old or '')}</del>" if as_html else f"[-{old}-]"
-    text = new if new is not None else old or ""
-    return html.escape(text) if as_html else text
-
-
-def _clause_label(clause: dict[str, Any]) -> str:
-    heading = " > ".join(clause.get("heading") or [])
-    cats = ", ".join(clause.get("categories") or [])
-    parts = [clause["kind"], f"severity {clause['severity']}"]
-    if cats:
-        parts.append(cats)
+def _clause_label(clause: ClauseChange) -> str:
+    heading = " > ".join(clause.heading)
+    parts = [clause.kind, f"severity {clause.assessment.severity}"]
+    if clause.assessment.categories:
+        parts.append(", ".join(clause.assessment.categories))
     return (f"[{heading}] " if heading else "") + "; ".join(parts)
 
 
-def _change_text(row: dict, change: dict, clauses: list[dict], total: int) -> str:
+def _findings_text(findings: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [f"  {i}. {f['severity']}, {f['category']}, {f['direction']}: {f.get('quote') or ''} ({f.get('reason') or ''})"
+             for i, f in enumerate(findings[:5], 1)]
+    return ["Findings, most important first:", *lines, ""] if lines else []
+
+
+def _change_text(row: dict, change: dict, clauses: list[tuple[int, ClauseChange]], total: int,
+                 findings: Sequence[dict[str, Any]]) -> str:
     lines = [f"Material change in the policy {row['policy_name']}", ""]
     lines += [f"{name + ':':<12}{value}" for name, value in _facts(row, change)]
-    lines += ["", f"Changed clauses ({total}; [-removed-] {{+added+}}):", ""]
-    for number, clause in enumerate(clauses, 1):
+    lines += ["", *_findings_text(findings), f"Changed clauses ({total}; [-removed-] {{+added+}}):", ""]
+    for number, clause in clauses:
         lines.append(f"{number}. {_clause_label(clause)}")
-        if clause.get("reason"):
-            lines.append(f"   Why: {clause['reason']}")
-        lines.append("   " + _clause_redline(clause, as_html=False).replace("\n", "\n   "))
+        if clause.assessment.reason:
+            lines.append(f"   Why: {clause.assessment.reason}")
+        lines.append("   " + redline_text(change_ops(clause)).replace("\n", "\n   "))
         lines.append("")
     if total > len(clauses):
         lines.append(f"... and {total - len(clauses)} more (cosmetic or beyond the first {len(clauses)}).")
@@ -151,21 +150,20 @@ def _change_text(row: dict, change: dict, clauses: list[dict], total: int) -> st
     return "\n".join(lines) + "\n"
 
 
-def _change_html(row: dict, change: dict, clauses: list[dict], total: int) -> str:
+def _change_html(row: dict, change: dict, clauses: list[tuple[int, ClauseChange]], total: int,
+                 findings: Sequence[dict[str, Any]]) -> str:
+    from policywatch.tracker.render.findings import findings_html
+
     facts = "".join(
         f"<tr><th align='left'>{html.escape(name)}</th><td>{_fact_html(name, value)}</td></tr>"
         for name, value in _facts(row, change)
     )
-    items = "".join(
-        f"<li><p><strong>{html.escape(_clause_label(c))}</strong></p>"
-        + (f"<p><em>Why:</em> {html.escape(c['reason'])}</p>" if c.get("reason") else "")
-        + f"<blockquote>{_clause_redline(c, as_html=True)}</blockquote></li>"
-        for c in clauses
-    )
+    base = row["policy_url"] if str(row["policy_url"]).startswith(("http://", "https://")) else None
+    items = "".join(clause_section(c, n, base_url=base, side_by_side=False) for n, c in clauses)
     more = f"<p>... and {total - len(clauses)} more.</p>" if total > len(clauses) else ""
     return (
         f"<h1>Material change in the policy {html.escape(row['policy_name'])}</h1>"
-        f"<table>{facts}</table><h2>Changed clauses ({total})</h2><ol>{items}</ol>{more}"
+        f"<table>{facts}</table>{findings_html(findings, limit=5)}<h2>Changed clauses ({total})</h2>{items}{more}"
         f"<p><small>Alert id: {html.escape(row['id'])}</small></p>"
     )
 
@@ -209,13 +207,11 @@ def _render_health(row: dict[str, Any]) -> AlertContent:
     return AlertContent(alert_ids=(row["id"],), subject=subject, text=text, html=page, payload=payload)
 
 
-_STYLE = "ins{background:#d4f8d4;text-decoration:none}del{background:#f8d4d4}th{padding-right:1em}"
-
-
 def _page(title: str, body: str) -> str:
+    """Mail clients ignore a CSP and often <style>; the redline's <ins>/<del> read without it."""
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
+        f"<style>{CSS}th{{padding-right:1em}}</style></head><body>{body}</body></html>"
     )
 
 
