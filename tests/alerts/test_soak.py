@@ -29,7 +29,7 @@ from .conftest import add_policy
 
 ALERTS = 200
 SENDERS = 3
-TIMEOUT = 0.5  # the channel's timeout; a hang lasts longer
+TIMEOUT = 0.5  # the channel's timeout; a hang lasts longer, a late answer comes well within it
 
 
 class ChaosReceiver:
@@ -55,6 +55,7 @@ class ChaosReceiver:
                     self.close_connection = True
                     self.connection.close()
                     return
+                started = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 key = self.headers["Idempotency-Key"]
                 assert json.loads(body)["alert_id"] == key
@@ -73,8 +74,11 @@ class ChaosReceiver:
                     time.sleep(TIMEOUT * 3)  # the sender has given up on this answer
                 else:
                     with receiver.lock:
-                        late = receiver.random.uniform(0, TIMEOUT * 0.6)
+                        late = receiver.random.uniform(0, TIMEOUT * 0.4)
                     time.sleep(late)  # answers late, but within the sender's timeout
+                    if time.monotonic() - started > TIMEOUT * 0.8:
+                        with receiver.lock:  # a starved machine made it too late: it may be lost too
+                            receiver.lost_replies[key] += 1
                 self.reply(200)
 
             def reply(self, status: int) -> None:
@@ -152,8 +156,7 @@ def test_soak_every_alert_delivered_duplicates_only_after_lost_replies(tmp_path,
         duplicates = {k: n - 1 for k, n in receiver.accepted.items() if n > 1}
         for key, extra in duplicates.items():
             assert extra <= receiver.lost_replies[key], (key, extra, receiver.lost_replies[key])
-        never_lost = [k for k in ids if receiver.lost_replies[k] == 0]
-        assert all(receiver.accepted[k] == 1 for k in never_lost)
+        assert all(receiver.accepted[k] == 1 for k in ids if receiver.lost_replies[k] == 0)
         attempts = db.execute("SELECT count(*) FROM alert_attempts").fetchone()[0]
         with capsys.disabled():
             print(
