@@ -64,7 +64,7 @@ def connect_smtp(host: str, port: int, timeout: float, security: str, context: s
     smtp = smtplib.SMTP_SSL(timeout=timeout, context=context) if security == "ssl" else smtplib.SMTP(timeout=timeout)
     if session is not None:
         session["smtp"] = smtp  # registered before connecting: the deadline can cut the greeting too
-    smtp._host = host  # what SMTP(host) would set: the TLS server name for ssl and starttls
+    smtp._host = host  # type: ignore[attr-defined]  # what SMTP(host) sets: the TLS server name
     try:
         smtp.connect(host, port)
     except BaseException:
