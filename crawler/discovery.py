@@ -6,6 +6,12 @@ and by their URL path (``/privacy``, ``/datenschutz``, ``/privacidad``...).
 Cookie settings, "Do not sell" forms and terms of service mention privacy
 without being the policy, so they are pushed down. Pure functions over
 ``(url, text)`` pairs so ranking is tested without a crawl.
+
+Rediscovery of a tracked policy is stricter (:func:`rediscovery_candidates`):
+it never moves onto a URL another policy tracks, and only onto a notice of the
+policy's own kind (a general privacy policy never onto a children's or a
+state-specific notice), because moving onto another document records its text
+as a "change" of this policy.
 """
 from __future__ import annotations
 
@@ -131,6 +137,46 @@ def rank_candidates(links: Iterable[tuple[str, str]], home_url: str, *, limit: i
             best[url] = Candidate(url, _SPACES.sub(" ", text).strip(), score)
     ranked = sorted(best.values(), key=lambda c: (-c.score, len(c.url), c.url))
     return ranked[:limit]
+
+
+# Notices that are about one audience or jurisdiction, not the general policy.
+SPECIFIC_NOTICES: dict[str, tuple[str, ...]] = {
+    "children": ("children", "childrens", "child", "kids", "minors", "student", "coppa", "enfants", "kinder",
+                 "ninos", "menores"),
+    "state": ("california", "ccpa", "cpra", "nevada", "virginia", "colorado", "connecticut", "utah", "texas",
+              "oregon", "montana", "washington", "us state", "u.s. state", "state privacy", "state-privacy",
+              "your state"),
+}
+_WORD = re.compile(r"[a-z][a-z.\-]*")
+
+
+def notice_kind(text: str) -> str | None:
+    """``children`` / ``state`` for a specific notice (by its words), None for a general one."""
+    folded = fold(text).replace("'", "").replace("\u2019", "")
+    words = " ".join(_WORD.findall(folded.replace("/", " ").replace("_", " ").replace("-", " ")))
+    for kind, markers in SPECIFIC_NOTICES.items():
+        if any(f" {m} " in f" {words} " for m in markers):
+            return kind
+    return None
+
+
+def candidate_kind(candidate: Candidate) -> str | None:
+    return notice_kind(f"{candidate.text} {urlsplit(candidate.url).path}")
+
+
+def same_url(url: str) -> str:
+    """A comparison key: no fragment, lower-case scheme and host, no trailing slash on the path."""
+    parts = urlsplit(urldefrag(url)[0])
+    path = parts.path.rstrip("/") or "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def rediscovery_candidates(candidates: Iterable[Candidate], *, exclude: Iterable[str], policy_type: str | None
+                           ) -> list[Candidate]:
+    """Candidates a tracked policy may move to: not tracked by anyone, of the policy's kind, best first."""
+    taken = {same_url(u) for u in exclude}
+    wanted = notice_kind(policy_type or "")
+    return [c for c in candidates if same_url(c.url) not in taken and candidate_kind(c) == wanted]
 
 
 def page_links(html: str | bytes, base_url: str) -> list[tuple[str, str]]:

@@ -106,14 +106,25 @@ def classify_replay(status: int, content_type: str | None, archived: bool) -> Ve
 
 def classify_failure(exc: BaseException) -> Verdict:
     """Outcome of a download that produced no response (refused, oversize, network)."""
-    from policywatch.crawler.safety import BlockedRequest  # local: safety imports nothing from here
+    from policywatch.crawler.safety import BlockedRequest, connect_refusal  # local: safety imports nothing from here
 
     name = type(exc).__name__
     message = str(exc) or name
     if isinstance(exc, BlockedRequest):
         return Verdict("blocked", message)
-    if name == "DownloadCancelledError" and "max size" in message:
+    if "lookup" in message and (refusal := connect_refusal(message)):
+        return Verdict("blocked", refusal)
+    if name == "DownloadCancelledError":
+        # Scrapy cancels a body once it passes DOWNLOAD_MAXSIZE: announced by Content-Length
+        # (with a message) or counted while streaming without one (no message). Timeouts are
+        # DownloadTimeoutError, so nothing else cancels a download here.
+        if message == name or not str(exc):
+            return Verdict("too_large", "body larger than DOWNLOAD_MAXSIZE (no Content-Length; download cancelled)")
         return Verdict("too_large", message)
+    if name == "IgnoreRequest" and "DOWNLOAD_MAXSIZE" in message:
+        return Verdict("too_large", f"decompression bomb refused: {message}"[:500])
+    if name == "IgnoreRequest" and "max redirections" in message:
+        return Verdict("http_error", "redirect loop or too many redirects (not followed further)")
     if name == "CancelledError":
         # Scrapy cancels a streamed body once it passes DOWNLOAD_MAXSIZE, without a message;
         # nothing else in the crawler cancels downloads.

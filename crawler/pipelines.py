@@ -26,6 +26,7 @@ from twisted.internet.defer import Deferred, DeferredList
 
 from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
 from policywatch.crawler.safety import env_flag
+from policywatch.errors import SinkUnusable
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +166,6 @@ class DiscoveryPipeline:
             return False
         policy_db.record_move(self.writer.db, item.policy_id, item.old_url, item.new_url, item.reason)
         return True
-
-
-class SinkUnusable(Exception):
-    """The sink refused a capture and its failure record too."""
 
 
 class IngestPipeline:

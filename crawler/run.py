@@ -87,6 +87,9 @@ def summarize(crawlers: list[Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from policywatch.crawler.runner import die_with_parent
+
+    die_with_parent()  # never outlive the `policywatch crawl/run` that started us
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
     settings = build_settings(args)

@@ -4,13 +4,23 @@ Never in-process: Scrapy's Twisted reactor cannot be restarted, and a
 scheduler that runs crawls repeatedly must survive a crawl that dies. The child
 is ``python -m crawler.run`` with the repo root on PYTHONPATH, so it works from
 any working directory.
+
+The child never outlives its parent: it asks the kernel for SIGKILL when the
+parent dies (``prctl(PR_SET_PDEATHSIG)`` on Linux, a parent-pid watchdog
+elsewhere), so a ``policywatch run`` killed with -9 cannot leave a crawl
+running beside the next pass after its run lock was released. ``timeout`` is
+enforced while the crawl runs: the child is killed when it expires and
+:class:`subprocess.TimeoutExpired` is raised.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,14 +126,62 @@ def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
     merged["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), merged.get("PYTHONPATH", "")) if p)
     merged["SCRAPY_SETTINGS_MODULE"] = "policywatch.crawler.settings"
     merged.setdefault("POLICYWATCH_LOG_LEVEL", "WARNING")
+    merged[PARENT_ENV] = str(os.getpid())
     return merged
+
+
+PARENT_ENV = "POLICYWATCH_PARENT_PID"
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int | None = None) -> str:
+    """In the crawl child: get killed when the parent process dies. Returns the mechanism used."""
+    if parent_pid is None:
+        value = os.environ.get(PARENT_ENV, "")
+        if not value.isdigit():
+            return "none"
+        parent_pid = int(value)
+    mechanism = "watchdog"
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                mechanism = "prctl"
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before we got here
+        os._exit(1)
+    if mechanism == "watchdog":
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+    return mechanism
 
 
 def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[str, str] | None = None,
                 timeout: float | None = None) -> CrawlSummary:
-    """Run the child, feed its JSON lines to ``progress``, return its summary."""
+    """Run the child, feed its JSON lines to ``progress``, return its summary.
+
+    With ``timeout`` the child is killed when it expires, even while it is still
+    printing (the old ``wait(timeout)`` only started counting at end of output).
+    """
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=child_env(env), stdout=subprocess.PIPE, text=True)
     summary = CrawlSummary()
+    expired = threading.Event()
+    timer = None
+    if timeout is not None:
+        def expire() -> None:
+            expired.set()
+            proc.kill()  # every capture is its own transaction: nothing committed is lost
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -134,7 +192,9 @@ def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[s
                 summary = CrawlSummary(**{k: v for k, v in event.items() if k in CrawlSummary.__dataclass_fields__})
             elif progress is not None:
                 progress(event)
-        proc.wait(timeout=timeout)
+        proc.wait()
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(cmd, timeout or 0)
     except KeyboardInterrupt:
         # The child got the same SIGINT and is shutting down cleanly: give it time.
         try:
@@ -147,6 +207,9 @@ def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[s
         proc.kill()
         proc.wait()
         raise
+    finally:
+        if timer is not None:
+            timer.cancel()
     summary.returncode = proc.returncode
     return summary
 

@@ -76,6 +76,8 @@ DOWNLOAD_WARNSIZE = int(_env("POLICYWATCH_DOWNLOAD_WARNSIZE", str(2 * 1024 * 102
 
 # --- safety ------------------------------------------------------------------------------
 POLICYWATCH_ALLOW_PRIVATE = _env("POLICYWATCH_ALLOW_PRIVATE", "0")
+# Checks the address each connection is made to (DNS rebinding), see crawler/safety.py.
+TWISTED_DNS_RESOLVER = "policywatch.crawler.safety.SafeResolver"
 
 # --- database and sink ------------------------------------------------------------------
 POLICYWATCH_DB = _env("POLICYWATCH_DB", "policywatch.db")

@@ -139,6 +139,17 @@ def mark_failed_attempt(
     return cursor.rowcount == 1
 
 
+def release_claim(db: Database, alert_id: str, *, lease_until: str, note: str, retry_at: str) -> bool:
+    """Give a claim back without counting an attempt (the channel cannot send yet: held)."""
+    cursor = db.execute(
+        """
+        UPDATE alerts SET status = 'pending', last_error = ?, next_attempt_at = ?
+        WHERE id = ? AND status = 'sending' AND next_attempt_at = ?""",
+        [note, retry_at, alert_id, lease_until],
+    )
+    return cursor.rowcount == 1
+
+
 def alert_with_context(db: Database, alert_id: str) -> dict[str, Any] | None:
     """The alert plus its policy (name, url, group) and change severity, for rendering."""
     rows = _dicts(

@@ -17,6 +17,8 @@ import zlib
 
 from sqlite_utils import Database
 
+from policywatch.errors import RecordNotFound
+
 LZMA_LIMIT = 4 * 1024 * 1024
 MAX_DEPTH = 16
 _COPY, _INSERT = b"C", b"I"
@@ -97,7 +99,7 @@ def put_blob(db: Database, body: bytes, *, base_sha: str | None = None) -> str:
 def get_blob(db: Database, sha: str) -> bytes:
     row = db.execute("SELECT compression, base_sha256, content FROM blobs WHERE sha256 = ?", [sha]).fetchone()
     if row is None:
-        raise KeyError(sha)
+        raise RecordNotFound(f"blob {sha} is not stored")
     method, base, content = row
     if method == "lzma-delta":
         return apply_delta(get_blob(db, base), lzma.decompress(content))

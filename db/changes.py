@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from policywatch.db.policies import utc_now
+from policywatch.errors import RecordNotFound
 
 
 def insert_change(db: Database, row: dict[str, Any], clause_rows: Sequence[dict[str, Any]]) -> int:
@@ -118,7 +119,7 @@ def list_changes(
 def change_json(db: Database, change_id: int) -> dict[str, Any]:
     row = next(db.query(_CHANGE_SELECT + " WHERE c.id = ?", [change_id]), None)
     if row is None:
-        raise KeyError(change_id)
+        raise RecordNotFound(f"change {change_id} does not exist")
     return _change_entry(row)
 
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
 from sqlite_utils import Database
 
+from policywatch.clock import now_stamp
 from policywatch.errors import UsageError
 
 _NAME_RE = re.compile(r"[^a-z0-9]+")
@@ -15,7 +15,7 @@ _NAME_RE = re.compile(r"[^a-z0-9]+")
 
 def utc_now() -> str:
     """Current UTC time as ISO 8601 with a Z suffix (the format of every time column)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_stamp()
 
 
 def name_from_url(url: str) -> str:
@@ -107,6 +107,11 @@ def list_policies(db: Database, *, active_only: bool = False) -> list[dict[str, 
             ORDER BY p.name"""
         )
     )
+
+
+def other_policy_urls(db: Database, policy_id: int) -> list[str]:
+    """URLs tracked by every other policy (rediscovery must never move onto one)."""
+    return [row[0] for row in db.execute("SELECT url FROM policies WHERE id != ?", [policy_id]).fetchall()]
 
 
 def record_move(db: Database, policy_id: int, old_url: str, new_url: str, reason: str) -> None:

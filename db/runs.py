@@ -17,18 +17,11 @@ from typing import Any, Iterator
 
 from sqlite_utils import Database
 
+from policywatch.errors import RunInProgress
 
-class RunInProgress(Exception):
-    """Another pass holds the run lock of this database."""
-
-    def __init__(self, lock_path: Path, holder: str) -> None:
-        super().__init__(
-            f"Another policywatch pass is running on this database (lock {lock_path}"
-            + (f", held by pid {holder}" if holder else "")
-            + "); not starting a second one."
-        )
-        self.lock_path = lock_path
-        self.holder = holder
+__all__ = [
+    "RunInProgress", "run_lock", "start_run", "close_abandoned_runs", "finish_run", "get_run", "material_changes_since",
+]
 
 
 def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
@@ -62,6 +55,18 @@ def start_run(db: Database, kind: str, *, started_at: str) -> int:
         "INSERT INTO runs (kind, started_at, status) VALUES (?, ?, 'running')", [kind, started_at]
     )
     return int(cursor.lastrowid)
+
+
+def close_abandoned_runs(db: Database, *, finished_at: str) -> int:
+    """Mark ``running`` rows of passes that died (killed, power loss) as ``abandoned``.
+
+    Call it only while holding the run lock: then no other pass is running, so
+    every ``running`` row belongs to a pass that can no longer finish it.
+    """
+    cursor = db.execute(
+        "UPDATE runs SET status = 'abandoned', finished_at = ? WHERE status = 'running'", [finished_at]
+    )
+    return cursor.rowcount
 
 
 def finish_run(db: Database, run_id: int, *, status: str, finished_at: str, summary: dict[str, Any]) -> None:

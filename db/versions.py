@@ -9,21 +9,33 @@ from sqlite_utils import Database
 from policywatch.db.policies import utc_now
 
 
-def neighbours(db: Database, policy_id: int, capture_time: str) -> tuple[dict | None, dict | None]:
-    """The current versions just before (at or before) and just after ``capture_time``."""
+# Versions are ordered by (capture_time, text_sha256): two texts captured at the same second
+# (a live capture and an imported file) are ordered by their hash, never by which was ingested
+# first, so re-ingesting in another order gives the same chain.
+_AFTER_EVERY_HASH = "\U0010ffff"
+
+
+def neighbours(
+    db: Database, policy_id: int, capture_time: str, text_sha256: str | None = None
+) -> tuple[dict | None, dict | None]:
+    """The current versions just before (at or before) and just after ``(capture_time, text_sha256)``.
+
+    Without ``text_sha256``: at or before ``capture_time``, and after it.
+    """
+    key = [capture_time, _AFTER_EVERY_HASH if text_sha256 is None else text_sha256]
     prev = next(
         db.query(
-            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND capture_time <= ? "
-            "ORDER BY capture_time DESC, id DESC LIMIT 1",
-            [policy_id, capture_time],
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND (capture_time, text_sha256) <= (?, ?) "
+            "ORDER BY capture_time DESC, text_sha256 DESC, id DESC LIMIT 1",
+            [policy_id, *key],
         ),
         None,
     )
     nxt = next(
         db.query(
-            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND capture_time > ? "
-            "ORDER BY capture_time, id LIMIT 1",
-            [policy_id, capture_time],
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 AND (capture_time, text_sha256) > (?, ?) "
+            "ORDER BY capture_time, text_sha256, id LIMIT 1",
+            [policy_id, *key],
         ),
         None,
     )
@@ -100,7 +112,8 @@ def version_clause_rows(db: Database, version_id: int) -> list[dict[str, Any]]:
 def policy_versions(db: Database, policy_id: int) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time, id", [policy_id]
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time, text_sha256, id",
+            [policy_id],
         )
     )
 
@@ -108,7 +121,8 @@ def policy_versions(db: Database, policy_id: int) -> list[dict[str, Any]]:
 def latest_version(db: Database, policy_id: int) -> dict[str, Any] | None:
     return next(
         db.query(
-            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 ORDER BY capture_time DESC, id DESC LIMIT 1",
+            "SELECT * FROM versions WHERE policy_id = ? AND current = 1 "
+            "ORDER BY capture_time DESC, text_sha256 DESC, id DESC LIMIT 1",
             [policy_id],
         ),
         None,

@@ -364,7 +364,8 @@ def write_config(path: Path, webhook_url: str) -> None:
         f'url = "{webhook_url}"\n'
         f'secret_env = "{SECRET_ENV}"\n'
         'min_severity = "medium"\n'
-        'policies = ["*"]\n',
+        'policies = ["*"]\n'
+        "allow_private = true                   # the demo's receiver is on 127.0.0.1\n",
         encoding="utf-8",
     )
 

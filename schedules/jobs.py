@@ -15,7 +15,6 @@ that starts a little late after a busy minute or a suspend is silently skipped).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -28,6 +27,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from policywatch.errors import ConfigError
+from policywatch.tracker.toml_reader import (
+    boolean,
+    optional_int,
+    optional_number,
+    positive_int as _positive_int,
+    read_toml,
+    reject_unknown as _reject_unknown,
+    string,
+    string_list,
+    table,
+)
 
 DEFAULT_JOBS_FILE = Path(__file__).with_name("jobs.toml")
 TASKS: tuple[str, ...] = ("crawl", "deliver", "health", "digest", "run")
@@ -97,25 +107,22 @@ class ScheduleSpec:
 def load_jobs(path: str | Path | None = None) -> ScheduleSpec:
     """Read and validate a jobs file (default: the packaged schedules/jobs.toml)."""
     path = Path(path) if path else DEFAULT_JOBS_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Jobs file {path} does not exist.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_jobs(data, source=str(path))
+    return parse_jobs(read_toml(path, "Jobs file"), source=str(path))
 
 
 def parse_jobs(data: Mapping[str, Any], *, source: str = "<jobs>") -> ScheduleSpec:
     unknown = set(data) - {"scheduler", "jobs"}
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} (expected [scheduler] and [[jobs]]).")
-    settings = data.get("scheduler", {})
+    settings = table(data.get("scheduler", {}), source, "[scheduler] ")
     _reject_unknown(settings, _SCHEDULER_KEYS, source, "[scheduler] ")
+    raw_jobs = data.get("jobs", [])
+    if not isinstance(raw_jobs, list):
+        raise ConfigError(f"{source}: 'jobs' must be an array of tables ([[jobs]]).")
     jobs = tuple(
         _parse_job(raw, source, index)
-        for index, raw in enumerate(data.get("jobs", []))
-        if raw.get("enabled", True)
+        for index, raw in enumerate(raw_jobs)
+        if not isinstance(raw, dict) or boolean(raw, "enabled", True, source, f"[[jobs]] #{index + 1} ")
     )
     ids = [job.id for job in jobs]
     duplicates = {i for i in ids if ids.count(i) > 1}
@@ -123,9 +130,9 @@ def parse_jobs(data: Mapping[str, Any], *, source: str = "<jobs>") -> ScheduleSp
         raise ConfigError(f"{source}: job ids must be unique; repeated: {', '.join(sorted(duplicates))}.")
     spec = ScheduleSpec(
         path=source,
-        timezone=_zone(settings.get("timezone", "UTC"), source),
+        timezone=_zone(string(settings, "timezone", source, "[scheduler] ") or "UTC", source),
         misfire_grace_time=_positive_int(settings, "misfire_grace_time", DEFAULT_MISFIRE_GRACE, source, "[scheduler] "),
-        coalesce=bool(settings.get("coalesce", True)),
+        coalesce=boolean(settings, "coalesce", True, source, "[scheduler] "),
         max_instances=_positive_int(settings, "max_instances", 1, source, "[scheduler] "),
         jobs=jobs,
     )
@@ -233,37 +240,33 @@ def _parse_job(raw: Any, source: str, index: int) -> JobSpec:
         raise ConfigError(f"{source}: {where}has task {raw.get('task')!r}; expected one of: {', '.join(TASKS)}.")
     if ("cron" in raw) == ("interval" in raw):
         raise ConfigError(f"{source}: {where}needs exactly one of 'cron' or 'interval'.")
-    policies = raw.get("policies")
+    archive = boolean(raw, "archive", False, source, where)
+    coalesce = raw.get("coalesce")
     return JobSpec(
         id=str(raw["id"]),
         task=raw["task"],
-        cron=raw.get("cron"),
-        interval=raw.get("interval"),
-        live=bool(raw.get("live", not raw.get("archive", False))),
-        archive=bool(raw.get("archive", False)),
-        group=raw.get("group"),
-        policies=tuple(policies) if policies else None,
-        since=raw.get("since"),
-        until=raw.get("until"),
-        misfire_grace_time=raw.get("misfire_grace_time"),
-        coalesce=raw.get("coalesce"),
-        jitter=raw.get("jitter"),
-        timeout=raw.get("timeout"),
-        description=raw.get("description", ""),
+        cron=string(raw, "cron", source, where),
+        interval=string(raw, "interval", source, where),
+        live=boolean(raw, "live", not archive, source, where),
+        archive=archive,
+        group=string(raw, "group", source, where),
+        policies=string_list(raw, "policies", source, where, what="policy names or ids") or None,
+        since=_stamp_text(raw, "since", source, where),
+        until=_stamp_text(raw, "until", source, where),
+        misfire_grace_time=optional_int(raw, "misfire_grace_time", source, where, minimum=1),
+        coalesce=None if coalesce is None else boolean(raw, "coalesce", True, source, where),
+        jitter=optional_int(raw, "jitter", source, where),
+        timeout=optional_number(raw, "timeout", source, where),
+        description=string(raw, "description", source, where) or "",
     )
 
 
-def _reject_unknown(table: Mapping[str, Any], allowed: set[str], source: str, where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{source}: unknown key {where}{key!r} (allowed: {', '.join(sorted(allowed))}).")
-
-
-def _positive_int(table: Mapping[str, Any], key: str, default: int, source: str, where: str) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{source}: {where}{key!r} must be a positive integer (seconds or count).")
-    return value
+def _stamp_text(raw: Mapping[str, Any], key: str, source: str, where: str) -> str | None:
+    """since/until as written: a string, or a bare TOML integer such as 2020."""
+    value = raw.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return string(raw, key, source, where)
 
 
 def _zone(name: str, source: str) -> tzinfo:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import subprocess
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,7 +85,8 @@ class PassResult:
             "crawl_error": self.crawl_error,
             "material_changes": self.material_changes,
             "health_alerts": self.health_alerts,
-            "alerts": {"sent": self.delivery.sent, "failed": self.delivery.failed, "pending": self.delivery.pending},
+            "alerts": {"sent": self.delivery.sent, "failed": self.delivery.failed, "held": self.delivery.held,
+                       "pending": self.delivery.pending},
         }
 
 
@@ -201,14 +203,24 @@ def run_pass(
         db = open_database(ctx.db_path)
         try:
             started = stamp(ctx.now())
+            abandoned = runs_db.close_abandoned_runs(db, finished_at=started)  # passes killed earlier
+            if abandoned:
+                log.warning("%d earlier pass(es) never finished (killed?): marked abandoned", abandoned)
             result = PassResult(run_id=runs_db.start_run(db, "run", started_at=started))
             try:
                 result.crawl = crawl_step(
                     ctx, live=live, archive=archive, policies=policies, group=group, timeout=timeout
                 )
+            except subprocess.TimeoutExpired:
+                result.crawl_error = f"crawl killed after the {timeout:g} s timeout (re-run to resume)"
+                log.error("%s", result.crawl_error)
             except Exception as exc:  # recorded, reported, and the pass goes on to alerts
                 result.crawl_error = f"{type(exc).__name__}: {exc}"
                 log.error("crawl failed:\n%s", traceback.format_exc())
+            except BaseException:  # Ctrl-C / SIGTERM: the crawl child is killed; say so in `runs`
+                runs_db.finish_run(db, result.run_id, status="interrupted", finished_at=stamp(ctx.now()),
+                                   summary=result.to_json())
+                raise
             else:
                 code = getattr(result.crawl, "returncode", 0)
                 if code:  # 69: nothing was reachable, said in one line by the crawl itself

@@ -1,18 +1,22 @@
 """Which URLs policywatch may fetch at all: the address policy, without Scrapy.
 
 Discovery follows links found on arbitrary pages and redirects can point
-anywhere, so a crawler running inside a network must not be steered into it
-(SSRF): by default it refuses non-http(s) schemes and hosts that resolve to
-private, loopback, link-local, multicast, reserved or unspecified addresses.
-``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule (tests, intranets); the
-configured Wayback base is trusted configuration and always allowed.
+anywhere, and alert webhooks go wherever a config says, so neither may be
+steered into the network policywatch runs in (SSRF): by default non-http(s)
+schemes are refused, and so are hosts that resolve to private, loopback,
+link-local (169.254.169.254 cloud metadata), carrier-grade NAT (100.64.0.0/10),
+multicast, reserved or unspecified addresses, or (for fetches) do not resolve
+at all. ``POLICYWATCH_ALLOW_PRIVATE=1`` lifts the address rule for the crawler
+(tests, intranets), ``allow_private`` for a webhook; the configured Wayback base
+is trusted configuration and always allowed.
 
 The crawler's downloader middleware applies it to every request
-(``crawler.safety``); ``policywatch add`` applies it at once, so a private
-address is refused with its reason instead of failing later as "blocked".
-
-Known gap: the address is checked when the request is scheduled, not at connect
-time, so a DNS answer that changes in between (rebinding) is not caught.
+(``crawler.safety``), and its DNS resolver again to the address each connection
+is made to; ``policywatch add`` applies it at once, so a private address is
+refused with its reason instead of failing later as "blocked"; the webhook
+sender connects through :func:`guarded_connection`, which resolves once, checks
+every address and connects to a checked one, so a DNS answer that changes
+between check and connection (rebinding) cannot steer it.
 """
 from __future__ import annotations
 
@@ -23,9 +27,16 @@ import threading
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
+from policywatch.errors import PolicywatchError
+
 ALLOW_PRIVATE_SETTING = "POLICYWATCH_ALLOW_PRIVATE"
 ALLOWED_SCHEMES = ("http", "https")
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
 Resolver = Callable[[str], list[str]]
+
+
+class AddressRefused(PolicywatchError, OSError):
+    """A connection the address policy forbids (an OSError, so transports treat it as no answer)."""
 
 
 def resolve_host(host: str) -> list[str]:
@@ -50,9 +61,13 @@ def address_refusal(address: str) -> str | None:
     mapped = getattr(ip, "ipv4_mapped", None)
     if mapped is not None:
         ip = mapped
+    if ip.version == 4 and ip in CGNAT:
+        return f"{ip} is a carrier-grade NAT (shared) address"
     for label in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
         if getattr(ip, f"is_{label}"):
             return f"{ip} is a {label.replace('_', '-')} address"
+    if not ip.is_global:
+        return f"{ip} is not a public address"
     return None
 
 
@@ -73,20 +88,65 @@ def scheme_refusal(url: str) -> str | None:
     return None
 
 
-def host_refusal(host: str, resolve: Resolver = resolve_host) -> str | None:
-    """Why a host must not be fetched: one of its addresses is not public."""
+def addresses_refusal(host: str, addresses: list[str]) -> str | None:
+    """Why a host with these resolved addresses is refused (any non-public address)."""
+    if not addresses:
+        return f"{host} does not resolve to any address"
+    for address in addresses:
+        reason = address_refusal(address)
+        if reason:
+            return reason if literal_address(host) is not None else f"{host} resolves to {reason}"
+    return None
+
+
+def host_refusal(host: str, resolve: Resolver = resolve_host, *, unresolvable_ok: bool = False) -> str | None:
+    """Why a host must not be fetched: it does not resolve, or one of its addresses is not public.
+
+    A host that does not resolve is refused (a fetch must never go out unchecked);
+    ``unresolvable_ok`` lets ``add`` accept it (it may resolve where the crawl runs).
+    """
     literal = literal_address(host)
     if literal is not None:
         return address_refusal(str(literal))
     try:
         addresses = resolve(host)
-    except OSError:
-        return None  # the download itself fails and is recorded as a network_error
-    for address in addresses:
-        reason = address_refusal(address)
+    except OSError as exc:
+        if unresolvable_ok:
+            return None
+        return f"{host} does not resolve ({getattr(exc, 'strerror', None) or exc}); refused rather than fetched unchecked"
+    return addresses_refusal(host, addresses)
+
+
+def guarded_connection(
+    address: tuple[str, int],
+    timeout: float | None = None,
+    source_address: tuple[str, int] | None = None,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver = resolve_host,
+) -> socket.socket:
+    """``socket.create_connection`` that connects only to addresses the policy allows.
+
+    The host is resolved once here; the socket connects to one of the checked
+    addresses, never to a second (possibly different) DNS answer.
+    """
+    host, port = address
+    literal = literal_address(host)
+    try:
+        addresses = [str(literal)] if literal is not None else resolve(host)
+    except OSError as exc:
+        raise AddressRefused(f"{host} does not resolve ({getattr(exc, 'strerror', None) or exc})") from None
+    if not allow_private:
+        reason = addresses_refusal(host, addresses)
         if reason:
-            return f"{host} resolves to {reason}"
-    return None
+            raise AddressRefused(f"refused {host}: {reason} (allow_private is off)")
+    last: OSError | None = None
+    for ip in addresses:
+        try:
+            return socket.create_connection((ip, port), timeout, source_address)
+        except OSError as exc:
+            last = exc
+    raise last or OSError(f"cannot connect to {host}:{port}")
 
 
 def url_refusal(
@@ -165,7 +225,7 @@ def new_url_refusal(url: str, *, allow_private: bool = False, resolve: Resolver 
         return reason
     if allow_private:
         return None
-    reason = host_refusal(urlsplit(url).hostname or "", resolve)
+    reason = host_refusal(urlsplit(url).hostname or "", resolve, unresolvable_ok=True)
     if reason:
         return (f"{url}: {reason}, and policywatch does not fetch private, loopback or link-local addresses. "
                 f"To track it anyway (an intranet or test server), set {ALLOW_PRIVATE_SETTING}=1 for `add` and for "

@@ -15,8 +15,12 @@ Beyond DESIGN.md's keys, every ``[[alerts]]`` channel accepts ``name`` (its
 identity in the outbox; default derived from URL / recipients / variable),
 ``groups`` (policy_group globs), ``digest = "daily"``, ``health = false`` (no
 tracking_broken/restored notices) and ``timeout`` (seconds). Webhooks may take
-``url_env`` instead of ``url``; e-mail takes ``ca_file`` (an extra trusted CA)
-and ``subject_prefix``. Two optional tables::
+``url_env`` instead of ``url`` (http(s) only), a list of variables in
+``secret_env`` (secret rotation: each active secret signs) and
+``allow_private = true`` (deliver to private/loopback addresses, which the SSRF
+guard refuses by default); e-mail takes ``ca_file`` (an extra trusted CA) and
+``subject_prefix``. A variable that is unset or empty holds that channel's
+alerts (reported, no attempt counted) until it is set. Two optional tables::
 
     [health]
     failures_before_alert = 3     # failed live checks in a row before tracking_broken
@@ -26,18 +30,29 @@ and ``subject_prefix``. Two optional tables::
     backoff_base = 60             # seconds; doubles per failed attempt ...
     backoff_max = 21600           # ... up to this
     claim_timeout = 600           # a claim older than this is a crashed sender's: resumed
+                                  # (at least 3 x the longest channel timeout)
+    allow_private = false         # default of every webhook's allow_private
 """
 from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from policywatch.errors import ConfigError
+from policywatch.tracker.addresses import scheme_refusal
 from policywatch.tracker.model import SEVERITIES, severity_rank
+from policywatch.tracker.toml_reader import (
+    boolean as _bool,
+    choice as _choice,
+    number as _number,
+    read_toml,
+    reject_unknown as _reject_unknown,
+    string_list,
+    table,
+)
 
 DEFAULT_CONFIG_NAME = "policywatch.toml"
 CONFIG_ENV = "POLICYWATCH_CONFIG"
@@ -45,7 +60,7 @@ CONFIG_ENV = "POLICYWATCH_CONFIG"
 # Keys every channel accepts, then the keys of each kind (explicit dict registry).
 _COMMON_KEYS = {"kind", "name", "min_severity", "policies", "groups", "digest", "health", "timeout"}
 _KIND_KEYS: dict[str, set[str]] = {
-    "webhook": {"url", "url_env", "secret_env"},
+    "webhook": {"url", "url_env", "secret_env", "allow_private"},
     "email": {
         "to", "from", "smtp_host", "smtp_port", "security", "username_env", "password_env",
         "ca_file", "subject_prefix",
@@ -119,6 +134,7 @@ class DeliveryConfig:
     backoff_base: float = 60.0
     backoff_max: float = 6 * 3600.0
     claim_timeout: float = 600.0
+    allow_private: bool = False  # default of each webhook's allow_private
 
 
 @dataclass(frozen=True)
@@ -154,15 +170,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     found = find_config_path(path)
     if found is None:
         return Config()
-    try:
-        data = tomllib.loads(found.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Config file {found} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read config file {found}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{found}: invalid TOML: {exc}") from None
-    return parse_config(data, source=str(found))
+    return parse_config(read_toml(found, "Config file"), source=str(found))
 
 
 def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
@@ -171,16 +179,36 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config
     raw_channels = data.get("alerts", [])
     if not isinstance(raw_channels, list):
         raise ConfigError(f"{source}: 'alerts' must be an array of tables ([[alerts]]).")
+    delivery = _parse_delivery(data.get("delivery", {}), source)
     channels = tuple(
-        _parse_channel(raw, source, index) for index, raw in enumerate(raw_channels)
+        _parse_channel(raw, source, index, delivery) for index, raw in enumerate(raw_channels)
     )
     _check_unique_keys(channels, source)
+    _check_lease(delivery, channels, source)
     return Config(
         path=source,
         channels=channels,
         health=_parse_health(data.get("health", {}), source),
-        delivery=_parse_delivery(data.get("delivery", {}), source),
+        delivery=delivery,
     )
+
+
+# A send may take a connect, a request and an answer, each up to the channel's timeout.
+LEASE_FACTOR = 3
+
+
+def _check_lease(delivery: DeliveryConfig, channels: tuple[Channel, ...], source: str) -> None:
+    """A claim must outlive the slowest send, or a second sender repeats a delivery in flight."""
+    if not channels:
+        return
+    slowest = max(channels, key=lambda c: c.timeout)
+    if delivery.claim_timeout < LEASE_FACTOR * slowest.timeout:
+        raise ConfigError(
+            f"{source}: [delivery] 'claim_timeout' = {delivery.claim_timeout:g} is too short for channel "
+            f"{slowest.key!r} (timeout {slowest.timeout:g} s): it must be at least {LEASE_FACTOR} x the "
+            f"longest channel timeout ({LEASE_FACTOR * slowest.timeout:g} s), or a second sender could take "
+            "over an alert while it is being delivered."
+        )
 
 
 def read_secret(env_name: str | None, *, what: str, channel: Channel | None = None) -> str | None:
@@ -188,24 +216,25 @@ def read_secret(env_name: str | None, *, what: str, channel: Channel | None = No
     if not env_name:
         return None
     value = os.environ.get(env_name)
-    if value is None or value == "":
-        where = f" for channel {channel.key}" if channel else ""
-        raise ConfigError(
+    where = f" for channel {channel.key}" if channel else ""
+    if value is None:
+        raise SecretMissing(
             f"Environment variable {env_name} ({what}{where}) is not set; "
-            "export it before sending alerts."
+            "export it in the environment that sends alerts."
+        )
+    if not value.strip():
+        raise SecretMissing(
+            f"Environment variable {env_name} ({what}{where}) is set but empty; "
+            "give it the value to use."
         )
     return value
 
 
-def _reject_unknown(table: Mapping[str, Any], allowed: set[str], source: str, where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(
-                f"{source}: unknown key {where}{key!r} (allowed: {', '.join(sorted(allowed))})."
-            )
+class SecretMissing(ConfigError):
+    """A secret variable is unset or empty: alerts of that channel are held, not failed."""
 
 
-def _parse_channel(raw: Any, source: str, index: int) -> Channel:
+def _parse_channel(raw: Any, source: str, index: int, delivery: DeliveryConfig) -> Channel:
     where = f"[[alerts]] #{index + 1} "
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: {where}must be a table.")
@@ -222,6 +251,15 @@ def _parse_channel(raw: Any, source: str, index: int) -> Channel:
     if kind == "webhook" and ("url" in raw) == ("url_env" in raw):
         raise ConfigError(f"{source}: {where}(webhook) needs exactly one of 'url' or 'url_env'.")
     options = _kind_options(kind, raw, source, where)
+    if kind == "webhook":
+        options["allow_private"] = _bool(raw, "allow_private", delivery.allow_private, source, where)
+        if "url" in options:
+            if not isinstance(options["url"], str) or scheme_refusal(options["url"]):
+                raise ConfigError(
+                    f"{source}: {where}(webhook) 'url' = {options['url']!r} must be an http:// or https:// URL "
+                    "with a host."
+                )
+        options["secret_env"] = string_list(raw, "secret_env", source, where, what="environment variable names") or ()
     return Channel(
         kind=kind,
         key=_channel_key(kind, raw, options),
@@ -249,7 +287,7 @@ def _kind_options(kind: str, raw: Mapping[str, Any], source: str, where: str) ->
         options["smtp_port"] = int(_number(raw, "smtp_port", default_port, source, where))
         options.setdefault("smtp_host", "localhost")
     for key, value in options.items():
-        if key.endswith("_env") and not (isinstance(value, str) and value):
+        if key.endswith("_env") and key != "secret_env" and not (isinstance(value, str) and value):
             raise ConfigError(f"{source}: {where}{key!r} must name an environment variable.")
     return options
 
@@ -276,42 +314,12 @@ def _check_unique_keys(channels: tuple[Channel, ...], source: str) -> None:
         seen.add(channel.key)
 
 
-def _choice(raw: Mapping[str, Any], key: str, allowed: tuple, default: Any, source: str, where: str) -> Any:
-    value = raw.get(key, default)
-    if value not in allowed:
-        shown = ", ".join(str(a) for a in allowed if a is not None)
-        raise ConfigError(f"{source}: {where}{key!r} = {value!r} is not one of: {shown}.")
-    return value
-
-
 def _patterns(raw: Mapping[str, Any], key: str, source: str, where: str) -> tuple[str, ...] | None:
-    if key not in raw:
-        return None
-    value = raw[key]
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{source}: {where}{key!r} must be a list of names or glob patterns.")
-    return tuple(value)
-
-
-def _bool(raw: Mapping[str, Any], key: str, default: bool, source: str, where: str) -> bool:
-    value = raw.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{source}: {where}{key!r} must be true or false.")
-    return value
-
-
-def _number(raw: Mapping[str, Any], key: str, default: float, source: str, where: str) -> float:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{source}: {where}{key!r} must be a positive number.")
-    return value
+    return string_list(raw, key, source, where, what="names or glob patterns")
 
 
 def _parse_health(raw: Any, source: str) -> HealthConfig:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: [health] must be a table.")
+    raw = table(raw, source, "[health] ")
     _reject_unknown(raw, {"failures_before_alert"}, source, "[health] ")
     value = raw.get("failures_before_alert", 3)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -320,14 +328,16 @@ def _parse_health(raw: Any, source: str) -> HealthConfig:
 
 
 def _parse_delivery(raw: Any, source: str) -> DeliveryConfig:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: [delivery] must be a table.")
+    raw = table(raw, source, "[delivery] ")
     defaults = DeliveryConfig()
-    _reject_unknown(raw, {"max_attempts", "backoff_base", "backoff_max", "claim_timeout"}, source, "[delivery] ")
+    _reject_unknown(
+        raw, {"max_attempts", "backoff_base", "backoff_max", "claim_timeout", "allow_private"}, source, "[delivery] "
+    )
     where = "[delivery] "
     return DeliveryConfig(
         max_attempts=int(_number(raw, "max_attempts", defaults.max_attempts, source, where)),
         backoff_base=float(_number(raw, "backoff_base", defaults.backoff_base, source, where)),
         backoff_max=float(_number(raw, "backoff_max", defaults.backoff_max, source, where)),
         claim_timeout=float(_number(raw, "claim_timeout", defaults.claim_timeout, source, where)),
+        allow_private=_bool(raw, "allow_private", False, source, where),
     )

@@ -177,7 +177,7 @@ class Capture:
     source: Literal["live", "wayback", "import", "warc"]
     url: str
     capture_time: str  # ISO 8601 UTC, e.g. 2024-01-31T12:00:00Z
-    body: bytes | None = None
+    body: bytes | None = field(default=None, repr=False)  # never in log lines (size: len(body))
     http_status: int | None = None
     content_type: str | None = None
     outcome: str = "ok"

@@ -176,7 +176,7 @@ def place_text(
 ) -> Placement:
     """Attach a capture's text to the chain: same as a neighbour, or a new version."""
     policy_id = policy["id"]
-    prev, nxt = version_db.neighbours(db, policy_id, capture_time)
+    prev, nxt = version_db.neighbours(db, policy_id, capture_time, prepared.text_sha256)
     if prev is not None and prev["text_sha256"] == prepared.text_sha256:
         return Placement(prev["id"], new_version=False)
     if nxt is not None and nxt["text_sha256"] == prepared.text_sha256:

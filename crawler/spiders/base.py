@@ -8,14 +8,14 @@ Spider arguments (``-a name=value``):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from policywatch.crawler.discovery import Candidate, page_links, rank_candidates
+from policywatch.clock import now_stamp
+from policywatch.crawler.discovery import Candidate, page_links, rank_candidates, rediscovery_candidates
 from policywatch.crawler.items import PolicyFound
 from policywatch.crawler.outcomes import classify_failure, classify_response
 
@@ -28,7 +28,7 @@ _REQUEST_META = frozenset({"redirect_times", "redirect_ttl", "redirect_urls", "r
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_stamp()
 
 
 def parse_ids(value: str | None) -> list[int] | None:
@@ -117,7 +117,12 @@ class PolicySpider(scrapy.Spider):
         home_url = response.meta["home_url"]
         base = response.meta.get("links_base") or response.url
         exclude = set(response.meta.get("exclude", ()))
-        candidates = [c for c in rank_candidates(page_links(response.body, base), home_url) if c.url not in exclude]
+        candidates = rank_candidates(page_links(response.body, base), home_url, limit=20)
+        if "policy_type" in response.meta:  # rediscovery of a tracked policy: strict
+            candidates = rediscovery_candidates(candidates, exclude=exclude, policy_type=response.meta["policy_type"])
+        else:
+            candidates = [c for c in candidates if c.url not in exclude]
+        candidates = candidates[:5]
         self.crawler.stats.inc_value("policywatch/discovery_pages")
         if not candidates:
             self.logger.warning("No privacy policy link found on %s", home_url)

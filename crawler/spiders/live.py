@@ -43,6 +43,7 @@ class LiveSpider(PolicySpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rediscovering: set[int] = set()  # one rediscovery per policy and run
+        self._moved_to: set[str] = set()  # URLs a policy moved to in this run: no second policy may follow
 
     async def start(self) -> Any:
         from policywatch.db.crawl_state import live_validators_for
@@ -90,8 +91,12 @@ class LiveSpider(PolicySpider):
             return
         self._rediscovering.add(policy_id)
         self.crawler.stats.inc_value("policywatch/rediscoveries")
-        yield self.home_request(site_home(url), {"policy_id": policy_id, "old_url": url,
-                                                 "exclude": [url], "rediscovered": True})
+        from policywatch.db.policies import get_policy, other_policy_urls
+
+        exclude = [url, *other_policy_urls(self.db, policy_id)]  # never move onto a tracked URL
+        yield self.home_request(site_home(url), {"policy_id": policy_id, "old_url": url, "exclude": exclude,
+                                                 "policy_type": get_policy(self.db, policy_id)["type"],
+                                                 "rediscovered": True})
 
     def after_ingest(self, capture: Capture, outcome: str) -> Iterator[scrapy.Request]:
         """The tracker found no policy in a 200 page (soft 404, other page): rediscover too."""
@@ -108,7 +113,13 @@ class LiveSpider(PolicySpider):
 
     def candidate_accepted(self, candidate: Candidate, response: Response) -> Iterator[Any]:
         """The policy was found at a new URL: record the move, and this fetch as its capture."""
+        from policywatch.crawler.discovery import same_url
+
         meta = response.meta
+        if same_url(candidate.url) in self._moved_to:  # another policy moved there during this run
+            yield from self.try_candidates(meta["rest"], meta)
+            return
+        self._moved_to.add(same_url(candidate.url))
         yield PolicyMoved(meta["policy_id"], meta["old_url"], candidate.url,
                           f"rediscovered from {meta['home_url']} via link {candidate.text!r}")
         response.meta["policy_url"] = candidate.url

@@ -4,7 +4,8 @@ They parse arguments and call the library (``tracker.alerts``, ``schedules``).
 ``run`` exits with ``EXIT_RUN_IN_PROGRESS`` (75, EX_TEMPFAIL from sysexits.h)
 when another pass holds the database's run lock, so cron wrappers can tell
 "skipped, try later" from success (0), ``--fail-on-material`` (1) and bad
-usage (2).
+usage (2). ``alerts send`` exits ``EXIT_DELIVERY_FAILED`` (75 too: "not done,
+a later send retries") when any delivery failed or was held in that pass.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import click
 from policywatch.cli.root import cli, open_db
 
 EXIT_RUN_IN_PROGRESS = 75
+EXIT_DELIVERY_FAILED = 75
 
 
 @cli.group()
@@ -31,7 +33,9 @@ def alerts_send(ctx: click.Context, digest: bool, limit: int | None) -> None:
     """Deliver due alerts (after a health check); prints "sent N, failed M, pending K".
 
     Failed deliveries are retried by later runs with exponential backoff; each
-    attempt is recorded (see `policywatch alerts list`).
+    attempt is recorded (see `policywatch alerts list`). Alerts of a channel
+    whose secret variable is unset or empty are held (no attempt counted).
+    Exits 75 when any delivery failed or was held in this pass, 0 otherwise.
     """
     from policywatch.tracker.alerts.delivery import send_pending
     from policywatch.tracker.alerts.digest import send_digests
@@ -53,6 +57,8 @@ def alerts_send(ctx: click.Context, digest: bool, limit: int | None) -> None:
             err=True,
         )
     click.echo(summary.line())
+    if not summary.ok:
+        sys.exit(EXIT_DELIVERY_FAILED)
 
 
 @alerts.command("list")
@@ -64,7 +70,7 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
     """Show the outbox: one line per (change, channel) alert with its delivery state."""
     from policywatch.db.alerts import list_alerts
 
-    rows = list_alerts(open_db(ctx), status=status, limit=limit)
+    rows = list_alerts(open_db(ctx, readonly=True), status=status, limit=limit)
     if fmt == "json":
         click.echo(json.dumps({"alerts": rows}, indent=2))
         return
@@ -74,6 +80,8 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
     for row in rows:
         if row["status"] == "sent":
             when = f"sent {row['sent_at']}"
+        elif row["status"] == "pending" and (row["last_error"] or "").startswith("held:"):
+            when = f"HELD (no attempt counted), next try {row['next_attempt_at']}"
         elif row["status"] == "pending":
             when = f"next try {row['next_attempt_at']}"
         elif row["status"] == "sending":

@@ -29,7 +29,7 @@ def export(ctx: click.Context, out: str, policy_ref: str | None, since: str | No
     from policywatch.cli.history import _since
     from policywatch.tracker.warc_io import export_warc
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     base = os.environ.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org"
     count = export_warc(db, out, policy_ref=policy_ref, since=_since(since), archive_base=base)
     click.echo(f"Wrote {count} captures to {out}.")

@@ -103,7 +103,7 @@ def changes(ctx: click.Context, policy_ref: str | None, material: bool, since: s
     from policywatch.db.changes import list_changes
     from policywatch.db.policies import get_policy
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     policy_id = get_policy(db, policy_ref)["id"] if policy_ref else None
     rows = list_changes(db, policy_id=policy_id, material=material, since=_since(since))
     if fmt == "json":
@@ -140,7 +140,7 @@ def diff(ctx: click.Context, policy_ref: str, from_ref: str | None, to_ref: str 
     """
     from policywatch.tracker.history import resolve_diff, view_html, view_json, view_text
 
-    view = resolve_diff(open_db(ctx), policy_ref, from_ref, to_ref)
+    view = resolve_diff(open_db(ctx, readonly=True), policy_ref, from_ref, to_ref)
     if fmt == "html":
         click.echo(view_html(view), nl=False)
     elif fmt == "json":
@@ -168,7 +168,7 @@ def report(ctx: click.Context, out_dir: str) -> None:
     """
     from policywatch.tracker.report import write_report
 
-    db = open_db(ctx)
+    db = open_db(ctx, readonly=True)
     try:
         index = write_report(db, out_dir)
     except OSError as exc:

@@ -42,10 +42,16 @@ class PolicywatchGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except PolicywatchError as exc:
             click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except sqlite3.Error as exc:
+            # Disk full, a corrupt page, a read-only file...: the transaction was rolled back.
+            click.echo(f"Error: {database_error_message(ctx, exc)}", err=True)
             sys.exit(2)
 
 
@@ -85,11 +91,30 @@ def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
-def open_db(ctx: click.Context, *, create: bool = False):
-    """Open the database named by --db (lazily: commands that need none stay fast)."""
+def open_db(ctx: click.Context, *, create: bool = False, readonly: bool = False, migrate: bool = False):
+    """Open the database named by --db (lazily: commands that need none stay fast).
+
+    ``readonly`` commands (list, changes, diff, report, alerts list) open it with
+    ``mode=ro``: they work on a read-only file and can never write to it.
+    """
     from policywatch.db.connection import open_database
 
-    return open_database(ctx.obj["db_path"], create=create)
+    return open_database(ctx.obj["db_path"], create=create, readonly=readonly, migrate=migrate)
+
+
+def database_error_message(ctx: click.Context, exc: Exception) -> str:
+    """One line for an sqlite3 error escaping a command (nothing half-written: it rolled back)."""
+    db_path = (ctx.obj or {}).get("db_path", "the database")
+    text = str(exc) or type(exc).__name__
+    hint = ""
+    lowered = text.lower()
+    if "full" in lowered:
+        hint = "; free some space and run the command again"
+    elif "malformed" in lowered or "not a database" in lowered:
+        hint = "; restore it from a backup (`sqlite3 DB .recover` may salvage rows)"
+    elif "readonly" in lowered or "read-only" in lowered:
+        hint = "; this command needs write access to the file and its folder"
+    return f"database {db_path}: {text}{hint}"
 
 
 def with_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -28,7 +28,7 @@ def init(ctx: click.Context) -> None:
     """
     from policywatch.db.schema import migrations
 
-    db = open_db(ctx, create=True)
+    db = open_db(ctx, migrate=True)
     applied = [m.name for m in migrations.applied(db)]
     click.echo(f"Database {ctx.obj['db_path']} ready ({len(applied)} migrations applied).")
 
@@ -78,7 +78,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
     """Tracked policies with version counts and their last check."""
     from policywatch.db.policies import list_policies
 
-    rows = list_policies(open_db(ctx))
+    rows = list_policies(open_db(ctx, readonly=True))
     if fmt == "json":
         click.echo(json.dumps({"policies": rows}, indent=2))
         return

@@ -139,15 +139,29 @@ def test_alerts_of_unconfigured_channels_stay_pending(db):
     assert alerts_db.get_alert(db, alert_id)["status"] == "pending"
 
 
-def test_missing_secret_is_recorded_and_retried(db, monkeypatch):
+def test_missing_secret_holds_the_alert_without_burning_attempts(db, monkeypatch):
+    """Used to burn one attempt per pass and end 'failed' before anyone exported the variable."""
     from policywatch.tracker.alerts.webhook import WebhookSender
 
-    config = parse_config({"alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/", "secret_env": "PW_NOPE"}]})
+    config = parse_config({"alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/", "secret_env": "PW_NOPE"}],
+                           "delivery": {"max_attempts": 2, "backoff_base": 60}})
     monkeypatch.delenv("PW_NOPE", raising=False)
     alert_id = queue_one(db, config)
-    summary = send_pending(db, config, now=NOW, senders={"webhook": WebhookSender(post=pytest.fail)})
-    assert summary.failed == 1 and "PW_NOPE" in summary.errors[0]
-    assert alerts_db.get_alert(db, alert_id)["status"] == "pending"
+    for minutes in range(0, 50, 5):  # ten passes, far beyond max_attempts
+        summary = send_pending(db, config, now=NOW + dt.timedelta(minutes=minutes),
+                               senders={"webhook": WebhookSender(post=pytest.fail)})
+        assert summary.failed == 0 and summary.held == 1 and not summary.ok
+        assert "PW_NOPE" in summary.errors[0] and "is not set" in summary.errors[0]
+    row = alerts_db.get_alert(db, alert_id)
+    assert row["status"] == "pending" and row["attempts"] == 0 and row["last_error"].startswith("held:")
+    assert alerts_db.attempts_for(db, alert_id) == []
+    monkeypatch.setenv("PW_NOPE", "")
+    summary = send_pending(db, config, now=NOW + dt.timedelta(hours=1), senders={"webhook": WebhookSender(post=pytest.fail)})
+    assert "set but empty" in summary.errors[0] and "not set" not in summary.errors[0]
+    monkeypatch.setenv("PW_NOPE", "now-it-is-set")
+    sender = Recorder()
+    summary = send_pending(db, config, now=NOW + dt.timedelta(hours=2), senders={"webhook": sender})
+    assert summary.sent == 1 and sender.sent == [alert_id]
 
 
 def test_concurrent_senders_send_each_alert_once(db, tmp_path):
@@ -186,3 +200,161 @@ def test_concurrent_senders_send_each_alert_once(db, tmp_path):
         thread.join(timeout=30)
     assert len(sent) == 20 and len(set(sent)) == 20
     assert alerts_db.count_by_status(db)["sent"] == 20
+
+
+class Clock:
+    """A clock that moves only when told (each send takes ``step`` seconds)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_lease_starts_at_each_claim_not_at_the_pass_start(db):
+    """A pass that outlives claim_timeout must not let a second sender repeat alerts in flight.
+
+    Sender A's sends take 200 s each (claim_timeout 300). While A sends its
+    N-th alert, a second pass B starts (cron runs `alerts send` every 10 minutes):
+    B may take alerts nobody holds, never the one A is sending. With leases
+    computed from the start of A's pass, A's later claims were already expired
+    when made, and B delivered them a second time.
+    """
+    config = parse_config({
+        "alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/hook", "name": "hook", "timeout": 10}],
+        "delivery": {"claim_timeout": 300},
+    })
+    for name in "abcde":
+        policy = add_policy(db, name=name)
+        enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                              channels=config.channels, now=NOW)
+    clock = Clock(NOW)
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    from policywatch.db.connection import open_database
+
+    other = open_database(path)
+    second_pass: list[str] = []
+
+    class SecondSender:
+        def send(self, channel, content):
+            second_pass.append(content.idempotency_key)
+            return SendResult(True)
+
+    class SlowFirst:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def send(self, channel, content):
+            clock.now += dt.timedelta(seconds=200)  # this send takes 200 s
+            send_pending(other, config, clock=clock, senders={"webhook": SecondSender()})
+            self.sent.append(content.idempotency_key)
+            return SendResult(True)
+
+    first = SlowFirst()
+    send_pending(db, config, clock=clock, senders={"webhook": first})
+    everything = first.sent + second_pass
+    assert len(everything) == 5 and len(set(everything)) == 5, "an alert in flight was sent twice"
+    assert first.sent  # A did deliver; B only took alerts nobody held
+    assert alerts_db.count_by_status(db)["sent"] == 5
+    assert db.execute("SELECT count(*) FROM alert_attempts").fetchone()[0] == 5
+
+
+def test_claim_timeout_below_the_channel_timeout_is_refused():
+    from policywatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="claim_timeout.*too short.*hook"):
+        parse_config({"alerts": [{"kind": "webhook", "url": "http://x.test/", "name": "hook", "timeout": 30}],
+                      "delivery": {"claim_timeout": 20}})
+    with pytest.raises(ConfigError, match="claim_timeout"):
+        parse_config({"alerts": [{"kind": "webhook", "url": "http://x.test/", "timeout": 30}],
+                      "delivery": {"claim_timeout": 60}})  # shorter than connect + request + answer
+    parse_config({"alerts": [{"kind": "webhook", "url": "http://x.test/", "timeout": 30}],
+                  "delivery": {"claim_timeout": 90}})
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/hook", "example.org/hook", "http:///nohost"])
+def test_non_http_webhook_url_is_refused_at_validation(url):
+    from policywatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="http:// or https://"):
+        parse_config({"alerts": [{"kind": "webhook", "url": url}]})
+
+
+def test_one_bad_channel_fails_alone_and_never_stops_the_others(db, monkeypatch):
+    """A sender that raises (a TypeError, as file:// URLs from url_env used to cause) fails its
+    own alert, recorded; every other channel still delivers in the same pass."""
+    from policywatch.tracker.alerts.webhook import WebhookSender
+
+    monkeypatch.setenv("PW_BAD_URL", "file:///etc/passwd")
+    config = parse_config({"alerts": [
+        {"kind": "webhook", "url_env": "PW_BAD_URL", "name": "bad-url"},
+        {"kind": "webhook", "url": "http://127.0.0.1:9/crash", "name": "crashing"},
+        {"kind": "webhook", "url": "http://127.0.0.1:9/good", "name": "good"},
+        {"kind": "email", "to": ["a@example.org"], "from": "pw@example.org", "name": "mail"},
+    ]})
+    policy = add_policy(db)
+    enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                          channels=config.channels, now=NOW)
+    delivered: list[str] = []
+
+    class Router:
+        def send(self, channel, content):
+            if channel.key == "crashing":
+                raise TypeError("expected str, bytes or os.PathLike object, not NoneType")
+            if channel.key == "bad-url":
+                return WebhookSender(post=pytest.fail).send(channel, content)
+            delivered.append(channel.key)
+            return SendResult(True)
+
+    summary = send_pending(db, config, now=NOW, senders={"webhook": Router(), "email": Router()})
+    assert sorted(delivered) == ["good", "mail"]
+    assert (summary.sent, summary.failed, summary.held) == (2, 1, 1) and not summary.ok
+    rows = {r["channel"]: r for r in alerts_db.list_alerts(db)}
+    assert rows["crashing"]["status"] == "pending" and rows["crashing"]["attempts"] == 1
+    assert "TypeError" in rows["crashing"]["last_error"]
+    assert rows["bad-url"]["attempts"] == 0 and "http(s)" in rows["bad-url"]["last_error"]
+    assert "file:" not in rows["bad-url"]["last_error"]  # a URL from the environment is never echoed
+    assert {rows["good"]["status"], rows["mail"]["status"]} == {"sent"}
+
+
+def test_a_broken_alert_fails_alone(db):
+    """An alert whose change vanished (render fails) is recorded; the next alert still goes."""
+    config = CONFIG
+    first, second = add_policy(db, name="a"), add_policy(db, name="b")
+    for policy in (first, second):
+        enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                              channels=config.channels, now=NOW)
+    broken = alerts_db.list_alerts(db)[0]["id"]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("UPDATE alerts SET change_id = 999999 WHERE id = ?", [broken])
+    sender = Recorder()
+    summary = send_pending(db, config, now=NOW, senders={"webhook": sender})
+    assert summary.sent == 1 and summary.failed == 1 and broken not in sender.sent
+    assert "no longer exists" in alerts_db.get_alert(db, broken)["last_error"]
+
+
+def test_a_lease_is_never_shorter_than_claim_timeout():
+    """Stored times have no fraction: a claim at 12:00:00.9 for 300 s must not end at 12:04:59."""
+    moment = NOW + dt.timedelta(microseconds=900_000)
+    assert later(moment, 300) == "2024-03-01T12:05:01Z"
+    assert later(NOW, 300) == "2024-03-01T12:05:00Z"
+
+
+def test_cli_reports_held_alerts_and_exits_75(db, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    config_path = tmp_path / "policywatch.toml"
+    config_path.write_text('[[alerts]]\nkind = "webhook"\nurl = "http://127.0.0.1:9/"\nname = "hook"\n'
+                           'secret_env = "PW_CLI_SECRET"\n')
+    monkeypatch.setenv("PW_CLI_SECRET", "")
+    queue_one(db, parse_config({"alerts": [{"kind": "webhook", "url": "http://127.0.0.1:9/", "name": "hook"}]}))
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    runner = CliRunner()
+    sent = runner.invoke(cli, ["--db", path, "--config", str(config_path), "alerts", "send"])
+    assert sent.exit_code == 75, sent.output
+    assert "PW_CLI_SECRET" in sent.output and "set but empty" in sent.output and "held 1" in sent.output
+    listed = runner.invoke(cli, ["--db", path, "alerts", "list"])
+    assert "HELD" in listed.output and "attempts 0" in listed.output

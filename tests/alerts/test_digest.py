@@ -15,8 +15,8 @@ from .conftest import NOW, add_change, add_policy
 
 def test_digest_collects_alerts_into_one_webhook_call(db, receiver):
     config = parse_config({"alerts": [
-        {"kind": "webhook", "url": receiver.url, "name": "daily", "digest": "daily"},
-        {"kind": "webhook", "url": receiver.url + "?now", "name": "now"},
+        {"kind": "webhook", "url": receiver.url, "name": "daily", "digest": "daily", "allow_private": True},
+        {"kind": "webhook", "url": receiver.url + "?now", "name": "now", "allow_private": True},
     ]})
     ids = []
     for name in ("acme", "globex"):
@@ -38,7 +38,7 @@ def test_digest_collects_alerts_into_one_webhook_call(db, receiver):
 
 
 def test_failed_digest_retries_all_its_alerts(db, receiver):
-    config = parse_config({"alerts": [{"kind": "webhook", "url": receiver.url, "digest": "daily"}]})
+    config = parse_config({"alerts": [{"kind": "webhook", "url": receiver.url, "digest": "daily", "allow_private": True}]})
     policy = add_policy(db)
     enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high", channels=config.channels, now=NOW)
     receiver.statuses[:] = [500]

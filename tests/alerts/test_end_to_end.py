@@ -36,7 +36,8 @@ def secrets(monkeypatch):
 @pytest.fixture
 def config(receiver, smtp_server, tls_files):
     return parse_config({"alerts": [
-        {"kind": "webhook", "url": receiver.url, "secret_env": "E2E_HOOK_SECRET", "min_severity": "medium", "timeout": 3},
+        {"kind": "webhook", "url": receiver.url, "secret_env": "E2E_HOOK_SECRET", "min_severity": "medium", "timeout": 3,
+         "allow_private": True},
         email_channel_config(smtp_server, tls_files[0]),
     ]})
 

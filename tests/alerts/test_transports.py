@@ -33,7 +33,7 @@ def queue(db, config) -> list[str]:
 
 
 def hook_config(url: str) -> dict:
-    return {"kind": "webhook", "url": url, "secret_env": "TEST_HOOK_SECRET", "timeout": 2}
+    return {"kind": "webhook", "url": url, "secret_env": "TEST_HOOK_SECRET", "timeout": 2, "allow_private": True}
 
 
 def test_webhook_body_headers_and_signature(db, receiver):

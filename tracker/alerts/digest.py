@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from policywatch.db import alerts as alerts_db
 from policywatch.tracker.alerts.clock import later, resolve, stamp
 from policywatch.tracker.alerts.delivery import DeliverySummary, attempt_send, default_senders, finish_claim
-from policywatch.tracker.alerts.render import AlertContent, RenderError, render_alert, render_digest
+from policywatch.tracker.alerts.render import AlertContent, render_alert, render_digest
 from policywatch.tracker.alerts.sender import Sender, SendResult
 from policywatch.tracker.config import Channel, Config
 
@@ -61,9 +61,10 @@ def _send_channel_digest(
     for alert_id in claimed:
         try:
             contents.append(render_alert(db, alert_id))
-        except RenderError as exc:
+        except Exception as exc:  # a broken alert fails alone; the digest goes out without it
             broken.append(alert_id)
-            finish_claim(db, config.delivery, [alert_id], lease, moment, SendResult(False, str(exc)), summary)
+            result = SendResult(False, f"{channel.key}: cannot render alert: {type(exc).__name__}: {exc}")
+            finish_claim(db, config.delivery, [alert_id], lease, moment, result, summary)
     if not contents:
         return
     digest = render_digest(contents, day=moment.strftime("%Y-%m-%d"))

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from policywatch.db import alerts as alerts_db
 from policywatch.db.changes import change_json
+from policywatch.errors import RenderError
 from policywatch.tracker.alerts.outbox import CHANGE, TRACKING_BROKEN, TRACKING_RESTORED
 from policywatch.tracker.history import clause_changes
 from policywatch.tracker.model import ClauseChange
@@ -27,10 +28,6 @@ from policywatch.tracker.render.html import CSS, clause_section
 
 # Very long clauses stay readable in mail clients; the webhook body is never cut.
 _MAX_CLAUSES_IN_MESSAGE = 50
-
-
-class RenderError(Exception):
-    """The alert points at something that no longer exists (e.g. a deleted change)."""
 
 
 @dataclass(frozen=True)
