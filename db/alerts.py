@@ -1,7 +1,7 @@
 """SQL of the alert outbox (tables ``alerts`` and ``alert_attempts``).
 
 The outbox is a queue kept in the database, so "what remains to send" survives
-any crash (DESIGN.md). A row moves ``pending -> sending -> sent`` (or back to
+any crash (docs/DESIGN.md). A row moves ``pending -> sending -> sent`` (or back to
 ``pending`` with a later ``next_attempt_at``, or to ``failed``). While a row is
 ``sending``, ``next_attempt_at`` holds the end of the sender's lease: a sender
 that dies mid-send leaves a row whose lease expires, and the next sender takes

@@ -72,7 +72,7 @@ _CHANGE_SELECT = f"""
 
 
 def _change_entry(row: dict[str, Any]) -> dict[str, Any]:
-    """One entry of `changes --format json` (DESIGN.md), plus a few extra keys."""
+    """One entry of `changes --format json` (docs/DESIGN.md), plus a few extra keys."""
     return {
         "policy": row["policy"],
         "from_version": row["from_version_id"],

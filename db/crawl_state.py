@@ -1,6 +1,6 @@
 """Crawl state derived from the database: what the crawler still has to do.
 
-Nothing about remaining work lives in memory or in a queue (DESIGN.md "Ready to
+Nothing about remaining work lives in memory or in a queue (docs/DESIGN.md "Ready to
 scale out"): a killed crawl re-derives its work from these queries. Transient
 failures (network errors, the archive's own 429/5xx and error pages) do not
 count as done, so the next run goes back to them; every other outcome

@@ -145,7 +145,7 @@ def mark_seeded(db: Database, policy_ids: list[int]) -> None:
     """Record that these policies' first history has been ingested completely.
 
     Until then (a first import or backfill, even one killed and resumed) their
-    changes are recorded without alerts (DESIGN.md "When alerts are raised").
+    changes are recorded without alerts (docs/DESIGN.md "When alerts are raised").
     """
     for policy_id in policy_ids:
         db.execute(

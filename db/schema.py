@@ -270,7 +270,7 @@ def m004_capture_http_headers(db: Database) -> None:
 
 @migrations()
 def m005_change_findings(db: Database) -> None:
-    """Ranked material findings of a change (JSON list, DESIGN.md "compare --format json").
+    """Ranked material findings of a change (JSON list, docs/DESIGN.md "compare --format json").
 
     NULL for changes recorded before this migration: readers rebuild them from
     the change's clause changes (``tracker.materiality.change_findings``).

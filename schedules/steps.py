@@ -3,7 +3,7 @@
 Both ``policywatch run`` (one pass, for cron) and the jobs of ``policywatch
 schedule run`` call these. Each step opens its own database connection and is
 idempotent, so a pass killed anywhere is simply repeated by the next one
-(DESIGN.md: "crawl -> ingest -> alert, each step resumable and idempotent").
+(docs/DESIGN.md: "crawl -> ingest -> alert, each step resumable and idempotent").
 
 Crawls go through ``crawler.runner.run_crawl``, which runs Scrapy in a child
 process (Scrapy's reactor cannot be restarted in-process). The crawl function,

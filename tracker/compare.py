@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from policywatch.tracker.align import align_clauses
-from policywatch.tracker.model import Assessment, Clause, ClauseChange, DocumentDiff
+from policywatch.tracker.model import Clause, ClauseChange, DocumentDiff
 from policywatch.tracker.redline import change_ops, redline_text
 from policywatch.tracker.render.text import render_text, summary_line
 
@@ -62,18 +62,14 @@ def classify_clauses(clauses: Sequence[Clause]) -> list[Clause]:
 
 
 def _assessed(change: ClauseChange) -> ClauseChange:
-    """Attach the materiality assessment; a cosmetic edit can never be material."""
+    """Attach the materiality assessment (a cosmetic edit is assessed severity none there)."""
     from policywatch.tracker.materiality import assess_change
 
-    assessment = assess_change(change)
-    if change.cosmetic and (assessment.material or assessment.severity != "none"):
-        # DESIGN.md: cosmetic edits are severity none and never alert, whatever the rules say.
-        assessment = Assessment(categories=assessment.categories, direction="cosmetic", reason=assessment.reason)
-    return replace(change, assessment=assessment)
+    return replace(change, assessment=assess_change(change))
 
 
 def diff_to_json(diff: DocumentDiff) -> dict:
-    """The ``compare --format json`` document: DESIGN.md keys plus a text redline."""
+    """The ``compare --format json`` document: docs/DESIGN.md keys plus a text redline."""
     data = diff.to_json()
     for entry, change in zip(data["changes"], diff.changes):
         entry["redline"] = redline_text(change_ops(change)) if change.kind == "modified" else None

@@ -1,6 +1,6 @@
 """policywatch.toml: alert channels, delivery and health settings.
 
-The file is found as DESIGN.md says: an explicit path, else ``POLICYWATCH_CONFIG``,
+The file is found as docs/DESIGN.md says: an explicit path, else ``POLICYWATCH_CONFIG``,
 else ``./policywatch.toml`` if present, else an empty configuration (no channels).
 
 Secrets never live in the file, only the *names* of environment variables that
@@ -11,7 +11,7 @@ loaded (and alerts queued) on a machine that cannot send them.
 Unknown keys and kinds are errors (:class:`ConfigError` naming the file and the
 key): a typo such as ``min_severtiy`` must not silently widen a channel.
 
-Beyond DESIGN.md's keys, every ``[[alerts]]`` channel accepts ``name`` (its
+Beyond docs/DESIGN.md's keys, every ``[[alerts]]`` channel accepts ``name`` (its
 identity in the outbox; default derived from URL / recipients / variable),
 ``groups`` (policy_group globs), ``digest = "daily"``, ``health = false`` (no
 tracking_broken/restored notices) and ``timeout`` (seconds). Webhooks may take
@@ -155,7 +155,7 @@ class Config:
 
 
 def find_config_path(path: str | os.PathLike[str] | None) -> Path | None:
-    """Resolve the config file per DESIGN.md; None means "no config at all"."""
+    """Resolve the config file per docs/DESIGN.md; None means "no config at all"."""
     if path:
         return Path(path)
     env = os.environ.get(CONFIG_ENV)

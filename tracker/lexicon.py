@@ -1,4 +1,4 @@
-"""Phrase lists behind the clause classifier (DESIGN.md "Category taxonomy").
+"""Phrase lists behind the clause classifier (docs/DESIGN.md "Category taxonomy").
 
 Kept apart from ``classify.py`` so the vocabulary can be read and reviewed as
 data: every entry says which category a phrase signals, what it is called in a

@@ -2,7 +2,7 @@
 
 They are dataclasses (not ORM rows) so every stage can be driven from files and
 tested without a database, and so captures stay JSON-serialisable for the
-crawler -> tracker hand-off (DESIGN.md "Ready to scale out").
+crawler -> tracker hand-off (docs/DESIGN.md "Ready to scale out").
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ ClauseKind = Literal["heading", "paragraph", "list_item"]
 ChangeKind = Literal["added", "removed", "modified", "moved"]
 Direction = Literal["expands", "weakens", "strengthens", "narrows", "neutral", "cosmetic"]
 
-# Outcomes of a capture (DESIGN.md storage principles). Only "ok" can create a version.
+# Outcomes of a capture (docs/DESIGN.md storage principles). Only "ok" can create a version.
 CAPTURE_OUTCOMES: tuple[str, ...] = (
     "ok",
     "not_modified",
@@ -93,7 +93,7 @@ class Assessment:
 
 @dataclass(frozen=True)
 class Finding:
-    """One ranked material finding of a change (DESIGN.md "compare --format json").
+    """One ranked material finding of a change (docs/DESIGN.md "compare --format json").
 
     ``change`` indexes the change's clause changes; ``count`` says how many
     near-identical findings were merged into this one.

@@ -1,6 +1,6 @@
 """Is this extracted text a privacy policy at all?
 
-A failed capture must never become a version (DESIGN.md), so before ingesting we
+A failed capture must never become a version (docs/DESIGN.md), so before ingesting we
 look at the text with generic rules: word counts, a few phrase lists (English plus
 cheap French/German/Spanish variants) for error, redirect, JavaScript-wall, login
 and parked-domain pages, the presence of privacy vocabulary, and a comparison with

@@ -5,10 +5,9 @@ Commands only parse arguments and call library functions; library errors
 """
 from __future__ import annotations
 
-import functools
 import importlib
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -115,16 +114,3 @@ def database_error_message(ctx: click.Context, exc: Exception) -> str:
     elif "readonly" in lowered or "read-only" in lowered:
         hint = "; this command needs write access to the file and its folder"
     return f"database {db_path}: {text}{hint}"
-
-
-def with_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands called outside the group (tests): same error handling."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PolicywatchError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper

@@ -1,4 +1,4 @@
-"""Alert content: the DESIGN.md webhook body, readable text and escaped HTML."""
+"""Alert content: the docs/DESIGN.md webhook body, readable text and escaped HTML."""
 from __future__ import annotations
 
 import json

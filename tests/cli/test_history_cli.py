@@ -25,7 +25,7 @@ def imported(invoke):
 def test_changes_json_carries_per_policy_numbers(imported):
     numbers = [(c["from_number"], c["to_number"]) for c in imported]
     assert numbers[0][0] == 1 and all(b == a + 1 for a, b in numbers), numbers
-    assert {"from_version", "to_version"} <= imported[0].keys()  # database ids stay (DESIGN.md)
+    assert {"from_version", "to_version"} <= imported[0].keys()  # database ids stay (docs/DESIGN.md)
 
 
 def test_diff_takes_version_numbers_and_ids(invoke, imported):

@@ -1,4 +1,4 @@
-"""Materiality: clause changes and whole-document verdicts (DESIGN.md "Materiality")."""
+"""Materiality: clause changes and whole-document verdicts (docs/DESIGN.md "Materiality")."""
 from __future__ import annotations
 
 import os

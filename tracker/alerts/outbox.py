@@ -2,7 +2,7 @@
 
 The ingest calls :func:`enqueue_change_alerts` inside the transaction that
 records a material change, so a change and its alerts are committed together or
-not at all (DESIGN.md: "a row per (change, channel) is written in the same
+not at all (docs/DESIGN.md: "a row per (change, channel) is written in the same
 transaction as the change"). Senders pick the rows up later
 (:mod:`tracker.alerts.delivery`); nothing here talks to the network.
 """

@@ -2,7 +2,7 @@
 
 Everything is rendered from the database at send time (the outbox row only
 points at a change), so a message always reflects the recorded change. The
-webhook body follows DESIGN.md exactly; the text/HTML bodies are for people:
+webhook body follows docs/DESIGN.md exactly; the text/HTML bodies are for people:
 policy, URL, capture times, severity, categories, summary and a redline of the
 changed clauses. All policy text in HTML is escaped.
 """

@@ -1,4 +1,4 @@
-"""Webhook channel: a signed JSON POST (DESIGN.md "Webhook request").
+"""Webhook channel: a signed JSON POST (docs/DESIGN.md "Webhook request").
 
 Headers:
 

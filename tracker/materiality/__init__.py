@@ -1,6 +1,6 @@
 """Change -> direction, severity, material flag and a reason a person can check.
 
-DESIGN.md "Materiality": a change is material (severity high/medium) when it
+docs/DESIGN.md "Materiality": a change is material (severity high/medium) when it
 widens a practice (collection, sharing, sale, purposes, tracking, international
 transfers), weakens a protection (a negation dropped, a right removed, retention
 lengthened, an age limit lowered, security weakened) or changes who controls the

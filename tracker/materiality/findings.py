@@ -6,7 +6,7 @@
 stored with the change, or rebuilds them from its stored clause changes for
 changes recorded before findings were stored.
 
-Order (DESIGN.md "compare --format json"): news for the whole document first
+Order (docs/DESIGN.md "compare --format json"): news for the whole document first
 (a practice the old version never described, a protection the new version no
 longer states anywhere); then removed or weakened protections, new
 sale/sharing/advertising recipients, sensitive data, AI training, children, a

@@ -20,7 +20,6 @@ from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, 
 
 _BULK_COPY_CLAUSES = 10  # at least this many copied clauses (and a quarter of the document) make a "copy"
 _BULK_COPY_SHARE = 0.25
-_MIN_POLICY_WORDS = 60  # below this a "policy" is a redirect page, a header stub or an error text
 _QUALITY_CHECK_CHARS = 9000  # longer documents (about 1,500 words) are not stubs or error pages ...
 _SHRINK_SHARE = 0.5  # ... unless they lost half their text
 
@@ -51,14 +50,11 @@ def _extraction_failure(old_clauses: Sequence[Clause], new_clauses: Sequence[Cla
 
 
 def _quality_problem(text: str, previous: str | None) -> str:
-    """Ask tracker.quality when available; otherwise a word-count floor."""
+    """The quality gate's word on a whole document ("" when it reads like a policy)."""
+    from policywatch.tracker.quality import assess_text, word_count
+
     if not text.strip():
         return "empty text" if previous is not None and previous.strip() else ""
-    try:
-        from policywatch.tracker.quality import assess_text, word_count
-    except ImportError:  # quality.py lands separately; keep a conservative floor meanwhile
-        words = len(text.split())
-        return f"only {words} words" if words < _MIN_POLICY_WORDS else ""
     quality = assess_text(text, previous_words=word_count(previous) if previous else None)
     if quality.outcome == "ok":
         return ""

@@ -282,7 +282,7 @@ _LIST_BEFORE = re.compile(r"(?:,|\bor|\band|\bsuch as|\bincluding|\blike|\bwith)
 def _recipient_findings(old: str, new: str, diff: _WordDiff, new_sigs: Sequence[Signal]) -> list[RuleFinding]:
     """Named recipients added to a sharing or sale sentence ("..., Yahoo, Facebook or The Trade Desk").
 
-    DESIGN.md: an enumeration of recipients that gains members widens the practice
+    docs/DESIGN.md: an enumeration of recipients that gains members widens the practice
     even when the rest of the sentence is unchanged.
     """
     old_low = fold_text(old)
@@ -316,7 +316,7 @@ def _rewording_findings(
 ) -> list[RuleFinding]:
     """New words inside a sentence that describes a practice: treat as a possible widening.
 
-    Missing a material change is worse than a false alarm (DESIGN.md), so a
+    Missing a material change is worse than a false alarm (docs/DESIGN.md), so a
     practice sentence that gains several content words without any narrowing
     cue is reported as medium.
     """

@@ -1,6 +1,6 @@
 """The ranked findings a change page opens with, and their HTML/text.
 
-DESIGN.md: ``findings`` rank the material findings of a change, most important
+docs/DESIGN.md: ``findings`` rank the material findings of a change, most important
 first, near-duplicates merged: ``{change, category, direction, severity, quote,
 reason, count}`` where ``change`` indexes the clause changes. When a recorded
 change carries them (the materiality work stores them) they are shown as they
