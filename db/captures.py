@@ -22,7 +22,8 @@ def insert_capture(db: Database, row: dict[str, Any]) -> int:
         f"INSERT INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         [row[c] for c in cols],
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid
 
 
 def set_capture_version(db: Database, capture_id: int, version_id: int | None) -> None:
@@ -56,7 +57,8 @@ def ok_captures(db: Database, policy_id: int) -> list[dict[str, Any]]:
 
 def stored_bodies(db: Database, *, policy_id: int | None = None, since: str | None = None) -> list[dict[str, Any]]:
     """Captures that kept their raw body, with their policy's name, by policy and time (WARC export)."""
-    where, params = ["c.blob_sha256 IS NOT NULL"], []
+    where: list[str] = ["c.blob_sha256 IS NOT NULL"]
+    params: list[Any] = []
     if policy_id is not None:
         where.append("c.policy_id = ?")
         params.append(policy_id)

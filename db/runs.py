@@ -54,7 +54,8 @@ def start_run(db: Database, kind: str, *, started_at: str) -> int:
     cursor = db.execute(
         "INSERT INTO runs (kind, started_at, status) VALUES (?, ?, 'running')", [kind, started_at]
     )
-    return int(cursor.lastrowid)
+    assert cursor.lastrowid is not None  # an INSERT always sets it
+    return cursor.lastrowid
 
 
 def close_abandoned_runs(db: Database, *, finished_at: str) -> int:

@@ -214,7 +214,7 @@ def m001_core_tables(db: Database) -> None:
 
 @migrations()
 def m002_full_text_search(db: Database) -> None:
-    db["clause_texts"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db.table("clause_texts").enable_fts(["text"], create_triggers=True, tokenize="porter")
 
 
 @migrations()

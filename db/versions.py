@@ -64,7 +64,8 @@ def insert_version(db: Database, row: dict[str, Any], clause_rows: Sequence[tupl
     cur = db.execute(
         f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols]
     )
-    version_id = int(cur.lastrowid)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    version_id = cur.lastrowid
     db.conn.executemany(
         "INSERT INTO version_clauses (version_id, ordinal, clause_id, kind, heading_id) VALUES (?, ?, ?, ?, ?)",
         [(version_id, *row) for row in clause_rows],

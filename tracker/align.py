@@ -153,9 +153,9 @@ def _pair_identical(
         queue.reverse()  # pop() then yields the earliest new position first
     pairs = []
     for i in old_free:
-        queue = waiting.get(old_texts[i])
-        if queue:
-            pairs.append((i, queue.pop()))
+        pending = waiting.get(old_texts[i])
+        if pending:
+            pairs.append((i, pending.pop()))
     return pairs
 
 
@@ -350,8 +350,9 @@ def _order_key(anchors: list[tuple[int, int]]):
     def key(change: ClauseChange) -> tuple[int, int, int]:
         if change.new_ordinal is not None:
             return (change.new_ordinal, 1, change.old_ordinal or 0)
-        before = bisect_left(anchor_old, change.old_ordinal) - 1
+        old = change.old_ordinal or 0  # a change with no new position is a removal: it has an old one
+        before = bisect_left(anchor_old, old) - 1
         slot = anchor_new[before] + 1 if before >= 0 else 0
-        return (slot, 0, change.old_ordinal)
+        return (slot, 0, old)
 
     return key

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from policywatch.tracker.normalize import normalize_text
 
@@ -88,7 +89,8 @@ def parse_date(text: str, day_first: bool = False) -> str | None:
     return None
 
 
-def _to_iso(parts: dict[str, str | None], day_first: bool) -> str | None:
+def _to_iso(parts: dict[str, Any], day_first: bool) -> str | None:
+    """Regex groups (the pattern guarantees the ones each branch reads) -> ISO date."""
     year = int(parts["year"])
     if parts.get("mname"):
         month = _MONTHS[parts["mname"].lower().rstrip(".")]

@@ -87,12 +87,13 @@ def resolve_diff(db: Database, policy_ref: str | int, from_ref: str | None, to_r
                              f"use --from {to_ref} --to {from_ref}.")
         stored = change_db.find_change(db, policy["id"], old["id"], new["id"])
     else:
-        stored = change_db.find_change(db, policy["id"], old and old["id"], new and new["id"])
+        stored = change_db.find_change(db, policy["id"], old["id"] if old else None, new["id"] if new else None)
         if stored is None:
             where = f" ending at --to {to_ref}" if new else (f" starting at --from {from_ref}" if old else "")
             raise UsageError(f"No recorded change of {name}{where}; list them with `policywatch changes --policy {name}`.")
         old = version_db.get_version(db, stored["from_version_id"])
         new = version_db.get_version(db, stored["to_version_id"])
+    assert old is not None and new is not None  # both found, or both read from the stored change
     diff, _, _ = diff_versions(db, old["id"], new["id"])
     return DiffView(policy, old, new, version_db.version_number(db, old), version_db.version_number(db, new), stored, diff)
 

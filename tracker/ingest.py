@@ -162,8 +162,8 @@ class Ingestor:
             outcome, detail, prepared = self._prepare(capture, policy)
 
         with write_transaction(self.db):
-            if capture_db.find_capture(self.db, key) is not None:  # another writer won the race
-                row = capture_db.find_capture(self.db, key)
+            row = capture_db.find_capture(self.db, key)
+            if row is not None:  # another writer won the race
                 return IngestResult(row["id"], row["outcome"], row["version_id"], duplicate=True)
             if capture.body is not None:
                 put_blob(self.db, capture.body, base_sha=capture_db.latest_blob(self.db, policy["id"]))

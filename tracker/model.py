@@ -28,6 +28,7 @@ SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high")
 ClauseKind = Literal["heading", "paragraph", "list_item"]
 ChangeKind = Literal["added", "removed", "modified", "moved"]
 Direction = Literal["expands", "weakens", "strengthens", "narrows", "neutral", "cosmetic"]
+Severity = Literal["none", "low", "medium", "high"]
 
 # Outcomes of a capture (docs/DESIGN.md storage principles). Only "ok" can create a version.
 CAPTURE_OUTCOMES: tuple[str, ...] = (
@@ -85,7 +86,7 @@ class Assessment:
 
     categories: tuple[str, ...] = ()
     direction: Direction = "neutral"
-    severity: str = "none"
+    severity: Severity = "none"
     material: bool = False
     reason: str = ""
     quote: str = ""  # the exact words the reason rests on, in their sentence

@@ -205,6 +205,7 @@ def place_text(
     version_db.relink_flips(db, policy_id, prepared.text_sha256)
     placement = Placement(version_id, new_version=True)
     new_version = version_db.get_version(db, version_id)
+    assert new_version is not None  # inserted just above, in this transaction
     if prev is not None:
         if nxt is not None:
             change_db.supersede_change(db, prev["id"], nxt["id"])
@@ -215,6 +216,7 @@ def place_text(
         placement.alert_ids.extend(alert_ids)
     if nxt is not None:
         nxt = version_db.get_version(db, nxt["id"])  # flip_of may have changed
+        assert nxt is not None
         change_id, _ = record_change(db, policy, new_version, nxt, may_alert=False)
         placement.change_ids.append(change_id)
     return placement

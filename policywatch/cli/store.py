@@ -150,6 +150,7 @@ def import_cmd(ctx: click.Context, directory: str | None, name: str, url: str | 
         return
     if url_filter:
         raise click.UsageError("--url-filter only applies to --warc.")
+    assert directory is not None  # one of the two, checked above
     from rich.progress import Progress
 
     from policywatch.tracker.folder_import import import_directory

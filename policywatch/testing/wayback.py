@@ -33,6 +33,7 @@ import time
 from datetime import datetime, timezone
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -178,7 +179,7 @@ class FakeWaybackServer(ThreadingHTTPServer):
         self.url = f"http://{host}:{self.server_address[1]}"
         self._thread: threading.Thread | None = None
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer (a killed crawl) is not an error worth a traceback."""
         import sys
 

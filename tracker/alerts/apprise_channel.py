@@ -19,7 +19,7 @@ class AppriseSender:
 
         url = read_secret(channel.option("url_env"), what="Apprise URL", channel=channel)
         notifier = apprise.Apprise()
-        if not notifier.add(url):
+        if not url or not notifier.add(url):
             raise ConfigError(
                 f"The Apprise URL in {channel.option('url_env')} (channel {channel.key}) is not "
                 "understood by apprise."

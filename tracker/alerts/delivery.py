@@ -166,6 +166,7 @@ def finish_claim(
     ``backoff_base`` seconds with the reason in ``last_error``.
     """
     at = stamp(moment)
+    retry_at: str | None
     if result.held:
         retry_at = later(moment, policy.backoff_base)
         with db.atomic():

@@ -5,7 +5,7 @@ from typing import Iterable, Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, order_categories
-from policywatch.tracker.model import Assessment, ClauseChange
+from policywatch.tracker.model import Assessment, ClauseChange, Severity
 from policywatch.tracker.materiality.modified import _assess_modified
 from policywatch.tracker.materiality.quotes import _page_chrome, _reason, _sentence_around, _short, _title_like
 from policywatch.tracker.materiality.signals import (
@@ -78,7 +78,7 @@ def _assess_removed(text: str) -> list[RuleFinding]:
     if protective:
         worst = _riskiest(protective)
         negation = worst.negated and worst.kind == lexicon.PRACTICE
-        severity = "high" if negation and worst.risk == "high" else "medium"
+        severity: Severity = "high" if negation and worst.risk == "high" else "medium"
         if _title_like(text):
             severity = "low"  # a heading alone removed; the clauses under it decide
         what = "protection removed: a negation dropped" if negation else "protection removed"

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import PROTECTIVE, find_signals, order_categories
-from policywatch.tracker.model import Assessment, Clause, ClauseChange, severity_rank
+from policywatch.tracker.model import Assessment, Clause, ClauseChange, Severity, severity_rank
 from policywatch.tracker.materiality.quotes import _short
 from policywatch.tracker.materiality.restated import StatementIndex
 from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, _riskiest
@@ -174,7 +174,7 @@ def _org_core(org: str) -> str:
     return " ".join(words[:-1] if len(words) > 1 else words).casefold()
 
 
-def discounted(a: Assessment, why: str, severity: str = "low") -> Assessment:
+def discounted(a: Assessment, why: str, severity: Severity = "low") -> Assessment:
     """A guard discounted this change: not material, and the reason says why."""
     if not a.material and severity_rank(a.severity) <= severity_rank(severity):
         return a

@@ -11,6 +11,7 @@ from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_sign
 from policywatch.tracker.materiality.edits import edit_reason
 from policywatch.tracker.materiality.restated import still_stated
 from policywatch.tracker.materiality.quotes import _clean, _quote, _sentence_around, _short
+from policywatch.tracker.model import Severity
 from policywatch.tracker.materiality.signals import (
     WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
     _categories, _effective_exposing, _orgs, _riskiest, _widening_finding,
@@ -85,7 +86,7 @@ def _polarity_findings(
         if before in old_keys and before not in new_keys:
             flipped.add((s.category, s.label))
             if s.polarity == EXPOSING:
-                sev = "high" if s.risk != "low" else "medium"
+                sev: Severity = "high" if s.risk != "low" else "medium"
                 findings.append(RuleFinding("weakens", sev, (s.category,), *edit_reason(old, new, diff, "new", s, "negation or limit dropped")))
             else:
                 findings.append(RuleFinding("strengthens", "low", (s.category,), *edit_reason(old, new, diff, "new", s, "negation added")))
@@ -136,10 +137,10 @@ def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: S
             else:
                 findings.append(RuleFinding("strengthens", "low", ("retention",), f'Changed: retention period "{b}" -> "{a}" in: "{_short(_around_duration(new, a), 240)}" (retention: kept for less time).', _clean(_around_duration(new, a))))
     if "children" in cats:
-        before, after = _ages(old), _ages(new)
-        if before and after and before != after:
-            if min(after) < min(before):
-                findings.append(RuleFinding("weakens", "medium", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit lowered)."))
+        ages_before, ages_after = _ages(old), _ages(new)
+        if ages_before and ages_after and ages_before != ages_after:
+            if min(ages_after) < min(ages_before):
+                findings.append(RuleFinding("weakens", "medium", ("children",), f"Changed: age threshold {min(ages_before)} -> {min(ages_after)} (children: age limit lowered)."))
             elif min(after) > min(before):
                 findings.append(RuleFinding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
     return findings

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories
-from policywatch.tracker.model import severity_rank
+from policywatch.tracker.model import Direction, Severity, severity_rank
 from policywatch.tracker.materiality.quotes import _reason, _sentence_around, _short, _title_like
 
 
@@ -45,8 +45,8 @@ class RuleFinding:
     the reason is used, which the reason builders always put there.
     """
 
-    direction: str
-    severity: str
+    direction: Direction
+    severity: Severity
     categories: tuple[str, ...]
     reason: str
     quote: str = ""
@@ -86,14 +86,14 @@ def _widening_finding(verb: str, text: str, exposing: Sequence[Signal]) -> RuleF
     worst = _riskiest(exposing)
     # A bold lead-in or heading sentence ("**Data shared with advertising companies**.") names a
     # topic: quote the statement that carries the same weight instead, when the clause has one.
-    severity = {"high": "high", "medium": "medium"}.get(worst.risk, "low")
+    severity: Severity = "high" if worst.risk == "high" else "medium" if worst.risk == "medium" else "low"
     stated = [s for s in exposing if s.risk != "low" and not _lead_in(_sentence_around(text, s.span))]
     if stated and _lead_in(_sentence_around(text, worst.span)):
         worst = _riskiest(stated)
     if verb != "Changed" and _title_like(text):
         severity = "low"  # a heading or table-of-contents entry names a topic; the clauses under it carry the practice
     denial = all(s.category in PROTECTION_CATEGORIES for s in exposing)
-    direction = "weakens" if denial else "expands"
+    direction: Direction = "weakens" if denial else "expands"
     what = f"{worst.category.replace('_', ' ')}: {'protection weakened' if denial else 'new practice'}"
     return RuleFinding(direction, severity, _cats(exposing), _reason(verb, text, worst, what))
 

@@ -52,7 +52,8 @@ def _order(changes: Sequence[ClauseChange], new_count: int, old_count: int) -> l
     same_new = [n for n in range(new_count) if n not in changed_new]
     same_old = [o for o in range(old_count) if o not in changed_old]
     to_new = dict(zip(same_old, same_new))
-    to_new.update({c.old_ordinal: c.new_ordinal for c in changes if c.kind == "modified" and c.old_ordinal is not None})
+    to_new.update({c.old_ordinal: c.new_ordinal for c in changes
+                   if c.kind == "modified" and c.old_ordinal is not None and c.new_ordinal is not None})
     following = [new_count] * (old_count + 1)  # new position of the next old clause that survives
     for o in range(old_count - 1, -1, -1):
         following[o] = to_new.get(o + 1, following[o + 1]) if o + 1 < old_count else new_count

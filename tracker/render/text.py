@@ -23,7 +23,7 @@ def summary_line(diff: DocumentDiff) -> str:
     """One line: how many changes of each kind, and the verdict."""
     if not diff.changes:
         return "No changes."
-    counts = Counter(c.kind for c in diff.changes)
+    counts: Counter[str] = Counter(c.kind for c in diff.changes)
     kinds = ", ".join(f"{counts[k]} {k}" for k in ("modified", "added", "removed", "moved") if counts[k])
     verdict = diff.verdict
     if verdict.material:
