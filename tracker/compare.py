@@ -13,7 +13,6 @@ from typing import Sequence
 from policywatch.tracker.align import align_clauses
 from policywatch.tracker.model import Clause, ClauseChange, DocumentDiff
 from policywatch.tracker.redline import change_ops, redline_text
-from policywatch.tracker.render.text import render_text, summary_line
 
 __all__ = [
     "change_ops",
@@ -77,6 +76,20 @@ def diff_to_json(diff: DocumentDiff) -> dict:
 
 
 # --- renderers (kept here as the library's public names; built in tracker.render) ---
+
+
+def render_text(diff: DocumentDiff) -> str:
+    """The plain terminal report (``compare --format text``); rich is loaded only for it."""
+    from policywatch.tracker.render.text import render_text as plain_report
+
+    return plain_report(diff)
+
+
+def summary_line(diff: DocumentDiff) -> str:
+    """One line: how many changes of each kind, and the verdict."""
+    from policywatch.tracker.render.text import summary_line as line
+
+    return line(diff)
 
 
 def render_html(diff: DocumentDiff, title: str = "policywatch comparison") -> str:
