@@ -141,8 +141,8 @@ def _number_findings(old: str, new: str, old_sigs: Sequence[Signal], new_sigs: S
         if ages_before and ages_after and ages_before != ages_after:
             if min(ages_after) < min(ages_before):
                 findings.append(RuleFinding("weakens", "medium", ("children",), f"Changed: age threshold {min(ages_before)} -> {min(ages_after)} (children: age limit lowered)."))
-            elif min(after) > min(before):
-                findings.append(RuleFinding("strengthens", "low", ("children",), f"Changed: age threshold {min(before)} -> {min(after)} (children: age limit raised)."))
+            elif min(ages_after) > min(ages_before):
+                findings.append(RuleFinding("strengthens", "low", ("children",), f"Changed: age threshold {min(ages_before)} -> {min(ages_after)} (children: age limit raised)."))
     return findings
 
 
