@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policywatch.crawler.cdx import valid_stamp
-from policywatch.errors import UsageError
+from policywatch.crawler.request import CrawlRequest, check_stamp, parse_shard
+
+__all__ = ["CrawlRequest", "CrawlSummary", "check_stamp", "run_crawl", "run_discover", "run_request"]
 
 ROOT = Path(__file__).resolve().parent.parent
 Progress = Callable[[dict[str, Any]], None]
@@ -85,16 +86,6 @@ class CrawlSummary:
         if self.pauses:
             text += f", {self.pauses} rate-limit pauses"
         return text
-
-
-def check_stamp(value: str | None, option: str) -> str | None:
-    """Validate ``--since``/``--until`` (YYYY, YYYYMM, YYYYMMDD...); UsageError otherwise."""
-    if value is None:
-        return None
-    value = value.replace("-", "")
-    if not valid_stamp(value):
-        raise UsageError(f"{option} must be a date as YYYY, YYYYMM or YYYYMMDD (got {value!r}).")
-    return value
 
 
 def crawl_command(db_path: str, *, live: bool = False, archive: bool = False, since: str | None = None,
@@ -224,16 +215,38 @@ def _event(line: str) -> dict[str, Any] | None:
         return None
 
 
+def run_request(request: CrawlRequest, *, progress: Progress | None = None, env: dict[str, str] | None = None,
+                settings: dict[str, str] | None = None) -> CrawlSummary:
+    """Run one validated request (``crawler.request.build_crawl_request``) in a subprocess.
+
+    What ``policywatch crawl``, ``policywatch run`` and the scheduler all end in;
+    nothing is re-validated here.
+    """
+    cmd = crawl_command(request.db_path, live=request.live, archive=request.archive, since=request.since,
+                        until=request.until, policies=request.policies or (), config_path=request.config_path,
+                        save=request.save, settings=settings, shard=request.shard, shards=request.shards)
+    return run_command(cmd, progress=progress, env=env, timeout=request.timeout)
+
+
 def run_crawl(db_path: str, *, live: bool = False, archive: bool = False, since: str | None = None,
               until: str | None = None, policies: Sequence[int] = (), config_path: str | None = None,
               save: bool = False, progress: Progress | None = None, env: dict[str, str] | None = None,
               settings: dict[str, str] | None = None, timeout: float | None = None,
               shard: int = 0, shards: int = 1) -> CrawlSummary:
-    """Crawl live pages and/or the archive (neither flag means both) in a subprocess."""
-    since, until = check_stamp(since, "--since"), check_stamp(until, "--until")
-    cmd = crawl_command(db_path, live=live, archive=archive, since=since, until=until, policies=policies,
-                        config_path=config_path, save=save, settings=settings, shard=shard, shards=shards)
-    return run_command(cmd, progress=progress, env=env, timeout=timeout)
+    """Crawl live pages and/or the archive (neither flag means both) in a subprocess.
+
+    For library callers that already hold policy ids and a config path (tests,
+    bench): only the stamps and the shard are checked; the CLI and the scheduler
+    build their request with ``build_crawl_request`` and call :func:`run_request`.
+    """
+    shard, shards = parse_shard((shard, shards))
+    request = CrawlRequest(
+        db_path=str(Path(db_path).resolve()), live=live, archive=archive, since=check_stamp(since, "--since"),
+        until=check_stamp(until, "--until"), policies=tuple(policies) or None,
+        config_path=str(Path(config_path).resolve()) if config_path else None, save=save,
+        shard=shard, shards=shards, timeout=timeout,
+    )
+    return run_request(request, progress=progress, env=env, settings=settings)
 
 
 def run_discover(db_path: str, url: str, *, at: str | None = None, name: str | None = None,

@@ -40,7 +40,8 @@ def run_crawl_job(ctx: StepContext, job: JobSpec) -> Any:
 def run_pass_job(ctx: StepContext, job: JobSpec) -> Any:
     try:
         result = run_pass(
-            ctx, live=job.live, archive=job.archive, policies=job.policies, group=job.group, timeout=job.timeout
+            ctx, live=job.live, archive=job.archive, since=job.since, until=job.until, policies=job.policies,
+            group=job.group, timeout=job.timeout,
         )
     except runs_db.RunInProgress as exc:
         log.warning("job %s skipped: %s", job.id, exc)

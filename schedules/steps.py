@@ -5,9 +5,11 @@ schedule run`` call these. Each step opens its own database connection and is
 idempotent, so a pass killed anywhere is simply repeated by the next one
 (docs/DESIGN.md: "crawl -> ingest -> alert, each step resumable and idempotent").
 
-Crawls go through ``crawler.runner.run_crawl``, which runs Scrapy in a child
-process (Scrapy's reactor cannot be restarted in-process). The crawl function,
-the alert senders and the clock are injectable for tests.
+Crawls are described by one ``crawler.request.CrawlRequest`` (built by
+``build_crawl_request``, as ``policywatch crawl`` builds its own) and run by
+``crawler.runner.run_request``, which runs Scrapy in a child process (Scrapy's
+reactor cannot be restarted in-process). The crawl function, the alert senders
+and the clock are injectable for tests.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
+from policywatch.crawler.request import CrawlRequest, build_crawl_request
 from policywatch.db import runs as runs_db
 from policywatch.db.connection import open_database
 from policywatch.tracker.alerts.clock import resolve, stamp
@@ -26,17 +29,19 @@ from policywatch.tracker.alerts.delivery import DeliverySummary, send_pending
 from policywatch.tracker.alerts.digest import send_digests
 from policywatch.tracker.alerts.health import check_health
 from policywatch.tracker.alerts.sender import Sender
-from policywatch.tracker.config import Config, find_config_path, load_config
+from policywatch.tracker.config import Config, load_config
 
 log = logging.getLogger(__name__)
 CrawlFunction = Callable[..., Any]
 
 
-def default_crawl(*args: Any, **kwargs: Any) -> Any:
-    """``crawler.runner.run_crawl`` (imported late: the crawler is heavy)."""
-    from policywatch.crawler.runner import run_crawl
+def default_crawl(db_path: str, **fields: Any) -> Any:
+    """``crawler.runner.run_request`` on the request whose fields these are (nothing re-validated)."""
+    from policywatch.crawler.request import CrawlRequest
+    from policywatch.crawler.runner import run_request
 
-    return run_crawl(*args, **kwargs)
+    fields["policies"] = tuple(fields.get("policies") or ()) or None
+    return run_request(CrawlRequest(db_path=db_path, **fields))
 
 
 @dataclass
@@ -45,7 +50,7 @@ class StepContext:
 
     db_path: str
     config_path: str | None = None
-    crawl: CrawlFunction | None = None  # None: crawler.runner.run_crawl
+    crawl: CrawlFunction | None = None  # called as crawl(db_path, **request.crawl_kwargs()); None: default_crawl
     senders: Mapping[str, Sender] | None = None
     clock: Callable[[], datetime] | None = None
 
@@ -112,7 +117,7 @@ def summary_json(summary: Any) -> Any:
     return None if summary is None else str(summary)
 
 
-def crawl_step(
+def crawl_request(
     ctx: StepContext,
     *,
     live: bool = True,
@@ -122,39 +127,27 @@ def crawl_step(
     policies: Sequence[str | int] | None = None,
     group: str | None = None,
     timeout: float | None = None,
-) -> Any:
-    """Crawl (in a child process) the selected policies; ``group`` selects by policy_group.
-
-    Policies are resolved to ids here (the crawler takes ids), and the config
-    path is made absolute because the child runs from the repository root.
-    """
-    ids = policy_ids(ctx.db_path, policies=policies, group=group)
-    if ids == []:
-        log.info("no policies in group %r: nothing to crawl", group)
-        return None
-    crawl = ctx.crawl or default_crawl
-    found = find_config_path(ctx.config_path)
-    extra = {"timeout": timeout} if timeout else {}  # the child is killed after this many seconds
-    return crawl(
-        ctx.db_path, live=live, archive=archive, since=since, until=until,
-        policies=ids or (), config_path=str(found.resolve()) if found else None, **extra,
+) -> CrawlRequest:
+    """The request for this context's database and config (``build_crawl_request``: names,
+    group, stamps and config resolved and checked in that one place)."""
+    return build_crawl_request(
+        ctx.db_path, live=live, archive=archive, since=since, until=until, policies=policies, group=group,
+        config_path=ctx.config_path, timeout=timeout,
     )
 
 
-def policy_ids(db_path: str, *, policies: Sequence[str | int] | None, group: str | None) -> list[int] | None:
-    """Ids of the named policies and/or of a group's active policies; None = all."""
-    if not policies and group is None:
-        return None
-    from policywatch.db.policies import get_policy, list_policies
+def crawl_step(ctx: StepContext, request: CrawlRequest | None = None, **inputs: Any) -> Any:
+    """Crawl (in a child process) a request, or the one ``crawl_request(ctx, **inputs)`` builds.
 
-    db = open_database(db_path)
-    try:
-        ids = [int(get_policy(db, p)["id"]) for p in policies or ()]
-        if group is not None:
-            ids += [int(p["id"]) for p in list_policies(db, active_only=True) if p.get("policy_group") == group]
-        return sorted(set(ids))
-    finally:
-        db.close()
+    A group that selects no policy is not a crawl of everything: it is skipped (None).
+    """
+    if request is None:
+        request = crawl_request(ctx, **inputs)
+    if request.selects_nothing:
+        log.info("no policies selected: nothing to crawl")
+        return None
+    crawl = ctx.crawl or default_crawl
+    return crawl(request.db_path, **request.crawl_kwargs())
 
 
 def health_step(ctx: StepContext) -> list[str]:
@@ -184,16 +177,12 @@ def digest_step(ctx: StepContext) -> DeliverySummary:
         db.close()
 
 
-def run_pass(
-    ctx: StepContext,
-    *,
-    live: bool = True,
-    archive: bool = False,
-    policies: Sequence[str] | None = None,
-    group: str | None = None,
-    timeout: float | None = None,
-) -> PassResult:
+def run_pass(ctx: StepContext, request: CrawlRequest | None = None, **inputs: Any) -> PassResult:
     """One full pass under the run lock: crawl, health check, delivery; recorded in ``runs``.
+
+    ``request`` was built (and checked) by the caller, as ``policywatch run`` does;
+    without it ``crawl_request(ctx, **inputs)`` builds it inside the pass, so a bad
+    policy name in a scheduled job is a recorded crawl failure.
 
     Raises ``db.runs.RunInProgress`` without doing anything if a pass is running.
     A failed crawl does not stop alert delivery (alerts already queued still go out).
@@ -208,11 +197,9 @@ def run_pass(
                 log.warning("%d earlier pass(es) never finished (killed?): marked abandoned", abandoned)
             result = PassResult(run_id=runs_db.start_run(db, "run", started_at=started))
             try:
-                result.crawl = crawl_step(
-                    ctx, live=live, archive=archive, policies=policies, group=group, timeout=timeout
-                )
-            except subprocess.TimeoutExpired:
-                result.crawl_error = f"crawl killed after the {timeout:g} s timeout (re-run to resume)"
+                result.crawl = crawl_step(ctx, request, **inputs)
+            except subprocess.TimeoutExpired as exc:
+                result.crawl_error = f"crawl killed after the {exc.timeout:g} s timeout (re-run to resume)"
                 log.error("%s", result.crawl_error)
             except Exception as exc:  # recorded, reported, and the pass goes on to alerts
                 result.crawl_error = f"{type(exc).__name__}: {exc}"

@@ -1,11 +1,9 @@
-"""Commands: ``alerts send``, ``alerts list``, ``run`` and ``schedule run``.
+"""Commands: ``alerts send`` and ``alerts list`` (``run`` and ``schedule run`` are in
+``cli/run.py`` and ``cli/schedule.py``).
 
-They parse arguments and call the library (``tracker.alerts``, ``schedules``).
-``run`` exits with ``EXIT_RUN_IN_PROGRESS`` (75, EX_TEMPFAIL from sysexits.h)
-when another pass holds the database's run lock, so cron wrappers can tell
-"skipped, try later" from success (0), ``--fail-on-material`` (1) and bad
-usage (2). ``alerts send`` exits ``EXIT_DELIVERY_FAILED`` (75 too: "not done,
-a later send retries") when any delivery failed or was held in that pass.
+They parse arguments and call ``tracker.alerts``. ``alerts send`` exits
+``EXIT_DELIVERY_FAILED`` (75: "not done, a later send retries") when any
+delivery failed or was held in that pass.
 """
 from __future__ import annotations
 
@@ -16,7 +14,6 @@ import click
 
 from policywatch.cli.root import cli, open_db
 
-EXIT_RUN_IN_PROGRESS = 75
 EXIT_DELIVERY_FAILED = 75
 
 
@@ -96,90 +93,3 @@ def alerts_list(ctx: click.Context, status: str | None, fmt: str, limit: int | N
         if row["last_error"] and row["status"] != "sent":
             line += f"  last error: {row['last_error']}"
         click.echo(line)
-
-
-@cli.command("run")
-@click.option("--live/--no-live", default=True, show_default=True, help="Check the live pages.")
-@click.option("--archive/--no-archive", default=False, show_default=True, help="Backfill from the Wayback Machine.")
-@click.option("--policy", "policies", multiple=True, help="Only this policy (name or id); repeatable.")
-@click.option("--group", default=None, help="Only the policies of this policy group.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Kill the crawl after this many seconds.")
-@click.option("--fail-on-material", is_flag=True, help="Exit 1 if the pass recorded a material change.")
-@click.pass_context
-def run_command(
-    ctx: click.Context, live: bool, archive: bool, policies: tuple[str, ...], group: str | None,
-    timeout: float | None, fail_on_material: bool,
-) -> None:
-    """One scheduled pass for cron: crawl, ingest, health check, deliver alerts.
-
-    Refuses to overlap a running pass on the same database: exits 75 (EX_TEMPFAIL)
-    at once, doing nothing. Each pass is recorded in the `runs` table.
-    """
-    from policywatch.db.runs import RunInProgress
-    from policywatch.errors import UsageError
-    from policywatch.schedules.steps import StepContext, policy_ids, run_pass
-
-    if not (live or archive):
-        raise UsageError("Nothing to crawl: give --live and/or --archive.")
-    _configure_logging()
-    open_db(ctx).close()  # a missing database is exit 2 before any lock is taken
-    policy_ids(ctx.obj["db_path"], policies=policies, group=None)  # unknown policy: exit 2 now
-    step_ctx = StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"])
-    try:
-        result = run_pass(
-            step_ctx, live=live, archive=archive, policies=list(policies) or None, group=group, timeout=timeout
-        )
-    except RunInProgress as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_RUN_IN_PROGRESS)
-    for error in result.delivery.errors:
-        click.echo(f"warning: {error}", err=True)
-    click.echo(result.line())
-    if fail_on_material and result.material_changes:
-        sys.exit(1)
-
-
-@cli.group()
-def schedule() -> None:
-    """The long-running scheduler (APScheduler) as an alternative to cron."""
-
-
-@schedule.command("run")
-@click.option(
-    "--config", "jobs_path", default=None, type=click.Path(dir_okay=False),
-    help="Jobs file (default: the packaged schedules/jobs.toml).",
-)
-@click.option("--dry-run", is_flag=True, help="Print each job's next fire times and exit.")
-@click.pass_context
-def schedule_run(ctx: click.Context, jobs_path: str | None, dry_run: bool) -> None:
-    """Run the jobs of schedules/jobs.toml until SIGTERM or Ctrl-C.
-
-    Crawls run in a child process and share `policywatch run`'s lock; jobs
-    default to coalesce, one instance at a time and a 1 h misfire grace.
-    """
-    from policywatch.schedules.jobs import build_trigger, load_jobs, next_fire_times
-    from policywatch.schedules.runner import run_scheduler
-    from policywatch.schedules.steps import StepContext
-    from policywatch.tracker.alerts.clock import utcnow
-    from policywatch.tracker.config import load_config
-
-    spec = load_jobs(jobs_path)
-    load_config(ctx.obj["config_path"])  # fail now on a bad alerts config, not at the first job
-    if dry_run:
-        now = utcnow().astimezone(spec.timezone)
-        for job in spec.jobs:
-            times = next_fire_times(build_trigger(job, spec.timezone), now, 3)
-            click.echo(f"{job.id} ({job.task}): " + ", ".join(t.isoformat() for t in times))
-        return
-    open_db(ctx).close()
-    _configure_logging()
-    click.echo(f"policywatch scheduler: {len(spec.jobs)} job(s) from {spec.path}; stop with SIGTERM or Ctrl-C", err=True)
-    run_scheduler(spec, StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"]))
-
-
-def _configure_logging() -> None:
-    import logging
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,7 +1,8 @@
 """Commands: ``crawl`` (live pages and the Wayback Machine) and ``discover``.
 
-Both only parse arguments and call ``crawler.runner``, which runs Scrapy in a
-subprocess; a summary line is printed at the end, with a rich progress display
+``crawl`` builds its request with ``crawler.request.build_crawl_request`` (as
+``run`` and the scheduler do) and hands it to ``crawler.runner``, which runs
+Scrapy in a subprocess; a summary line is printed at the end, with a rich progress display
 when stdout is a terminal.
 """
 from __future__ import annotations
@@ -53,34 +54,6 @@ def _progress_display() -> tuple[Any, Callable[[dict[str, Any]], None] | None]:
     return status, update
 
 
-def _config_path(ctx: click.Context) -> str | None:
-    """The config file as found from HERE (the crawl child runs elsewhere), checked now:
-    a bad config is exit 2 before crawling, not a failed crawl."""
-    from policywatch.tracker.config import find_config_path, load_config
-
-    found = find_config_path(ctx.obj.get("config_path"))
-    load_config(found)
-    return str(found.resolve()) if found else None
-
-
-def _parse_shard(value: str) -> tuple[int, int]:
-    from policywatch.errors import UsageError
-
-    k, _, n = value.partition("/")
-    if not (k.isdigit() and n.isdigit()) or not 0 <= int(k) < int(n):
-        raise UsageError(f"--shard must be K/N with 0 <= K < N, e.g. 0/4 (got {value!r}).")
-    return int(k), int(n)
-
-
-def _resolve_policies(ctx: click.Context, refs: tuple[str, ...]) -> list[int]:
-    if not refs:
-        return []
-    from policywatch.db.policies import get_policy
-
-    db = open_db(ctx)
-    return [int(get_policy(db, ref)["id"]) for ref in refs]
-
-
 @cli.command()
 @click.option("--live", is_flag=True, help="Fetch the current page of each policy.")
 @click.option("--archive", is_flag=True, help="Backfill from the Wayback Machine (env POLICYWATCH_WAYBACK_URL).")
@@ -104,26 +77,23 @@ def crawl(ctx: click.Context, live: bool, archive: bool, since: str | None, unti
       policywatch crawl                      # live check + archive backfill of every policy
       policywatch crawl --archive --since 2020 --policy example
     """
-    from policywatch.crawler.runner import check_stamp, run_crawl
+    from policywatch.crawler.request import build_crawl_request
+    from policywatch.crawler.runner import run_request
 
-    check_stamp(since, "--since")
-    check_stamp(until, "--until")
-    shard_k, shard_n = _parse_shard(shard)
-    ids = _resolve_policies(ctx, policies)
-    config_path = _config_path(ctx)
-    if not policies:
+    request = build_crawl_request(ctx.obj["db_path"], live=live, archive=archive, since=since, until=until,
+                                  policies=policies, config_path=ctx.obj["config_path"], save=save, shard=shard)
+    if request.policies is None:
         from policywatch.db.crawl_state import policies_for_crawl
 
-        if not policies_for_crawl(open_db(ctx), shard=shard_k, shards=shard_n):  # exit 2 on a missing database
+        db = open_db(ctx)  # exit 2 on a missing database
+        if not policies_for_crawl(db, shard=request.shard, shards=request.shards):
             click.echo("Nothing is tracked: add a policy first (policywatch add URL, or policywatch discover SITE).")
             return
     status, progress = _progress_display()
     if status is not None:
         status.start()
     try:
-        summary = run_crawl(ctx.obj["db_path"], live=live, archive=archive, since=since, until=until,
-                            policies=ids, config_path=config_path, save=save, progress=progress,
-                            shard=shard_k, shards=shard_n)
+        summary = run_request(request, progress=progress)
     finally:
         if status is not None:
             status.stop()

@@ -23,7 +23,7 @@ COMMAND_MODULES: dict[str, str] = {
     "segment": "documents", "compare": "documents",
     "changes": "history", "diff": "history", "report": "history",
     "crawl": "crawl", "discover": "crawl",
-    "alerts": "alerts", "run": "alerts", "schedule": "alerts",
+    "alerts": "alerts", "run": "run", "schedule": "schedule",
     "demo": "demo",
     "export": "archive",
 }
@@ -114,3 +114,12 @@ def database_error_message(ctx: click.Context, exc: Exception) -> str:
     elif "readonly" in lowered or "read-only" in lowered:
         hint = "; this command needs write access to the file and its folder"
     return f"database {db_path}: {text}{hint}"
+
+
+def configure_logging() -> None:
+    """INFO logs on stderr for the unattended commands (run, schedule run), APScheduler's quieter."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)

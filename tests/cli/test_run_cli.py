@@ -11,7 +11,7 @@ import pytest
 
 from policywatch.db import runs as runs_db
 from policywatch.db.connection import open_database
-from policywatch.cli.alerts import EXIT_RUN_IN_PROGRESS
+from policywatch.cli.run import EXIT_RUN_IN_PROGRESS
 from tests.alerts.conftest import add_change, add_policy, receiver  # noqa: F401  (fixture)
 from policywatch.tracker.alerts.outbox import enqueue_change_alerts
 from policywatch.tracker.config import parse_config
@@ -146,7 +146,7 @@ def test_run_needs_something_to_crawl(invoke, db):
 def test_schedule_dry_run_lists_next_fire_times(invoke, db, tmp_path):
     jobs = tmp_path / "jobs.toml"
     jobs.write_text('[[jobs]]\nid = "weekly"\ntask = "crawl"\ncron = "0 3 * * 0"\n')
-    result = invoke("schedule", "run", "--config", str(jobs), "--dry-run")
+    result = invoke("schedule", "run", "--jobs", str(jobs), "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("weekly (crawl): ")
     import datetime as dt

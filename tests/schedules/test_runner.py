@@ -172,7 +172,7 @@ def test_sigterm_stops_the_scheduler_gracefully(tmp_path, db_path):
     env = {**os.environ, "POLICYWATCH_DB": db_path, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("POLICYWATCH_CONFIG", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "policywatch", "schedule", "run", "--config", str(jobs)],
+        [sys.executable, "-m", "policywatch", "schedule", "run", "--jobs", str(jobs)],
         env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
     )
     try:
