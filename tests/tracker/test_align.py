@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -128,16 +127,14 @@ def test_similarity_is_word_set_jaccard():
     assert similarity("a b c d", "a b c e") == 3 / 5
 
 
-def test_rewrite_with_hundreds_of_unmatched_clauses_is_fast():
+def test_rewrite_with_hundreds_of_unmatched_clauses():
     rng = random.Random(7)
     vocabulary = [f"w{k}" for k in range(3000)] + ["the", "data", "we", "you", "and"] * 200
     old_texts = [" ".join(rng.choices(vocabulary, k=rng.randint(8, 60))) for _ in range(800)]
     new_texts = [t + " extra words here" if k % 3 == 0 else " ".join(rng.choices(vocabulary, k=30))
                  for k, t in enumerate(old_texts[:600])]
     old, new = clauses(*old_texts), clauses(*new_texts)
-    start = time.perf_counter()
-    changes = align_clauses(old, new)
-    assert time.perf_counter() - start < 5
+    changes = align_clauses(old, new)  # its speed is measured in bench/diff_bench.py
     assert sum(c.kind == "modified" for c in changes) >= 200
     assert apply_changes(old, changes) == new_texts
 
@@ -229,12 +226,24 @@ def test_apply_changes_rejects_changes_that_do_not_fit():
 
 
 def test_many_clauses_with_one_cosmetic_key_pair_in_order():
-    old = clauses(*[f"[Learn more](https://example.com/a/{k})" for k in range(300)])
-    new = clauses(*[f"[Learn more](https://example.org/b/{k})" for k in range(300)])
-    start = time.perf_counter()
+    # Link targets so different that no word-similarity pass pairs them: only the
+    # cosmetic-key pass does, and it must pair the k-th old with the k-th new clause.
+    old = clauses(*[f"[Learn more](https://a.example.com/x/y/z/q/o{k})" for k in range(300)])
+    new = clauses(*[f"[Learn more](https://b.other.org/p/r/s/t/n{k})" for k in range(300)])
+    assert similarity(old[0].text, new[0].text) < 0.4 and similarity(old[0].text, new[1].text) < 0.4
     changes = align_clauses(old, new)
-    assert time.perf_counter() - start < 5
     assert all(c.kind == "modified" and c.cosmetic for c in changes)
+    assert [(c.old_ordinal, c.new_ordinal) for c in changes] == [(k, k) for k in range(300)]
+    assert apply_changes(old, changes) == [c.text for c in new]
+
+
+def test_repeated_moved_clauses_pair_in_document_order():
+    """Two identical clauses moved together keep their order: first with first, not crosswise."""
+    old = clauses("Contact us.", "Contact us.", A, B, C)
+    new = clauses(A, B, C, D, "Contact us.", "Contact us.")
+    changes = align_clauses(old, new)
+    moves = [(c.old_ordinal, c.new_ordinal) for c in changes if c.kind == "moved"]
+    assert moves == [(0, 4), (1, 5)]
     assert apply_changes(old, changes) == [c.text for c in new]
 
 
