@@ -81,3 +81,18 @@ def test_fake_cdx_collapses_adjacent_only_and_pages(wayback) -> None:
     with urlopen(cdx_url(wayback.url, url, since="202003", until="202004")) as response:
         assert [s.timestamp[:6] for s in parse_cdx_json(response.read().decode()).snapshots] == ["202003", "202004"]
     assert wayback.archive.count("cdx") == 3
+
+
+def test_resume_key_without_the_separating_empty_row() -> None:
+    """Some CDX servers put the resume key right after the last row, with no empty row."""
+    page = parse_cdx_json(json.dumps([HEADER, row("20200101000000", "A"), ["NEXT-KEY"]]))
+    assert page.resume_key == "NEXT-KEY"
+    assert [(s.timestamp, s.digest) for s in page.snapshots] == [("20200101000000", "A")]
+    only_key = parse_cdx_json(json.dumps([HEADER, [], ["K2"]]))
+    assert only_key.resume_key == "K2" and only_key.snapshots == []
+
+
+def test_a_one_column_answer_has_no_resume_key() -> None:
+    """With a one-field header every row has one column: none of them is a resume key."""
+    page = parse_cdx_json(json.dumps([["timestamp"], ["20200101000000"]]))
+    assert page.resume_key is None

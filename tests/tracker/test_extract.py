@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 import subprocess
 import sys
 import time
@@ -424,15 +426,44 @@ def test_any_markup_extracts_or_raises_input_error(markup: str, content_type: st
     body = markup.encode(codec, errors="replace")
     try:
         result = extract_text(body, content_type)
-    except InputError:
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)  # one clear line for stderr
         return
-    assert isinstance(result.text, str)
+    assert result.engine in ("trafilatura", "lxml", "plain")
+    if content_type is not None:  # declared HTML is never read as plain text
+        assert result.engine != "plain"
+    if result.engine != "plain":
+        _assert_tidy(result.text)
+        assert "<script" not in result.text.lower()
+        decoded = body.decode(result.encoding or "utf-8", errors="replace")
+        # Extraction drops text (tags, chrome, invisible characters) and may put the main
+        # content first, but never invents any: no word character more than the markup has.
+        source = Counter("".join(re.findall(r"\w+", re.sub(r"<[A-Za-z/!][^<>]*>", "", decoded).casefold())))
+        produced = Counter("".join(re.findall(r"\w+", result.text.casefold())))
+        assert not produced - source, f"text the markup does not have: {produced - source}"
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_extract_or_raise_input_error(body: bytes) -> None:
     try:
-        extract_text(body)
-    except InputError:
-        pass
+        result = extract_text(body)
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert not any(body.startswith(magic) for magic in extract._MAGIC), "magic bytes are refused"
+    has_bom = body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    assert has_bom or b"\x00" not in body, "NUL bytes mean binary data"
+    sample = result.text[:65536]
+    if result.engine == "plain":
+        assert result.text == decode_body(body, None, html=False)[0]  # plain text is kept as decoded
+        controls = len(re.findall(r"[\x00-\x08\x0e-\x1f\x7f]", sample))
+        assert controls <= 0.05 * len(sample), "mostly control characters is binary data"
+    else:
+        _assert_tidy(result.text)
+
+
+def _assert_tidy(text: str) -> None:
+    """Extracted HTML text: no trailing spaces, at most one blank line in a row, no outer blank lines."""
+    assert all(line == line.rstrip() for line in text.split("\n"))
+    assert "\n\n\n" not in text and text == text.strip("\n")
