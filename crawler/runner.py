@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,9 +106,18 @@ def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
 
 def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[str, str] | None = None,
                 timeout: float | None = None) -> CrawlSummary:
-    """Run the child, feed its JSON lines to ``progress``, return its summary."""
+    """Run the child, feed its JSON lines to ``progress``, return its summary.
+
+    ``timeout`` bounds the whole run: a watchdog kills a child that is still running
+    then (even one that keeps its stdout open), and ``subprocess.TimeoutExpired`` is raised.
+    """
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=child_env(env), stdout=subprocess.PIPE, text=True)
     summary = CrawlSummary()
+    expired = threading.Event()
+    watchdog = threading.Timer(timeout, lambda: (expired.set(), proc.kill())) if timeout else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -118,7 +128,9 @@ def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[s
                 summary = CrawlSummary(**{k: v for k, v in event.items() if k in CrawlSummary.__dataclass_fields__})
             elif progress is not None:
                 progress(event)
-        proc.wait(timeout=timeout)
+        proc.wait()
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(cmd, timeout or 0)
     except KeyboardInterrupt:
         # The child got the same SIGINT and is shutting down cleanly: give it time.
         try:
@@ -131,6 +143,9 @@ def run_command(cmd: list[str], *, progress: Progress | None = None, env: dict[s
         proc.kill()
         proc.wait()
         raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     summary.returncode = proc.returncode
     return summary
 
