@@ -112,10 +112,14 @@ def test_429_pauses_all_archive_traffic_and_bursts_lose_nothing(wayback, db_path
     assert summary.pauses >= 1
     log = wayback.archive.log
     (t429,) = [r.at for r in log if r.status == 429]
-    # no request of ANY kind (index queries are paced at 0.2 s and usually still running) in the pause
-    quiet = [r for r in log if t429 + 0.3 < r.at < t429 + 1.9]
-    assert quiet == [], f"archive requests during the pause: {quiet}"
-    assert "content" in {r.kind for r in log if r.at >= t429 + 1.9}
+    # Only lower bounds on gaps in the server's request log (a busy machine only makes them longer):
+    # the replays resumed no sooner than Retry-After (2 s), and right before that retry the archive
+    # saw no request of ANY kind for at least a second (index queries, paced 0.2 s apart while
+    # they run, paused too).
+    retry = next(r for r in log if r.at > t429 and r.kind == "content")
+    assert retry.at - t429 >= 1.9, f"replays resumed {retry.at - t429:.2f} s after the 429"
+    before = max(r.at for r in log if r.at < retry.at)
+    assert retry.at - before >= 1.0, f"archive requests during the pause: {[r for r in log if t429 < r.at < retry.at]}"
 
 
 def test_killed_crawl_resumes_to_the_same_database(tmp_path) -> None:
