@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,12 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/materiality_eval.py
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/crawl_bench.py
+
+# Mutation testing of the core modules against their fast tests (slow: not part of CI).
+# `make mutation MODULES="align cdx"` runs a subset; scores go to build/mutation/scores.json.
+mutation: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/python bench/mutation.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
