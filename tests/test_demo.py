@@ -80,9 +80,10 @@ def test_failing_step_exits_1_with_a_message(tmp_path: Path, monkeypatch: pytest
     foreign = tmp_path / "demo-output"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    monkeypatch.setattr(demo_module, "WORKDIR", foreign)
-    assert demo_module.main() == 1
+    monkeypatch.chdir(tmp_path)  # never the repository's demo-output/, whatever ran before
+    assert demo_module.main(workdir=foreign) == 1  # (WORKDIR is main()'s default: patching it does nothing)
     assert "Demo failed" in capsys.readouterr().out
+    assert (foreign / "notes.txt").read_text() == "keep me"
 
 
 def test_suggested_commands_work(finished):
