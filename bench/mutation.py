@@ -31,7 +31,8 @@ MAPPED = {"tracker": "policywatch/tracker", "db": "policywatch/db", "crawler": "
 # module group -> (globs of files to mutate, fast test files that pin them)
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "materiality": (["policywatch/tracker/materiality.py", "policywatch/tracker/materiality/*.py"],
-                    ["tests/tracker/test_materiality.py", "tests/tracker/materiality"]),
+                    ["tests/tracker/test_materiality.py", "tests/tracker/test_materiality_guards.py",
+                     "tests/tracker/materiality"]),
     "align": (["policywatch/tracker/align.py"], ["tests/tracker/test_align.py"]),
     "normalize": (["policywatch/tracker/normalize.py"], ["tests/tracker/test_normalize.py"]),
     "versioning": (["policywatch/tracker/versioning.py", "policywatch/db/versions.py"],
@@ -40,8 +41,10 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "delivery": (["policywatch/tracker/alerts/delivery.py", "policywatch/tracker/alerts/sender.py",
                   "policywatch/tracker/alerts/webhook.py", "policywatch/tracker/alerts/email.py",
                   "policywatch/tracker/alerts/apprise_channel.py"],
-                 ["tests/alerts/test_delivery.py", "tests/alerts/test_transports.py"]),
+                 ["tests/alerts/test_delivery.py", "tests/alerts/test_transports.py", "tests/alerts/test_end_to_end.py"]),
 }
+# Tests that start servers and threads are not fork-safe: fork mutants from a clean fork server.
+FORKSERVER = {"delivery"}
 STATUS = re.compile(r"^\s*(\S+): (killed|survived|timeout|suspicious|no tests|skipped|segfault|not checked|"
                     r"caught by type check|check was interrupted by user)\s*$")
 
@@ -58,7 +61,7 @@ def tree_files(ref: str | None) -> dict[str, bytes]:
     return {n: (ROOT / n).read_bytes() for n in names if (ROOT / n).is_file()}
 
 
-def lay_out(files: dict[str, bytes], dest: Path, mutate: list[str], tests: list[str]) -> list[str]:
+def lay_out(files: dict[str, bytes], dest: Path, mutate: list[str], tests: list[str], isolation: str = "fork") -> list[str]:
     """Write the scratch tree; return the test paths that exist in it."""
     if dest.exists():
         shutil.rmtree(dest)
@@ -83,6 +86,7 @@ def lay_out(files: dict[str, bytes], dest: Path, mutate: list[str], tests: list[
         f"pytest_add_cli_args_test_selection = {json.dumps(present)}\n"
         'pytest_add_cli_args = ["-m", "not slow and not corpus", "-q", "-p", "no:randomly"]\n'
         "use_git_change_detection = false\n"
+        f'process_isolation = "{isolation}"\n'
         "timeout_multiplier = 10.0\n"
         "timeout_constant = 5.0\n\n" + pytest_section + "\n")
     return present
@@ -91,7 +95,7 @@ def lay_out(files: dict[str, bytes], dest: Path, mutate: list[str], tests: list[
 def run_module(name: str, files: dict[str, bytes], out: Path, children: int) -> dict:
     mutate, tests = MODULES[name]
     dest = out / name
-    present = lay_out(files, dest, mutate, tests)
+    present = lay_out(files, dest, mutate, tests, "forkserver" if name in FORKSERVER else "fork")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "POLICYWATCH_CORPUS": str(ROOT / "no-corpus")}
     started = time.monotonic()
     log = (out / f"{name}.log").open("w")

@@ -154,3 +154,44 @@ def test_cosmetic_key_ignores_identity_noise(text: str) -> None:
 def test_cosmetic_key_keeps_quantities(a: int, b: int, unit: str) -> None:
     if a != b:
         assert cosmetic_key(f"We keep it for {a} {unit}.") != cosmetic_key(f"We keep it for {b} {unit}.")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("* a\n    \n* b", "* a\n* b"),  # a converter's spacer inside a loose list goes
+        ("1. a\n   \n2. b", "1. a\n2. b"),
+        ("(a) x\n  \n(b) y", "(a) x\n(b) y"),
+        ("a. x\n  \nb. y", "a. x\nb. y"),
+        ("* a\n\n* b", "* a\n\n* b"),  # a truly empty line stays
+        ("* a\n    \n1. b", "* a\n\n1. b"),  # bullet then number: two lists
+        ("(a) x\n   \n- y", "(a) x\n\n- y"),
+        ("* a\n   \n  * b", "* a\n\n  * b"),  # another indent: a nested list
+        ("* a\n   \nplain", "* a\n\nplain"),
+        ("plain\n   \n* a", "plain\n\n* a"),
+        ("para\n   \nmore", "para\n\nmore"),
+        ("Xerox\n", "Xerox"),
+        ("\nXa\n\n", "Xa"),
+    ],
+)
+def test_blank_lines_between_list_items(text: str, expected: str) -> None:
+    assert normalize_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("See [our policy][1] now.", "see our policy now"),
+        ("Write to <mailto:privacy@example.org> today", "write to mailto privacy example org today"),
+        ("We don\\'t \\*sell\\* data", "we dont sell data"),
+        ("Updated May 1, 2024.", "updated datetoken"),
+        ("Copyright 2023 Acme", "copyright datetoken acme"),
+    ],
+)
+def test_cosmetic_key_exact(text: str, key: str) -> None:
+    assert cosmetic_key(text) == key
+
+
+def test_neutralize_dates_exact() -> None:
+    assert neutralize_dates("Updated May 1, 2024.") == "Updated  datetoken ."
+    assert neutralize_dates("Last updated: 2024") == "Last updated:  datetoken "
