@@ -264,3 +264,33 @@ def test_change_kinds_are_consistent(pair):
             assert change.old_text == change.new_text and change.cosmetic
         if change.kind == "modified":
             assert change.old_text != change.new_text
+
+
+X = "Cookies are small files stored on your device by the browser."
+Y = "We keep server logs for thirty days before deleting them entirely."
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ((A, X, B, C), (A, B, Y, C), [("removed", 1, None), ("added", None, 2)]),
+        ((X, A, B, C), (A, B, C, Y), [("removed", 0, None), ("added", None, 3)]),
+        ((A, B, C, X), (Y, A, B, C), [("added", None, 0), ("removed", 3, None)]),
+    ],
+)
+def test_changes_come_in_document_order(old, new, expected):
+    changes = align_clauses(clauses(*old), clauses(*new))
+    assert [(c.kind, c.old_ordinal, c.new_ordinal) for c in changes] == expected
+
+
+def test_moved_and_added_clauses_carry_their_new_heading():
+    old = [Clause(k, "paragraph", t, heading=("Old",)) for k, t in enumerate((A, B, C))]
+    new = [Clause(0, "paragraph", B, heading=("N",)), Clause(1, "paragraph", C, heading=("N",)),
+           Clause(2, "paragraph", A, heading=("New",)), Clause(3, "paragraph", X, heading=("Add",))]
+    assert [(c.kind, c.heading) for c in align_clauses(old, new)] == [("moved", ("New",)), ("added", ("Add",))]
+    removed = align_clauses(old, new[:2])
+    assert [(c.kind, c.heading) for c in removed] == [("removed", ("Old",))]
+
+
+def test_similarity_of_empty_texts():
+    assert similarity("", "") == 1.0 and similarity("a b", "") == 0.0 and similarity("", "a") == 0.0
