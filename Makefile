@@ -30,9 +30,16 @@ bench: $(VENV)/.installed
 
 # Mutation testing of the core modules against their fast tests (slow: not part of CI).
 # `make mutation MODULES="align cdx"` runs a subset; scores go to build/mutation/scores.json.
-mutation: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[mutation]'
-	$(BIN)/python bench/mutation.py $(MODULES)
+# Its own venv: mutmut brings libcst, with which hypothesis' failure-patch writer crashes pytest.
+MUTVENV := build/mutation-venv
+$(MUTVENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(MUTVENV) || python3 -m venv $(MUTVENV)
+	$(MUTVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MUTVENV)/bin/python -m pip install --quiet -e '.[test,mutation]'
+	touch $@
+
+mutation: $(MUTVENV)/.installed
+	$(MUTVENV)/bin/python bench/mutation.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
