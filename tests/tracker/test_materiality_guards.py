@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from policywatch.tracker.materiality import assess_change, assess_in_context, judge_document
-from policywatch.tracker.model import Clause, ClauseChange
+from policywatch.tracker.model import Assessment, Clause, ClauseChange
 
 POLICY = [
     "We collect your email address and the content you post.",
@@ -107,3 +107,37 @@ def test_a_copy_below_a_quarter_of_the_document_is_judged():
     changes = [_removed(t, i) for i, t in enumerate(copied)]
     v = judge_document(changes, old, new)
     assert v.material and v.severity == "high"
+
+
+# --- moves, cosmetic edits and page chrome: exact assessments -------------------------------
+
+SALE = "We do not sell your personal information."
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (ClauseChange("moved", 0, 3, SALE, SALE),
+         Assessment(("sale",), "cosmetic", "none", False,
+                    f"Moved: wording unchanged apart from formatting ({SALE}).")),
+        (ClauseChange("moved", 0, 3, SALE, "We do **not** sell your personal information!"),
+         Assessment(("sale",), "cosmetic", "none", False,
+                    "Moved: wording unchanged apart from formatting (We do not sell your personal information!).")),
+        (ClauseChange("modified", 0, 0, "We share data with partners.", "We share data with partners!", cosmetic=True),
+         Assessment(("sharing",), "cosmetic", "none", False,
+                    "Cosmetic edit: wording unchanged apart from formatting (We share data with partners!).")),
+        (ClauseChange("added", None, 0, None, "Accept all cookies"),
+         Assessment((), "neutral", "none", False,
+                    'Added: "Accept all cookies" (page chrome such as a cookie banner or navigation, not policy text).')),
+        (ClauseChange("removed", 0, None, "Accept all cookies", None),
+         Assessment((), "neutral", "none", False,
+                    'Removed: "Accept all cookies" (page chrome such as a cookie banner or navigation, not policy text).')),
+    ],
+)
+def test_exact_assessment_of_moves_cosmetic_edits_and_chrome(change, expected):
+    assert assess_change(change) == expected
+
+
+def test_a_moved_clause_whose_words_changed_is_judged_as_a_change():
+    a = assess_change(ClauseChange("moved", 0, 3, SALE, "We sell your personal information."))
+    assert (a.direction, a.severity, a.material) == ("weakens", "high", True)
