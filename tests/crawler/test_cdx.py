@@ -137,3 +137,12 @@ def test_times_convert_exactly() -> None:
 
 def test_squashed_scheme_slashes_are_restored_once() -> None:
     assert split_archive_url("http://a.test/web/2020/https:/x.org/p/https:/y") == ("2020", "https://x.org/p/https:/y")
+
+
+def test_three_rows_then_the_resume_key_keep_every_row() -> None:
+    rows = [row(f"2020010{n}000000", d) for n, d in ((1, "A"), (2, "B"), (3, "C"))]
+    page = parse_cdx_json(json.dumps([HEADER, *rows, [], ["K"]]))
+    assert [s.digest for s in page.snapshots] == ["A", "B", "C"] and page.resume_key == "K"
+    assert parse_cdx_json("").snapshots == [] and parse_cdx_json("  ").snapshots == []
+    stray_empty = parse_cdx_json(json.dumps([HEADER, [], row("20200101000000", "A")]))
+    assert [s.digest for s in stray_empty.snapshots] == ["A"] and stray_empty.resume_key is None
