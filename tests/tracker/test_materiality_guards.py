@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from policywatch.tracker.materiality import assess_change, assess_in_context, judge_document
-from policywatch.tracker.model import Assessment, Clause, ClauseChange
+from policywatch.tracker.model import Assessment, Clause, ClauseChange, Verdict
 
 POLICY = [
     "We collect your email address and the content you post.",
@@ -141,3 +141,31 @@ def test_exact_assessment_of_moves_cosmetic_edits_and_chrome(change, expected):
 def test_a_moved_clause_whose_words_changed_is_judged_as_a_change():
     a = assess_change(ClauseChange("moved", 0, 3, SALE, "We sell your personal information."))
     assert (a.direction, a.severity, a.material) == ("weakens", "high", True)
+
+
+# --- whole-document guards: exact verdicts ---------------------------------------------------
+
+REDIRECT = "Redirecting to legal.example.com"
+REDIRECT_PROBLEM = 'extraction_failure: The text (5 words) looks like a redirect notice: it says "Redirecting".'
+
+
+def _guard_verdict(reason: str) -> Verdict:
+    return Verdict(False, False, "none", (), reason, reason)
+
+
+def test_an_extraction_failure_on_either_side_gives_an_exact_quiet_verdict():
+    old, new = _clauses(POLICY), _clauses([REDIRECT])
+    to_redirect = [_removed(t, i) for i, t in enumerate(POLICY)] + [_added(REDIRECT, 0)]
+    assert judge_document(to_redirect, old, new) == _guard_verdict(
+        f"Not material: the new version looks like an extraction failure ({REDIRECT_PROBLEM}), not a policy change.")
+    from_redirect = [_removed(REDIRECT, 0)] + [_added(t, i) for i, t in enumerate(POLICY)]
+    assert judge_document(from_redirect, new, old) == _guard_verdict(
+        f"Not material: the previous version looks like an extraction failure ({REDIRECT_PROBLEM}), not a policy change.")
+
+
+def test_a_truncated_capture_gives_an_exact_quiet_verdict():
+    old = _clauses(POLICY * 4)
+    cut = len(old) - 6
+    changes = [_removed(old[i].text, i) for i in range(cut, len(old))]
+    assert judge_document(changes, old, old[:cut]) == _guard_verdict(
+        "Not material: possible truncated capture: the last 6 clauses are missing.")
