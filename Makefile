@@ -27,6 +27,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/materiality_eval.py
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/crawl_bench.py
+	$(BIN)/python bench/speed_bench.py
 
 # Mutation testing of the core modules against their fast tests (slow: not part of CI).
 # `make mutation MODULES="align cdx"` runs a subset; scores go to build/mutation/scores.json.
