@@ -99,14 +99,15 @@ def lay_out(files: dict[str, bytes], dest: Path, mutate: list[str], tests: list[
     return present
 
 
-def run_module(name: str, files: dict[str, bytes], out: Path, children: int, subset: bool = False) -> dict:
+def run_module(name: str, files: dict[str, bytes], out: Path, children: int, subset: bool = False,
+               only: list[str] | None = None) -> dict:
     mutate, tests = MODULES[name]
     dest = out / name
     present = lay_out(files, dest, mutate, tests, "forkserver" if name in FORKSERVER else "fork")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "POLICYWATCH_CORPUS": str(ROOT / "no-corpus")}
     started = time.monotonic()
     log = (out / f"{name}.log").open("w")
-    names = SUBSETS.get(name, []) if subset else []
+    names = only or (SUBSETS.get(name, []) if subset else [])
     subprocess.run(["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *names],
                    cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT)
     results = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=dest, env=env,
@@ -134,13 +135,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--children", type=int, default=1, help="parallel mutant runs (the machine is shared)")
     parser.add_argument("--subset", action="store_true", help="only the SUBSETS functions of large modules")
+    parser.add_argument("--mutants-file", type=Path, help="only the mutants named in this file (one per line)")
     args = parser.parse_args()
     files = tree_files(args.ref)
     args.out.mkdir(parents=True, exist_ok=True)
     scores_path = args.out / f"scores{'-' + args.ref if args.ref else ''}.json"
     scores = json.loads(scores_path.read_text()) if scores_path.exists() else {}
     for name in args.modules or list(MODULES):
-        result = run_module(name, files, args.out, args.children, args.subset)
+        only = args.mutants_file.read_text().split() if args.mutants_file else None
+        result = run_module(name, files, args.out, args.children, args.subset, only)
         scores[name] = result
         scores_path.write_text(json.dumps(scores, indent=2))
         c = result["counts"]
