@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,6 +28,20 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/crawl_bench.py
 	$(BIN)/python bench/warc_bench.py
+	$(BIN)/python bench/speed_bench.py
+
+# Mutation testing of the core modules against their fast tests (slow: not part of CI).
+# `make mutation MODULES="align cdx"` runs a subset; scores go to build/mutation/scores.json.
+# Its own venv: mutmut brings libcst, with which hypothesis' failure-patch writer crashes pytest.
+MUTVENV := build/mutation-venv
+$(MUTVENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(MUTVENV) || python3 -m venv $(MUTVENV)
+	$(MUTVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MUTVENV)/bin/python -m pip install --quiet -e '.[test,mutation]'
+	touch $@
+
+mutation: $(MUTVENV)/.installed
+	$(MUTVENV)/bin/python bench/mutation.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -6,14 +6,20 @@ jobs take the same run lock as ``policywatch run`` (skipping, not queueing,
 when a pass is already running) and run Scrapy in a child process.
 
 SIGTERM and SIGINT stop the scheduler gracefully: no new job starts, running
-jobs are allowed to finish, then the process exits 0.
+jobs are allowed to finish, then the process exits 0. The handlers go in first
+(``GracefulStop.install``, before anything is printed or started); a signal that
+arrives at any moment after that is kept in a pipe until the main thread reads
+it. The handler itself takes no lock: a signal lands on the main thread wherever
+it is, possibly inside a lock that ``scheduler.shutdown()`` or logging needs.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from typing import Any, Callable
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -104,25 +110,54 @@ def build_scheduler(
     return scheduler
 
 
-def install_signal_handlers(scheduler: BaseScheduler) -> None:
-    """SIGTERM/SIGINT: stop starting jobs and let the running ones finish."""
+class GracefulStop:
+    """SIGTERM/SIGINT from ``install()`` on: recorded, never lost, acted on by ``wait()``'s caller."""
 
-    def stop(signum: int, _frame: Any) -> None:
-        log.info("received %s: shutting down after running jobs finish", signal.Signals(signum).name)
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def install(self) -> "GracefulStop":
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        return self
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        # Lock-free work only (no logging, no scheduler call): see the module docstring.
+        self.signum = signum
+        try:
+            os.write(self._write, b"!")
+        except BlockingIOError:  # the pipe is full of earlier signals: one is enough
+            pass
+
+    def wait(self) -> int:
+        """Block until a signal has arrived (return at once if one already did)."""
+        while self.signum is None or not os.read(self._read, 1):
+            pass
+        return self.signum
+
+    def close(self) -> None:
+        os.close(self._read)
+        os.close(self._write)
 
 
-def run_scheduler(spec: ScheduleSpec, ctx: StepContext, *, on_start: Callable[[BaseScheduler], None] | None = None) -> None:
-    """Block running ``spec`` until SIGTERM/SIGINT."""
-    scheduler = build_scheduler(spec, ctx)
-    install_signal_handlers(scheduler)
+def run_scheduler(
+    spec: ScheduleSpec, ctx: StepContext, *, on_start: Callable[[BaseScheduler], None] | None = None,
+    stop: GracefulStop | None = None,
+) -> None:
+    """Run ``spec`` until SIGTERM/SIGINT (handlers installed here unless ``stop`` is given)."""
+    stop = stop or GracefulStop().install()
+    scheduler = build_scheduler(spec, ctx, scheduler_class=BackgroundScheduler)
     for job in spec.jobs:
         log.info("job %s (%s): %s", job.id, job.task, job.cron or f"every {job.interval}")
     if on_start:
         on_start(scheduler)
-    scheduler.start()  # returns after shutdown()
+    if stop.signum is None:
+        scheduler.start()  # jobs run on the scheduler's threads; this thread waits for a signal
+    signum = stop.wait()
+    log.info("received %s: shutting down after running jobs finish", signal.Signals(signum).name)
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    stop.close()
     log.info("scheduler stopped")

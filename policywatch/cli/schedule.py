@@ -39,7 +39,7 @@ def schedule_run(ctx: click.Context, jobs_path: str | None, deprecated_jobs_path
     """
     from policywatch.errors import UsageError
     from policywatch.schedules.jobs import build_trigger, load_jobs, next_fire_times
-    from policywatch.schedules.runner import run_scheduler
+    from policywatch.schedules.runner import GracefulStop, run_scheduler
     from policywatch.schedules.steps import StepContext
     from policywatch.tracker.alerts.clock import utcnow
     from policywatch.tracker.config import load_config
@@ -57,7 +57,8 @@ def schedule_run(ctx: click.Context, jobs_path: str | None, deprecated_jobs_path
             times = next_fire_times(build_trigger(job, spec.timezone), now, 3)
             click.echo(f"{job.id} ({job.task}): " + ", ".join(t.isoformat() for t in times))
         return
+    stop = GracefulStop().install()  # first: a SIGTERM from here on stops the scheduler cleanly
     open_db(ctx).close()
     configure_logging()
     click.echo(f"policywatch scheduler: {len(spec.jobs)} job(s) from {spec.path}; stop with SIGTERM or Ctrl-C", err=True)
-    run_scheduler(spec, StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"]))
+    run_scheduler(spec, StepContext(db_path=ctx.obj["db_path"], config_path=ctx.obj["config_path"]), stop=stop)

@@ -131,10 +131,28 @@ def receiver():
     rec.server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def bound_socket() -> socket.socket:
+    """A loopback TCP socket on a port from the OS, bound and kept open (never closed and
+    re-bound: another process could take the port in between). Until it listens, a
+    connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def start_smtp(handler: Any, sock: socket.socket | None = None, **options: Any):
+    """An aiosmtpd Controller serving on an already bound socket (its port came from the OS)."""
+    from aiosmtpd.controller import Controller
+
+    class BoundController(Controller):
+        def _create_server(self):
+            return self.loop.create_server(self._factory_invoker, sock=self.bound, ssl=self.ssl_context)
+
+    sock = sock or bound_socket()
+    controller = BoundController(handler, hostname="127.0.0.1", port=sock.getsockname()[1], ready_timeout=5, **options)
+    controller.bound = sock
+    controller.start()
+    return controller
 
 
 # ---------------------------------------------------------------- TLS + SMTP
@@ -191,13 +209,13 @@ def smtp_server(tls_files):
     """aiosmtpd on loopback requiring STARTTLS, with AUTH (user 'alice', password 's3cret')."""
     from email import message_from_bytes, policy as email_policy
 
-    from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     cert_path, key_path = tls_files
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_path, key_path)
-    state = SmtpServer("127.0.0.1", free_port())
+    sock = bound_socket()
+    state = SmtpServer("127.0.0.1", sock.getsockname()[1])
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
@@ -211,11 +229,9 @@ def smtp_server(tls_files):
             state.logins.append((auth_data.login.decode(), mechanism))
         return AuthResult(success=ok)
 
-    controller = Controller(
-        Handler(), hostname=state.host, port=state.port, tls_context=context, require_starttls=True,
-        authenticator=authenticator, auth_require_tls=True, ready_timeout=5,
+    controller = start_smtp(
+        Handler(), sock, tls_context=context, require_starttls=True, authenticator=authenticator, auth_require_tls=True,
     )
-    controller.start()
     yield state
     controller.stop()
 

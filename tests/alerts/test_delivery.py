@@ -358,3 +358,21 @@ def test_cli_reports_held_alerts_and_exits_75(db, tmp_path, monkeypatch):
     assert "PW_CLI_SECRET" in sent.output and "set but empty" in sent.output and "held 1" in sent.output
     listed = runner.invoke(cli, ["--db", path, "alerts", "list"])
     assert "HELD" in listed.output and "attempts 0" in listed.output
+
+
+def test_an_alert_that_cannot_be_rendered_is_a_failed_attempt_and_the_pass_goes_on(db):
+    """A RenderError (the alert names a kind this version cannot render) must not leave the
+    alert stuck in 'sending' nor stop the other alerts of the pass."""
+    broken = queue_one(db)
+    policy = add_policy(db, name="other", url="https://other.test/privacy")
+    [fine] = enqueue_change_alerts(db, change_id=add_change(db, policy), policy=policy, severity="high",
+                                   channels=CONFIG.channels, now=NOW)
+    db.execute("UPDATE alerts SET kind = 'from_a_newer_version' WHERE id = ?", [broken])
+    db.conn.commit()
+    recorder = Recorder()
+    summary = send_pending(db, CONFIG, now=NOW, senders={"webhook": recorder})
+    assert (summary.sent, summary.failed) == (1, 1)
+    assert recorder.sent == [fine]
+    row = alerts_db.get_alert(db, broken)
+    assert row["status"] == "pending" and row["attempts"] == 1 and "unknown kind" in row["last_error"]
+    assert alerts_db.get_alert(db, fine)["status"] == "sent"

@@ -139,5 +139,9 @@ def test_failing_checks_raise_one_broken_and_one_restored(db, config, imported, 
     check_health(db, config)
     check_health(db, config)
     kinds = [a["kind"] for a in alerts_db.list_alerts(db)]
-    assert kinds.count("tracking_restored") == 2
-    assert json.loads(receiver.requests[-1]["body"])["kind"] in ("tracking_broken", "tracking_restored")
+    assert sorted(kinds) == ["tracking_broken"] * 2 + ["tracking_restored"] * 2  # restored once per channel
+    assert send_pending(db, config).sent == 2
+    assert [json.loads(r["body"])["kind"] for r in receiver.requests] == ["tracking_broken", "tracking_restored"]
+    restored_mail = smtp_server.messages[1]
+    assert "restored" in restored_mail["Subject"].lower()
+    assert send_pending(db, config).sent == 0

@@ -13,7 +13,7 @@ from policywatch.tracker.alerts.outbox import enqueue_change_alerts
 from policywatch.tracker.alerts.webhook import verify_signature
 from policywatch.tracker.config import parse_config
 
-from .conftest import NOW, add_change, add_policy, email_channel_config, free_port, start_receiver
+from .conftest import NOW, add_change, add_policy, bound_socket, email_channel_config, start_receiver, start_smtp
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
 SECRET = "test-webhook-secret"
@@ -75,8 +75,8 @@ def test_webhook_500_then_recovery_delivers_exactly_once(db, receiver):
 
 
 def test_webhook_receiver_down_then_up(db):
-    port = free_port()  # nothing listens yet: connection refused
-    config = parse_config({"alerts": [hook_config(f"http://127.0.0.1:{port}/hook")]})
+    sock = bound_socket()  # bound, not listening yet: connection refused
+    config = parse_config({"alerts": [hook_config(f"http://127.0.0.1:{sock.getsockname()[1]}/hook")]})
     [alert_id] = queue(db, config)
     summary = send_pending(db, config, now=NOW)
     assert summary.failed == 1 and "no answer" in summary.errors[0]
@@ -84,11 +84,14 @@ def test_webhook_receiver_down_then_up(db):
 
     receiver = start_receiver()
     try:
-        # Bring the receiver up on the configured port.
+        # Bring the receiver up on the same socket (the port never left this process).
         receiver.server.shutdown()
         receiver.server.server_close()
         handler = receiver.server.RequestHandlerClass
-        receiver.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        receiver.server = ThreadingHTTPServer(sock.getsockname(), handler, bind_and_activate=False)
+        receiver.server.socket.close()
+        receiver.server.socket = sock
+        receiver.server.server_activate()
         import threading
 
         threading.Thread(target=receiver.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -199,8 +202,6 @@ def test_email_over_implicit_tls_and_plain(db, tls_files):
     import ssl
     from email import message_from_bytes, policy as email_policy
 
-    from aiosmtpd.controller import Controller
-
     received = []
 
     class Handler:
@@ -211,11 +212,9 @@ def test_email_over_implicit_tls_and_plain(db, tls_files):
 
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(*tls_files)
-    ssl_port, plain_port = free_port(), free_port()
-    implicit = Controller(Handler(), hostname="127.0.0.1", port=ssl_port, ssl_context=server_tls, ready_timeout=5)
-    plain = Controller(Handler(), hostname="127.0.0.1", port=plain_port, ready_timeout=5)
-    implicit.start()
-    plain.start()
+    implicit = start_smtp(Handler(), ssl_context=server_tls)
+    plain = start_smtp(Handler())
+    ssl_port, plain_port = implicit.port, plain.port
     try:
         base = {"kind": "email", "to": ["a@example.org"], "from": "pw@example.org", "smtp_host": "127.0.0.1", "timeout": 5}
         config = parse_config({"alerts": [
@@ -229,3 +228,36 @@ def test_email_over_implicit_tls_and_plain(db, tls_files):
     finally:
         implicit.stop()
         plain.stop()
+
+
+def test_email_refused_recipients_are_a_failed_attempt(db):
+    """A real SMTP server that accepts one recipient and refuses another: not delivered."""
+    received = []
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            if address.startswith("gone"):
+                return "550 5.1.1 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append(list(envelope.rcpt_tos))
+            return "250 OK"
+
+    server = start_smtp(Handler())
+    try:
+        config = parse_config({"alerts": [{
+            "kind": "email", "to": ["team@example.org", "gone@example.org"], "from": "pw@example.org",
+            "smtp_host": "127.0.0.1", "smtp_port": server.port, "security": "none", "timeout": 5,
+        }]})
+        [alert_id] = queue(db, config)
+        summary = send_pending(db, config, now=NOW)
+        assert (summary.sent, summary.failed) == (0, 1)
+        assert "refused recipients" in summary.errors[0] and "gone@example.org" in summary.errors[0]
+        assert received == [["team@example.org"]]  # the server did take it for the other address
+        row = alerts_db.get_alert(db, alert_id)
+        assert row["status"] == "pending" and row["attempts"] == 1
+        assert "gone@example.org" in alerts_db.attempts_for(db, alert_id)[0]["error"]
+    finally:
+        server.stop()

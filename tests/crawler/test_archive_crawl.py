@@ -113,11 +113,17 @@ def test_429_pauses_all_archive_traffic_and_bursts_lose_nothing(wayback, db_path
     assert ok == 16  # nothing lost
     assert summary.pauses >= 1
     log = wayback.archive.log
-    (t429,) = [r.at for r in log if r.status == 429]
-    # no request of ANY kind (index queries are paced at 0.2 s and usually still running) in the pause
-    quiet = [r for r in log if t429 + 0.3 < r.at < t429 + 1.9]
-    assert quiet == [], f"archive requests during the pause: {quiet}"
-    assert "content" in {r.kind for r in log if r.at >= t429 + 1.9}
+    (hit,) = [r for r in log if r.status == 429]
+    # Only lower bounds on gaps in the server's request log (a busy machine only makes them
+    # longer; requests already in flight when the 429 came may still land right after it):
+    # the refused replay was retried no sooner than its Retry-After (2 s), and before that retry
+    # the archive saw a quiet second with no request of ANY kind (index queries, paced 0.2 s
+    # apart while they run, paused too).
+    retry = next(r for r in log if r.at > hit.at and r.path == hit.path)
+    assert retry.at - hit.at >= 1.9, f"the refused replay was retried {retry.at - hit.at:.2f} s after the 429"
+    times = sorted(r.at for r in log if hit.at <= r.at <= retry.at)
+    longest = max(b - a for a, b in zip(times, times[1:]))
+    assert longest >= 1.0, f"archive requests during the pause: {[r for r in log if hit.at < r.at < retry.at]}"
 
 
 def test_killed_crawl_resumes_to_the_same_database(tmp_path) -> None:

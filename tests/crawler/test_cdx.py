@@ -81,3 +81,68 @@ def test_fake_cdx_collapses_adjacent_only_and_pages(wayback) -> None:
     with urlopen(cdx_url(wayback.url, url, since="202003", until="202004")) as response:
         assert [s.timestamp[:6] for s in parse_cdx_json(response.read().decode()).snapshots] == ["202003", "202004"]
     assert wayback.archive.count("cdx") == 4
+
+
+def test_resume_key_without_the_separating_empty_row() -> None:
+    """Some CDX servers put the resume key right after the last row, with no empty row."""
+    page = parse_cdx_json(json.dumps([HEADER, row("20200101000000", "A"), ["NEXT-KEY"]]))
+    assert page.resume_key == "NEXT-KEY"
+    assert [(s.timestamp, s.digest) for s in page.snapshots] == [("20200101000000", "A")]
+    only_key = parse_cdx_json(json.dumps([HEADER, [], ["K2"]]))
+    assert only_key.resume_key == "K2" and only_key.snapshots == []
+
+
+def test_a_one_column_answer_has_no_resume_key() -> None:
+    """With a one-field header every row has one column: none of them is a resume key."""
+    page = parse_cdx_json(json.dumps([["timestamp"], ["20200101000000"]]))
+    assert page.resume_key is None
+
+
+def test_default_page_size_and_minimal_query() -> None:
+    query = parse_qs(urlsplit(cdx_url("http://a.test", "https://x.org/p")).query)
+    assert query["limit"] == ["500"] and "from" not in query and "to" not in query and "resumeKey" not in query
+
+
+def test_resume_key_edge_cases() -> None:
+    # one row whose last field list has one element but is a real row of a one-field header
+    assert parse_cdx_json(json.dumps([HEADER, [], ["K"]])).snapshots == []
+    two_rows = parse_cdx_json(json.dumps([HEADER, row("20200101000000", "A"), row("20200201000000", "B")]))
+    assert [s.digest for s in two_rows.snapshots] == ["A", "B"] and two_rows.resume_key is None
+    keyed = parse_cdx_json(json.dumps([HEADER, row("20200101000000", "A"), row("20200201000000", "B"), ["K"]]))
+    assert [s.digest for s in keyed.snapshots] == ["A", "B"] and keyed.resume_key == "K"
+    assert parse_cdx_json(json.dumps([HEADER])).snapshots == []
+
+
+def test_rows_without_a_length_field_and_malformed_rows_are_handled() -> None:
+    header = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest"]
+    rows = [["k", "20200101000000", "https://x.org/p", "text/html", "200", "A"],
+            ["k", "2020", "https://x.org/p"],  # wrong width: skipped, the rest kept
+            ["k", "notatime", "https://x.org/p", "text/html", "200", "B"],  # bad timestamp: skipped
+            ["k", "20200301000000", "https://x.org/p", "text/html", "200", "C"]]
+    page = parse_cdx_json(json.dumps([header, *rows]))
+    assert [s.digest for s in page.snapshots] == ["A", "C"]
+    assert page.snapshots[0].length == "-"  # CDXSnapshot needs the field; "-" is the CDX "unknown"
+
+
+def test_times_convert_exactly() -> None:
+    assert iso_to_timestamp("2024-01-31") == "20240131000000"
+    assert iso_to_timestamp("2024-01-31T12:00:00.123456Z") == "20240131120000"
+    assert timestamp_to_iso("20240131120000999") == "2024-01-31T12:00:00Z"
+    assert timestamp_to_iso("2024013112") == "2024-01-31T12:00:00Z"
+    assert memento_to_iso("Wed, 31 Jan 2024 14:00:00 +0200") == "2024-01-31T12:00:00Z"
+    assert memento_to_iso("Wed, 31 Jan 2024 12:00:00 -0000") == "2024-01-31T12:00:00Z"
+    assert memento_to_iso("\xe9t\xe9 2024".encode("latin-1")) is None
+    assert memento_to_iso("not a date") is None and memento_to_iso(None) is None
+
+
+def test_squashed_scheme_slashes_are_restored_once() -> None:
+    assert split_archive_url("http://a.test/web/2020/https:/x.org/p/https:/y") == ("2020", "https://x.org/p/https:/y")
+
+
+def test_three_rows_then_the_resume_key_keep_every_row() -> None:
+    rows = [row(f"2020010{n}000000", d) for n, d in ((1, "A"), (2, "B"), (3, "C"))]
+    page = parse_cdx_json(json.dumps([HEADER, *rows, [], ["K"]]))
+    assert [s.digest for s in page.snapshots] == ["A", "B", "C"] and page.resume_key == "K"
+    assert parse_cdx_json("").snapshots == [] and parse_cdx_json("  ").snapshots == []
+    stray_empty = parse_cdx_json(json.dumps([HEADER, [], row("20200101000000", "A")]))
+    assert [s.digest for s in stray_empty.snapshots] == ["A"] and stray_empty.resume_key is None

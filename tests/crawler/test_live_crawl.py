@@ -1,6 +1,8 @@
 """Live checks and discovery in subprocess crawls against a fake site on loopback."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner
 
@@ -28,9 +30,12 @@ def test_live_outcomes_and_conditional_requests(site, db_path) -> None:
     for name, path in [("ok", "/privacy"), ("pdf", "/privacy.pdf"), ("huge", "/huge"), ("home", "/old-privacy"),
                        ("soft", "/gone"), ("missing", "/nothing-here"), ("perm", "/moved")]:
         add_policy(db_path, site.url + path, name)
-    add_policy(db_path, "http://127.0.0.1:9/privacy", "refused")  # port 9: nothing listens
+    refusing = socket.socket()  # bound to a port from the OS, never listening: connections are refused
+    refusing.bind(("127.0.0.1", 0))
+    add_policy(db_path, f"http://127.0.0.1:{refusing.getsockname()[1]}/privacy", "refused")
     env = fast_env(POLICYWATCH_DOWNLOAD_MAXSIZE="100000", POLICYWATCH_RETRY_TIMES="1")
-    summary = run_crawl(db_path, live=True, env=env, timeout=90)
+    with refusing:
+        summary = run_crawl(db_path, live=True, env=env, timeout=90)
     assert summary.returncode == 0
     got = outcomes(db_path)
     # The fake serves a corrupt PDF: the crawler accepts the type, the tracker finds no text.

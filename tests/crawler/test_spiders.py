@@ -35,13 +35,37 @@ def test_scrapy_list_from_repo_root() -> None:
     assert out.stdout.split() == ["discover", "live", "wayback"]
 
 
+# What each spider's start() asks for first, given policies 1 and 2 and shard 0 of 2 (id 2 only).
+FIRST_REQUESTS = {
+    "live": ["https://b.example/privacy"],
+    "wayback": [f"{BASE}/cdx/search/cdx?url=https%3A%2F%2Fb.example%2Fprivacy"],
+    "discover": ["https://site.example/"],
+}
+
+
 @pytest.mark.parametrize("name", SpiderLoader.from_settings(project_settings()).list())
 def test_every_spider_builds_and_starts(name: str, db_path: str) -> None:
+    import asyncio
+
+    from policywatch.db.connection import open_database
+    from policywatch.db.policies import add_policy
+
+    db = open_database(db_path)
+    add_policy(db, "https://a.example/privacy", name="a")
+    add_policy(db, "https://b.example/privacy", name="b")
+    db.close()
     loader = SpiderLoader.from_settings(project_settings())
-    crawler = get_crawler(loader.load(name), settings_dict={"POLICYWATCH_DB": db_path})
-    spider = crawler._create_spider(shard="0", shards="2", db=db_path)
-    assert spider.name == name
-    assert spider.shards == 2
+    crawler = get_crawler(loader.load(name), settings_dict={"POLICYWATCH_DB": db_path, "POLICYWATCH_WAYBACK_URL": BASE})
+    spider = crawler._create_spider(shard="0", shards="2", db=db_path, url="https://site.example")
+    assert spider.name == name and spider.shards == 2
+
+    async def first_requests() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    requests = asyncio.run(first_requests())
+    spider.closed("finished")
+    assert all(isinstance(r, Request) for r in requests)
+    assert [r.url.split("&")[0] for r in requests] == FIRST_REQUESTS[name]
 
 
 def test_shard_arguments_are_checked() -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -176,16 +175,17 @@ def test_sigterm_stops_the_scheduler_gracefully(tmp_path, db_path):
         env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
     )
     try:
-        line = process.stderr.readline()
+        line = process.stderr.readline()  # printed after the handlers are installed
         assert "1 job(s)" in line
-        time.sleep(0.3)  # let start() enter its loop
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # at once: whether start() runs yet or not, it stops
         assert process.wait(timeout=15) == 0
         rest = process.stderr.read()
         assert "SIGTERM" in rest and "scheduler stopped" in rest
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=15)
+        process.stderr.close()
 
 
 def test_job_timeout_reaches_the_crawl(clock, db_path):
@@ -196,3 +196,70 @@ def test_job_timeout_reaches_the_crawl(clock, db_path):
     scheduler.tick()
     assert calls[0]["timeout"] == 600
     scheduler.shutdown()
+
+
+# --- SIGTERM at every moment after the handlers are installed (in-process, no sleeping) ----
+
+
+@pytest.fixture
+def restore_signals():
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def deliver_spec():
+    return parse_jobs({"jobs": [{"id": "deliver", "task": "deliver", "interval": "1h"}]})
+
+
+def sigterm(*_args) -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_before_the_scheduler_exists_is_not_lost(db_path, restore_signals):
+    from policywatch.schedules.runner import GracefulStop, run_scheduler
+
+    stop = GracefulStop().install()
+    sigterm()  # e.g. while the CLI opens the database or prints its banner
+    seen = []
+    run_scheduler(deliver_spec(), StepContext(db_path=db_path), stop=stop, on_start=seen.append)
+    assert stop.signum == signal.SIGTERM and not seen[0].running
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_between_setup_and_start_stops_it(db_path, restore_signals):
+    """The former race: handlers installed, scheduler.start() not called yet."""
+    from policywatch.schedules.runner import run_scheduler
+
+    seen = []
+    run_scheduler(deliver_spec(), StepContext(db_path=db_path), on_start=lambda s: (seen.append(s), sigterm()))
+    assert not seen[0].running
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_while_the_scheduler_starts_stops_it(db_path, restore_signals):
+    from apscheduler.events import EVENT_SCHEDULER_START
+
+    from policywatch.schedules.runner import run_scheduler
+
+    seen = []
+    run_scheduler(deliver_spec(), StepContext(db_path=db_path),
+                  on_start=lambda s: (seen.append(s), s.add_listener(sigterm, EVENT_SCHEDULER_START)))
+    assert not seen[0].running
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_while_jobs_run_stops_it_and_the_job_finishes(db_path, restore_signals):
+    from policywatch.schedules.runner import run_scheduler
+
+    finished = []
+
+    def job():
+        sigterm()
+        finished.append(True)
+
+    seen = []
+    run_scheduler(deliver_spec(), StepContext(db_path=db_path), on_start=lambda s: (seen.append(s), s.add_job(job)))
+    assert finished == [True] and not seen[0].running  # the running job finished before the exit

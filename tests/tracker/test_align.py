@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -128,16 +127,14 @@ def test_similarity_is_word_set_jaccard():
     assert similarity("a b c d", "a b c e") == 3 / 5
 
 
-def test_rewrite_with_hundreds_of_unmatched_clauses_is_fast():
+def test_rewrite_with_hundreds_of_unmatched_clauses():
     rng = random.Random(7)
     vocabulary = [f"w{k}" for k in range(3000)] + ["the", "data", "we", "you", "and"] * 200
     old_texts = [" ".join(rng.choices(vocabulary, k=rng.randint(8, 60))) for _ in range(800)]
     new_texts = [t + " extra words here" if k % 3 == 0 else " ".join(rng.choices(vocabulary, k=30))
                  for k, t in enumerate(old_texts[:600])]
     old, new = clauses(*old_texts), clauses(*new_texts)
-    start = time.perf_counter()
-    changes = align_clauses(old, new)
-    assert time.perf_counter() - start < 5
+    changes = align_clauses(old, new)  # its speed is measured in bench/diff_bench.py
     assert sum(c.kind == "modified" for c in changes) >= 200
     assert apply_changes(old, changes) == new_texts
 
@@ -229,12 +226,24 @@ def test_apply_changes_rejects_changes_that_do_not_fit():
 
 
 def test_many_clauses_with_one_cosmetic_key_pair_in_order():
-    old = clauses(*[f"[Learn more](https://example.com/a/{k})" for k in range(300)])
-    new = clauses(*[f"[Learn more](https://example.org/b/{k})" for k in range(300)])
-    start = time.perf_counter()
+    # Link targets so different that no word-similarity pass pairs them: only the
+    # cosmetic-key pass does, and it must pair the k-th old with the k-th new clause.
+    old = clauses(*[f"[Learn more](https://a.example.com/x/y/z/q/o{k})" for k in range(300)])
+    new = clauses(*[f"[Learn more](https://b.other.org/p/r/s/t/n{k})" for k in range(300)])
+    assert similarity(old[0].text, new[0].text) < 0.4 and similarity(old[0].text, new[1].text) < 0.4
     changes = align_clauses(old, new)
-    assert time.perf_counter() - start < 5
     assert all(c.kind == "modified" and c.cosmetic for c in changes)
+    assert [(c.old_ordinal, c.new_ordinal) for c in changes] == [(k, k) for k in range(300)]
+    assert apply_changes(old, changes) == [c.text for c in new]
+
+
+def test_repeated_moved_clauses_pair_in_document_order():
+    """Two identical clauses moved together keep their order: first with first, not crosswise."""
+    old = clauses("Contact us.", "Contact us.", A, B, C)
+    new = clauses(A, B, C, D, "Contact us.", "Contact us.")
+    changes = align_clauses(old, new)
+    moves = [(c.old_ordinal, c.new_ordinal) for c in changes if c.kind == "moved"]
+    assert moves == [(0, 4), (1, 5)]
     assert apply_changes(old, changes) == [c.text for c in new]
 
 
@@ -255,3 +264,33 @@ def test_change_kinds_are_consistent(pair):
             assert change.old_text == change.new_text and change.cosmetic
         if change.kind == "modified":
             assert change.old_text != change.new_text
+
+
+X = "Cookies are small files stored on your device by the browser."
+Y = "We keep server logs for thirty days before deleting them entirely."
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ((A, X, B, C), (A, B, Y, C), [("removed", 1, None), ("added", None, 2)]),
+        ((X, A, B, C), (A, B, C, Y), [("removed", 0, None), ("added", None, 3)]),
+        ((A, B, C, X), (Y, A, B, C), [("added", None, 0), ("removed", 3, None)]),
+    ],
+)
+def test_changes_come_in_document_order(old, new, expected):
+    changes = align_clauses(clauses(*old), clauses(*new))
+    assert [(c.kind, c.old_ordinal, c.new_ordinal) for c in changes] == expected
+
+
+def test_moved_and_added_clauses_carry_their_new_heading():
+    old = [Clause(k, "paragraph", t, heading=("Old",)) for k, t in enumerate((A, B, C))]
+    new = [Clause(0, "paragraph", B, heading=("N",)), Clause(1, "paragraph", C, heading=("N",)),
+           Clause(2, "paragraph", A, heading=("New",)), Clause(3, "paragraph", X, heading=("Add",))]
+    assert [(c.kind, c.heading) for c in align_clauses(old, new)] == [("moved", ("New",)), ("added", ("Add",))]
+    removed = align_clauses(old, new[:2])
+    assert [(c.kind, c.heading) for c in removed] == [("removed", ("Old",))]
+
+
+def test_similarity_of_empty_texts():
+    assert similarity("", "") == 1.0 and similarity("a b", "") == 0.0 and similarity("", "a") == 0.0

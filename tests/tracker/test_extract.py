@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -126,12 +127,10 @@ def test_summary_aside_inside_article_is_kept() -> None:
     assert "In short: we collect your email address." in text and "Related posts" not in text
 
 
-def test_select_css_with_many_matches_is_fast() -> None:
+def test_select_css_with_many_matches_keeps_them_all() -> None:
     body = "<main>" + "<div><p>We collect data about you every day.</p></div>" * 20_000 + "</main>"
-    start = time.perf_counter()
-    text = extract_text(html_page(body), "text/html", select_css="p").text
+    text = extract_text(html_page(body), "text/html", select_css="p").text  # speed: bench/speed_bench.py
     assert text.count("We collect data") == 20_000
-    assert time.perf_counter() - start < 15
 
 
 def test_aria_headings_become_markdown_headings() -> None:
@@ -269,7 +268,7 @@ def test_binary_input_is_an_input_error(body: bytes, content_type: str | None, m
         extract_text(body, content_type)
 
 
-def test_20_mb_page_is_fast() -> None:
+def test_20_mb_page_extracts_completely() -> None:
     section = "<h2>Section {i}</h2>" + "".join(
         f"<p>Paragraph {{i}}-{j}: we collect personal information and keep it for {j} months.</p>" for j in range(30)
     )
@@ -280,11 +279,8 @@ def test_20_mb_page_is_fast() -> None:
         size += len(chunk)
         i += 1
     body = ("<html><head><title>Big</title></head><body><main>" + "".join(chunks) + "</main></body></html>").encode()
-    start = time.perf_counter()
-    result = extract_text(body, "text/html")
-    elapsed = time.perf_counter() - start
+    result = extract_text(body, "text/html")  # speed: bench/speed_bench.py
     assert "Paragraph 0-0:" in result.text and f"Paragraph {i - 1}-29:" in result.text
-    assert elapsed < 30, f"{elapsed:.1f}s"
 
 
 def test_one_huge_text_node() -> None:
@@ -424,15 +420,49 @@ def test_any_markup_extracts_or_raises_input_error(markup: str, content_type: st
     body = markup.encode(codec, errors="replace")
     try:
         result = extract_text(body, content_type)
-    except InputError:
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)  # one clear line for stderr
         return
-    assert isinstance(result.text, str)
+    assert result.engine in ("trafilatura", "lxml", "plain")
+    if content_type is not None:  # declared HTML is never read as plain text
+        assert result.engine != "plain"
+    if result.engine != "plain":
+        _assert_tidy(result.text)
+        assert "<script" not in result.text.lower()
+        decoded = body.decode(result.encoding or "utf-8", errors="replace")
+        # Extraction drops text (tags, chrome, invisible characters) and may put the main
+        # content first, but never invents any: no word character the markup does not have.
+        # (Counts are not compared: on unclosed markup such as "<div role='main'>a<p>b"
+        # trafilatura repeats "b"; see issue 19's report.)
+        def word_chars(text: str) -> set[str]:  # compared in NFKC: extraction may normalise Unicode
+            return set("".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())))
+
+        source = word_chars(re.sub(r"<[A-Za-z/!][^<>]*>", "", decoded))
+        produced = word_chars(re.sub(r"\d+\.(?=\s|$)", " ", result.text))  # the walker numbers <ol> items
+        assert not produced - source, f"text the markup does not have: {produced - source}"
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_extract_or_raise_input_error(body: bytes) -> None:
     try:
-        extract_text(body)
-    except InputError:
-        pass
+        result = extract_text(body)
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert not any(body.startswith(magic) for magic in extract._MAGIC), "magic bytes are refused"
+    has_bom = body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    assert has_bom or b"\x00" not in body, "NUL bytes mean binary data"
+    sample = result.text[:65536]
+    if result.engine == "plain":
+        assert result.text == decode_body(body, None, html=False)[0]  # plain text is kept as decoded
+        controls = len(re.findall(r"[\x00-\x08\x0e-\x1f\x7f]", sample))
+        assert controls <= 0.05 * len(sample), "mostly control characters is binary data"
+    else:
+        _assert_tidy(result.text)
+
+
+def _assert_tidy(text: str) -> None:
+    """Extracted HTML text: no trailing spaces, at most one blank line in a row, no outer blank lines."""
+    assert all(line == line.rstrip() for line in text.split("\n"))
+    assert "\n\n\n" not in text and text == text.strip("\n")

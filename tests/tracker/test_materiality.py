@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -355,17 +354,14 @@ def test_corpus_whitespace_pair_is_cosmetic() -> None:
 
 @corpus
 @pytest.mark.corpus
-def test_classifying_the_longest_policy_is_fast() -> None:
-    from policywatch.tracker.classify import classify_text, find_signals
+def test_classifying_the_longest_policy_finds_its_categories() -> None:
+    from policywatch.tracker.classify import classify_text
     from policywatch.tracker.segment import segment_text
 
     files = sorted((CORPUS / "microsoft-copilot").glob("*.md"), key=lambda p: p.stat().st_size)
     clauses = segment_text(files[-1].read_text(encoding="utf-8"))
-    start = time.perf_counter()
-    for c in clauses:
-        find_signals(c.text + " ")  # defeat the cache: measure real work
-        classify_text(c.text)
-    assert time.perf_counter() - start < 5.0
+    found = {cat for c in clauses for cat in classify_text(c.text)}  # speed: bench/speed_bench.py
+    assert {"collection", "sharing", "retention"} <= found
 
 
 def test_added_clause_naming_a_new_controller_is_material() -> None:
