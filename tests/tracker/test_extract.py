@@ -12,6 +12,7 @@ import pytest
 
 from policywatch.errors import InputError
 from policywatch.tracker.extract import pipeline as extract
+from policywatch.tracker.extract import decode
 from policywatch.tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
 from policywatch.tracker.segment import segment_text
 
@@ -450,7 +451,7 @@ def test_any_bytes_extract_or_raise_input_error(body: bytes) -> None:
     except InputError as exc:
         assert str(exc) and "\n" not in str(exc)
         return
-    assert not any(body.startswith(magic) for magic in extract._MAGIC), "magic bytes are refused"
+    assert not any(body.startswith(magic) for magic in decode._MAGIC), "magic bytes are refused"
     has_bom = body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
     assert has_bom or b"\x00" not in body, "NUL bytes mean binary data"
     sample = result.text[:65536]

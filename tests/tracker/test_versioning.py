@@ -86,4 +86,4 @@ def test_a_flip_names_the_version_it_returns_to_and_has_severity_none(example):
     [change] = rows(example, "SELECT * FROM changes WHERE id = ?", back.change_ids[0])
     assert change["is_flip"] == 1 and change["material"] == 0 and change["severity"] == "none"
     assert change["summary"].startswith(
-        f"Flip: the text returns to version {first.version_id} first seen 2024-01-01T00:00:00Z. ")
+        f"Flip: the text returns to version {first.version_id} first seen 2024-01-01T00:00:00Z")
