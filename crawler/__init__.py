@@ -8,7 +8,9 @@ Spiders (thin; the logic is in plain modules tested without Scrapy):
 Plain modules: ``outcomes`` (HTTP -> capture outcome), ``safety`` (refused URLs),
 ``budget`` (politeness keys, rate budgets, circuit breaker), ``cdx`` (CDX/replay
 URLs, parsing, row planning), ``discovery`` (multilingual link ranking),
-``ordering`` (in-order release), ``runner`` (subprocess crawls for the CLI).
+``ordering`` (in-order release), ``runner`` (subprocess crawls for the CLI),
+``writer`` (the one writer thread and the ``Sink`` protocol), ``pipelines`` (ingest
+only), ``extensions`` (stats, progress, Save Page Now on the ``capture_ingested`` signal).
 
 Settings (Scrapy settings, or environment variables of the same name):
 

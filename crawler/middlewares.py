@@ -49,9 +49,9 @@ async def sleep(seconds: float) -> None:
 def limiter_for(settings: Any) -> Limiter:
     """The process-wide limiter for these budgets (live and wayback crawlers share the archive's)."""
     rates = {
-        ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE", 24) / 60.0,
-        ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND", 8),
-        ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE", 6) / 60.0,
+        ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE") / 60.0,
+        ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND"),
+        ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE") / 60.0,
     }
     key = tuple(sorted(rates.items()))
     if key not in _LIMITERS:
@@ -60,7 +60,7 @@ def limiter_for(settings: Any) -> Limiter:
 
 
 def archive_base(settings: Any) -> str:
-    return (settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+    return str(settings.get("POLICYWATCH_WAYBACK_URL")).rstrip("/")
 
 
 class SafetyMiddleware:
@@ -74,7 +74,7 @@ class SafetyMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> "SafetyMiddleware":
         settings = crawler.settings
-        return cls(env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE", "0")), [origin(archive_base(settings))])
+        return cls(env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE")), [origin(archive_base(settings))])
 
     async def process_request(self, request: Request) -> None:
         reason = scheme_refusal(request.url)
@@ -95,9 +95,9 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_BASE", 2)
-        self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX", 120)
-        self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE", 60)
+        self.base = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX")
+        self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE")
         self.limiter = limiter_for(settings)
 
     @classmethod

@@ -1,4 +1,6 @@
-"""Scrapy settings of the policywatch crawler.
+"""Scrapy settings of the policywatch crawler: the ONE place defaults live.
+
+Code reads these with ``settings.getfloat(NAME)`` and no second default.
 
 Politeness first: a clear User-Agent, AutoThrottle, a small per-host
 concurrency, retries with backoff that honour Retry-After, and the Internet
@@ -10,6 +12,8 @@ the CLI and the tests tune a run without editing this file.
 from __future__ import annotations
 
 import os
+
+from policywatch.crawler.cdx import DEFAULT_BASE
 
 
 def _env(name: str, default: str) -> str:
@@ -44,7 +48,7 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_TIMEOUT = int(_env("POLICYWATCH_DOWNLOAD_TIMEOUT", "60"))
 
 # --- Internet Archive budgets (the politeness middleware enforces them) ---------------
-POLICYWATCH_WAYBACK_URL = _env("POLICYWATCH_WAYBACK_URL", "https://web.archive.org")
+POLICYWATCH_WAYBACK_URL = _env("POLICYWATCH_WAYBACK_URL", DEFAULT_BASE)
 POLICYWATCH_CDX_PER_MINUTE = float(_env("POLICYWATCH_CDX_PER_MINUTE", "24"))
 POLICYWATCH_CAPTURES_PER_SECOND = float(_env("POLICYWATCH_CAPTURES_PER_SECOND", "8"))
 POLICYWATCH_SAVES_PER_MINUTE = float(_env("POLICYWATCH_SAVES_PER_MINUTE", "6"))
@@ -91,6 +95,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "policywatch.crawler.middlewares.RetryAfterMiddleware": 550,
     "policywatch.crawler.middlewares.PolitenessMiddleware": 950,
+}
+# Side effects of ingest (stats, progress lines, Save Page Now) listen to signals.
+EXTENSIONS = {
+    "policywatch.crawler.extensions.IngestStats": 500,
+    "policywatch.crawler.extensions.Progress": 510,
+    "policywatch.crawler.extensions.SavePageNow": 520,
 }
 ITEM_PIPELINES = {
     "policywatch.crawler.pipelines.DiscoveryPipeline": 200,

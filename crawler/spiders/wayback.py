@@ -53,7 +53,9 @@ class WaybackSpider(PolicySpider):
 
     @property
     def base(self) -> str:
-        return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+        from policywatch.crawler.middlewares import archive_base
+
+        return archive_base(self.settings)
 
     async def start(self) -> Any:
         """Start a few CDX chains; each finished chain starts the next policy's.
@@ -67,7 +69,7 @@ class WaybackSpider(PolicySpider):
         for policy in self.selected_policies():
             for url, moved_at in archive_urls(self.db, policy["id"]):
                 self._queue.append({"id": policy["id"], "url": url, "moved_at": moved_at})
-        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
+        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS"))):
             for request in self.next_policy():
                 yield request
 
@@ -104,7 +106,7 @@ class WaybackSpider(PolicySpider):
 
     def cdx_request(self, policy_id: int, url: str, since: str | None, until: str | None = None,
                     resume_key: str | None = None) -> scrapy.Request:
-        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
+        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT")
         return scrapy.Request(
             cdx_url(self.base, url, since=since, until=until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,
