@@ -46,16 +46,22 @@ async def sleep(seconds: float) -> None:
         await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
-def limiter_for(settings: Any) -> Limiter:
+def limiter_for(settings: Any) -> Any:
     """The process-wide limiter for these budgets (live and wayback crawlers share the archive's)."""
     rates = {
         ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE") / 60.0,
         ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND"),
         ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE") / 60.0,
     }
-    key = tuple(sorted(rates.items()))
+    factory = settings.get("POLICYWATCH_LIMITER")  # e.g. distributed.redis_limiter (shared budgets)
+    key = (factory, *sorted(rates.items()))
     if key not in _LIMITERS:
-        _LIMITERS[key] = Limiter(rates=rates)
+        if factory:
+            from scrapy.utils.misc import load_object
+
+            _LIMITERS[key] = load_object(factory)(rates, settings)
+        else:
+            _LIMITERS[key] = Limiter(rates=rates)
     return _LIMITERS[key]
 
 

@@ -88,6 +88,19 @@ POLICYWATCH_CONFIG = os.environ.get("POLICYWATCH_CONFIG")
 # empty means tracker.ingest.Ingestor. The scale-out seam (e.g. a Redis stream writer).
 POLICYWATCH_SINK = _env("POLICYWATCH_SINK", "")
 POLICYWATCH_SAVE = _env("POLICYWATCH_SAVE", "0")
+# Dotted path of ``factory(rates, settings) -> limiter``; empty means budget.Limiter (in-process).
+POLICYWATCH_LIMITER = _env("POLICYWATCH_LIMITER", "")
+
+# --- distributed mode (crawler.distributed; set by ``policywatch worker``) -----------------
+REDIS_URL = _env("POLICYWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Jobs a worker holds at once; 0 means 10 x CONCURRENT_REQUESTS.
+POLICYWATCH_REDIS_BATCH = int(_env("POLICYWATCH_REDIS_BATCH", "0"))
+# Seconds a worker with nothing to do waits before it exits (0: runs until stopped).
+POLICYWATCH_WORKER_MAX_IDLE = float(_env("POLICYWATCH_WORKER_MAX_IDLE", "0"))
+# Seconds without a heartbeat after which a worker counts as dead (its jobs are given back).
+POLICYWATCH_HEARTBEAT_TTL = int(_env("POLICYWATCH_HEARTBEAT_TTL", "15"))
+# Source address of every request (one egress address per worker); archive budgets are per address.
+POLICYWATCH_BIND_ADDRESS = _env("POLICYWATCH_BIND_ADDRESS", "")
 POLICYWATCH_PROGRESS = _env("POLICYWATCH_PROGRESS", "0")
 
 DOWNLOADER_MIDDLEWARES = {

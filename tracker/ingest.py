@@ -86,6 +86,45 @@ def extract_capture_text(capture: Capture, policy: dict[str, Any]) -> tuple[str 
     return extracted.text, "ok", None
 
 
+@dataclass
+class Extracted:
+    """The CPU-heavy part of ingest, done where the capture was fetched (a crawl worker).
+
+    Plain and JSON-serialisable so it can travel with the capture to the one
+    database writer, which then only judges quality against the previous version
+    and writes. ``prepared`` is None when extraction found no text.
+    """
+
+    text: str | None
+    outcome: str
+    detail: str | None
+    prepared: PreparedText | None
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"text": self.text, "outcome": self.outcome, "detail": self.detail,
+                "prepared": asdict(self.prepared) if self.prepared is not None else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Extracted":
+        from policywatch.tracker.model import Clause
+
+        raw = data.get("prepared")
+        prepared = None
+        if raw is not None:
+            clauses = [Clause(**{**c, "heading": tuple(c["heading"]), "categories": tuple(c["categories"])})
+                       for c in raw["clauses"]]
+            prepared = PreparedText(**{**raw, "clauses": clauses})
+        return cls(data.get("text"), data["outcome"], data.get("detail"), prepared)
+
+
+def extract_and_prepare(capture: Capture, policy: dict[str, Any]) -> Extracted:
+    """Extract, normalise, segment and classify an ok capture's body (no database)."""
+    text, outcome, detail = extract_capture_text(capture, policy)
+    return Extracted(text, outcome, detail, prepare_text(text) if text is not None else None)
+
+
 class Ingestor:
     """The sink: ``put(capture)`` stores one capture and whatever it changes.
 
@@ -119,7 +158,8 @@ class Ingestor:
             self._seeded[policy["id"]] = policy.get("seeded_at") is not None
         return AlertPolicy(enabled=self.alerts and self._seeded[policy["id"]], channels=self.channels)
 
-    def put(self, capture: Capture) -> IngestResult:
+    def put(self, capture: Capture, extracted: Extracted | None = None) -> IngestResult:
+        """Store ``capture``; ``extracted`` is its text already extracted and prepared elsewhere."""
         policy = policy_db.get_policy(self.db, capture.policy)
         body_sha = body_sha256(capture.body) if capture.body is not None else None
         key = capture_key(policy["id"], capture, body_sha)
@@ -130,7 +170,7 @@ class Ingestor:
 
         outcome, detail, prepared = capture.outcome, capture.detail, None
         if outcome == "ok":
-            outcome, detail, prepared = self._prepare(capture, policy)
+            outcome, detail, prepared = self._prepare(capture, policy, extracted)
 
         with write_transaction(self.db):
             if capture_db.find_capture(self.db, key) is not None:  # another writer won the race
@@ -155,17 +195,22 @@ class Ingestor:
                 result.alert_ids = placement.alert_ids
         return result
 
-    def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
+    def _prepare(self, capture: Capture, policy: dict[str, Any],
+                 extracted: Extracted | None = None) -> tuple[str, str | None, PreparedText | None]:
         from policywatch.tracker.quality import assess_text
 
-        text, outcome, detail = extract_capture_text(capture, policy)
+        if extracted is None:
+            text, outcome, detail = extract_capture_text(capture, policy)
+        else:  # a crawl worker extracted and segmented it already (distributed mode)
+            text, outcome, detail = extracted.text, extracted.outcome, extracted.detail
         if text is None:
             return outcome, detail, None
         prev, _ = version_db.neighbours(self.db, policy["id"], capture.capture_time)
         quality = assess_text(text, previous_words=prev["word_count"] if prev else None)
         if quality.outcome != "ok":
             return quality.outcome, quality.detail, None
-        return "ok", None, prepare_text(text)
+        prepared = extracted.prepared if extracted is not None and extracted.prepared is not None else None
+        return "ok", None, prepared or prepare_text(text)
 
     @staticmethod
     def _capture_row(capture: Capture, policy: dict, key: str, body_sha: str | None, outcome: str, detail: str | None) -> dict:

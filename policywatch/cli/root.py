@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "crawl": "crawl", "discover": "crawl",
     "alerts": "alerts", "run": "alerts", "schedule": "alerts",
     "demo": "demo",
+    "enqueue": "distributed", "worker": "distributed", "writer": "distributed", "workers": "distributed",
 }
 
 

@@ -72,6 +72,8 @@ class LiveSite:
     log: list = field(default_factory=list)  # (monotonic time, path, status)
     conditional_hits: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # requests being answered now, and the most at once (per-host politeness)
+    peak_in_flight: int = 0
 
     def set(self, path: str, body: str | bytes, *, status: int = 200, content_type: str = "text/html; charset=utf-8",
             validators: bool = True) -> Page:
@@ -135,6 +137,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         site = self.server.site
+        with site.lock:
+            site.in_flight += 1
+            site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+        try:
+            self._answer(site)
+        finally:
+            with site.lock:
+                site.in_flight -= 1
+
+    def _answer(self, site: "LiveSite") -> None:
         delay = random.uniform(*site.latency_range) if site.latency_range else site.latency
         if delay:
             time.sleep(delay)  # in this request's own thread: other requests are not held up
