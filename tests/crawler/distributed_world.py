@@ -165,12 +165,19 @@ def canonical_rows(db_path: str, run_start: str) -> dict[str, list[tuple[Any, ..
     for table in ("clause_texts", "headings", "captures", "versions", "changes", "captures", "versions"):
         keys[table] = {row["id"]: tuple(norm(c, row[c]) for c in NATURAL[table])
                        for row in conn.execute(f"SELECT * FROM {table}")}
+    # A change superseded by a later re-link records the ORDER history arrived in (a live check
+    # ingested before the backfill of older captures), not the history; live and archive
+    # ingest interleave by arrival in one process too, so only current changes are compared.
+    superseded = {r[0] for r in conn.execute("SELECT id FROM changes WHERE superseded = 1")}
     dump = {}
     for table in tables:
         if "_fts" in table:  # full-text index internals: derived from clause_texts, compared above
             continue
         rows = []
         for row in conn.execute(f"SELECT * FROM {table}"):
+            if (table == "changes" and row["id"] in superseded) or (
+                    table in ("clause_changes", "alerts") and row["change_id"] in superseded):
+                continue
             cols = [c for c in row.keys() if not (c == "id" and table != "policies") and c not in RUN_COLUMNS]
             values = tuple((c, norm(c, row[c])) for c in cols)
             if table == "policies":
