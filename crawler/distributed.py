@@ -11,9 +11,10 @@ it lacks, and this module adds:
 - async ``start()`` (Scrapy 2.16 removed ``start_requests``; scrapy-redis #305):
   the first batch is taken at start, not at the first idle signal;
 - refill with back-off: a timer tops the jobs in flight up to the batch size
-  whenever they fall below half of it (a slow host never stalls a batch,
-  finding 5 in SCALE-OUT.md), polling an empty queue at 0.2 s doubling to 5 s;
-- a batch size of 10 x CONCURRENT_REQUESTS by default (``POLICYWATCH_REDIS_BATCH``);
+  as soon as one finishes (a slow host never stalls a batch, finding 5 in
+  SCALE-OUT.md), polling an empty queue at 0.2 s doubling to 5 s;
+- a batch size (``POLICYWATCH_REDIS_BATCH``) of 10 x CONCURRENT_REQUESTS for live
+  jobs and of POLICYWATCH_CDX_CHAINS for archive jobs (each is a whole backfill);
 - reliable take: ``LMOVE`` into the worker's own processing list, removed in the
   same MULTI as the job's last XADD, so a killed worker loses nothing (its jobs go
   back to the queue when it restarts or when ``enqueue`` sees it dead).
@@ -71,7 +72,7 @@ class RedisJobs(RedisMixin):
     def setup_jobs(self, crawler: Any, queue: str, name: str) -> None:
         settings = crawler.settings
         self.redis_key = queue
-        self.redis_batch_size = settings.getint("POLICYWATCH_REDIS_BATCH") or 10 * settings.getint("CONCURRENT_REQUESTS")
+        self.redis_batch_size = settings.getint("POLICYWATCH_REDIS_BATCH") or self.default_batch(settings)
         self.setup_redis(crawler)  # scrapy-redis: connection (REDIS_URL), batch size, idle signal
         self.fetch_data = self.take_jobs
         self.count_size = self.server.llen
@@ -114,7 +115,7 @@ class RedisJobs(RedisMixin):
         self.server.set(cluster.alive_key(self.worker_name), os.getpid(), ex=self.heartbeat_ttl)
         self.server.hset(cluster.WORKERS, self.worker_name, json.dumps(
             {"seen": time.time(), "role": self.role(), "pid": os.getpid(), "host": socket.gethostname()}))
-        if now < self._next_poll or len(self.jobs) >= max(1, self.redis_batch_size // 2):
+        if now < self._next_poll or len(self.jobs) >= self.redis_batch_size:
             return
         found = False
         for request in self.next_requests():
@@ -125,6 +126,10 @@ class RedisJobs(RedisMixin):
 
     def role(self) -> str:
         return self.redis_key
+
+    def default_batch(self, settings: Any) -> int:
+        """Jobs held at once: 10 x CONCURRENT_REQUESTS (a live job is one request)."""
+        return 10 * settings.getint("CONCURRENT_REQUESTS")
 
     async def start(self) -> Any:
         """Async start (scrapy-redis only knows ``start_requests``): the first batch at once."""
@@ -211,6 +216,11 @@ class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
         spider.setup_jobs(crawler, cluster.ARCHIVE_QUEUE, worker)
         spider._job_streams, spider._open_streams, spider._chains = {}, set(), 0
         return spider
+
+    def default_batch(self, settings: Any) -> int:
+        """An archive job is a whole backfill: hold only as many as CDX chains run at once, so
+        the shared queue spreads policies over the workers instead of the first one taking all."""
+        return max(1, settings.getint("POLICYWATCH_CDX_CHAINS"))
 
     def job_requests(self, job: dict[str, Any]) -> Iterator[scrapy.Request]:
         from policywatch.crawler.cdx import iso_to_timestamp
