@@ -60,7 +60,7 @@ class BudgetHandler(_Handler):
 class BudgetWayback(FakeWaybackServer):
     """Per client address: N replays and M CDX queries a minute, small bursts, like the archive."""
 
-    def __init__(self, per_minute: float, cdx_per_minute: float, burst: float = 3.0) -> None:
+    def __init__(self, per_minute: float, cdx_per_minute: float, burst: float = 10.0) -> None:
         super().__init__()
         self.RequestHandlerClass = BudgetHandler
         self.rates = {"content": per_minute / 60.0, "cdx": cdx_per_minute / 60.0}
@@ -227,8 +227,8 @@ def write_readme(section: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--policies", type=int, default=24)
-    parser.add_argument("--snapshots", type=int, default=8)
+    parser.add_argument("--policies", type=int, default=64)
+    parser.add_argument("--snapshots", type=int, default=6)
     parser.add_argument("--per-minute", type=float, default=480.0, help="the fake archive's budget per address")
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args()
@@ -255,7 +255,7 @@ def main() -> None:
 `python bench/scale_bench.py` (Python {platform.python_version()}, {os.cpu_count()} cores, redis-server on
 loopback; {args.policies} policies x {args.snapshots} distinct archived versions = {total} captures plus
 {args.policies} CDX queries). The fake Wayback allows {args.per_minute:.0f} requests a minute per client
-address ({budget:.1f}/s) and {CDX_PER_MINUTE:.0f} CDX queries (token buckets, 429 beyond); each worker sends from its own loopback address
+address ({budget:.1f}/s) and {CDX_PER_MINUTE:.0f} CDX queries (token buckets holding 10 requests, 429 beyond); each worker sends from its own loopback address
 (`--bind-address 127.0.0.1X`) with its budgets set to 95% of that limit. Rates are captures committed per
 second from the archive's first request to the last commit (process start-up excluded).
 
