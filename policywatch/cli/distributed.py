@@ -82,13 +82,23 @@ def writer(ctx: click.Context, redis_url: str, consumer: str, exit_when_idle: fl
     from policywatch.cli.crawl import _config_path
     from policywatch.crawler.stream_writer import WriterBusy, run_writer
 
+    import signal
+
     open_db(ctx).conn.close()  # fail fast (exit 2) on a missing database
+
+    def stop(signum: int, frame: object) -> None:  # systemd's stop: finish like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         summary = run_writer(ctx.obj["db_path"], redis_url, config_path=_config_path(ctx), consumer=consumer,
                              exit_when_idle=exit_when_idle, lock_ttl=lock_ttl)
     except WriterBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(75)
+    except KeyboardInterrupt:  # an entry being written is redelivered on restart: nothing lost
+        click.echo("writer stopped", err=True)
+        return
     click.echo(summary.line())
 
 
