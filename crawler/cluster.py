@@ -223,7 +223,8 @@ class Status:
         out.append(f"stream: {self.stream_length} entries, {self.pending} delivered and not acknowledged")
         out.append(f"writer: {self.writer or 'none running'}")
         for w in self.workers:
-            state = "alive" if w["alive"] else "DEAD (its jobs go back on the next enqueue)"
+            state = ("alive" if w["alive"] else "stopped" if w["stopped"] and not w["in_progress"]
+                     else "DEAD (its jobs go back on the next enqueue)")
             out.append(f"worker {w['name']}: {state}, {w['in_progress']} jobs in progress, "
                        f"last seen {w.get('seen', '?')}, {w.get('role', '')}")
         return out
@@ -250,6 +251,7 @@ def status(client: Any) -> Status:
         result.workers.append({
             "name": name, "alive": bool(client.exists(alive_key(name))),
             "in_progress": int(client.llen(processing_key(name))), "role": info.get("role"),
+            "stopped": bool(info.get("stopped")),
             "seen": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seen)) if seen else None,
         })
     return result

@@ -108,6 +108,9 @@ class RedisJobs(RedisMixin):
         if getattr(self, "_timer", None) is not None and self._timer.running:
             self._timer.stop()
         self.server.delete(cluster.alive_key(self.worker_name))
+        self.server.hset(cluster.WORKERS, self.worker_name, json.dumps(
+            {"seen": time.time(), "role": self.role(), "pid": os.getpid(), "host": socket.gethostname(),
+             "stopped": True}))
 
     def _tick(self) -> None:
         """Heartbeat, and refill when the jobs in flight fall below half a batch (with back-off)."""

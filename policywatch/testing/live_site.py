@@ -140,11 +140,18 @@ class _Handler(BaseHTTPRequestHandler):
         with site.lock:
             site.in_flight += 1
             site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+        self._counted = True
         try:
             self._answer(site)
         finally:
-            with site.lock:
-                site.in_flight -= 1
+            self._done_counting()
+
+    def _done_counting(self) -> None:
+        """The request stops counting as in flight once its answer starts (before the client has it)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.server.site.lock:
+                self.server.site.in_flight -= 1
 
     def _answer(self, site: "LiveSite") -> None:
         delay = random.uniform(*site.latency_range) if site.latency_range else site.latency
@@ -190,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.server.site.lock:
             self.server.site.log.append((time.monotonic(), self.path, status))
+        self._done_counting()
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
