@@ -179,13 +179,30 @@ def canonical_rows(db_path: str, run_start: str) -> dict[str, list[tuple[Any, ..
                     table in ("clause_changes", "alerts") and row["change_id"] in superseded):
                 continue
             cols = [c for c in row.keys() if not (c == "id" and table != "policies") and c not in RUN_COLUMNS]
+            if table == "blobs":  # how a body is encoded (a delta against whichever body came first) is
+                cols = ["sha256", "size"]  # storage detail: compare what it decodes to instead
             values = tuple((c, norm(c, row[c])) for c in cols)
+            if table == "blobs":
+                values += (("decodes_to_its_sha256", decoded_sha(db_path, row["sha256"]) == row["sha256"]),)
             if table == "policies":
                 values += (("seeded", row["seeded_at"] is not None),)
             rows.append(values)
         dump[table] = sorted(rows, key=repr)
     conn.close()
     return dump
+
+
+def decoded_sha(db_path: str, sha: str) -> str:
+    import hashlib
+
+    from policywatch.db.blobs import get_blob
+    from policywatch.db.connection import open_database
+
+    db = open_database(db_path)
+    try:
+        return hashlib.sha256(get_blob(db, sha)).hexdigest()
+    finally:
+        db.conn.close()
 
 
 def diff_tables(a: dict[str, list[Any]], b: dict[str, list[Any]]) -> list[str]:

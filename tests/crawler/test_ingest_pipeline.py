@@ -19,7 +19,7 @@ BODY = b"<html><body><h1>Privacy</h1><p>We collect your email address to send re
 class ExtractorCrash(Ingestor):
     """The real Ingestor, whose text preparation crashes (an extractor bug)."""
 
-    def _prepare(self, capture: Capture, policy: dict[str, Any]) -> Any:
+    def _prepare(self, capture: Capture, policy: dict[str, Any], *rest: Any) -> Any:
         raise RuntimeError("extractor bug")
 
 
