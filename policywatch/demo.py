@@ -474,8 +474,9 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def main(argv: list[str] | None = None, workdir: Path = WORKDIR) -> int:
+def main(argv: list[str] | None = None, workdir: Path | None = None) -> int:
     """``policywatch demo`` / ``python -m policywatch.demo``: the demo with a narrative; 1 on failure."""
+    workdir = WORKDIR if workdir is None else workdir  # read at call time (tests point it elsewhere)
     console = Console(highlight=False)
     started = time.monotonic()
     _intro(console)
