@@ -36,6 +36,12 @@ POLICYWATCH_DOWNLOAD_MAXSIZE          10 MiB                     larger bodies -
 POLICYWATCH_CDX_LIMIT                 500                        rows per CDX page (then resumeKey)
 POLICYWATCH_CDX_CHAINS                2                          policies whose CDX pages are walked at once
 POLICYWATCH_SINK                      (Ingestor)                 dotted path of ``factory(db, config) -> sink``
+POLICYWATCH_LIMITER                   (budget.Limiter)           dotted path of ``factory(rates, settings)``;
+                                                                 workers use ``egress.redis_limiter``
+POLICYWATCH_REDIS_BATCH               10 x CONCURRENT / chains   jobs a distributed worker holds at once
+POLICYWATCH_WORKER_MAX_IDLE           0 (never)                  seconds an idle worker waits before exiting
+POLICYWATCH_HEARTBEAT_TTL             15                         seconds until a silent worker counts as dead
+POLICYWATCH_BIND_ADDRESS              (system)                   source address of every request
 ====================================  =========================  =============================================
 
 Spider arguments: ``-a shard=K -a shards=N`` (policies with ``id % N == K``),

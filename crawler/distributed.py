@@ -82,7 +82,7 @@ class RedisJobs(RedisMixin):
         self.max_idle = settings.getfloat("POLICYWATCH_WORKER_MAX_IDLE")
         self.heartbeat_ttl = settings.getint("POLICYWATCH_HEARTBEAT_TTL")
         self._idle_since: float | None = None
-        self._poll, self._next_poll = 0.2, 0.0
+        self._poll, self._next_poll, self._beat = 0.2, 0.0, 0.0
         self._claim_name()
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
@@ -115,9 +115,11 @@ class RedisJobs(RedisMixin):
     def _tick(self) -> None:
         """Heartbeat, and refill when the jobs in flight fall below half a batch (with back-off)."""
         now = time.monotonic()
-        self.server.set(cluster.alive_key(self.worker_name), os.getpid(), ex=self.heartbeat_ttl)
-        self.server.hset(cluster.WORKERS, self.worker_name, json.dumps(
-            {"seen": time.time(), "role": self.role(), "pid": os.getpid(), "host": socket.gethostname()}))
+        if now - self._beat >= 1.0:
+            self._beat = now
+            self.server.set(cluster.alive_key(self.worker_name), os.getpid(), ex=self.heartbeat_ttl)
+            self.server.hset(cluster.WORKERS, self.worker_name, json.dumps(
+                {"seen": time.time(), "role": self.role(), "pid": os.getpid(), "host": socket.gethostname()}))
         if now < self._next_poll or len(self.jobs) >= self.redis_batch_size:
             return
         found = False

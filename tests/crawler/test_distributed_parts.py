@@ -38,7 +38,7 @@ def test_workers_on_one_address_share_the_archive_budget_and_its_breaker(client:
     a, b = RedisLimiter(client, rates, "10.0.0.1"), RedisLimiter(client, rates, "10.0.0.1")
     other = RedisLimiter(client, rates, "10.0.0.2")
     assert a.reserve(ARCHIVE_CDX) == pytest.approx(0.0, abs=0.05)
-    assert b.reserve(ARCHIVE_CDX) == pytest.approx(1.0, abs=0.1)  # the second worker waits its turn
+    assert 0.5 < b.reserve(ARCHIVE_CDX) <= 1.0  # the second worker waits its turn (about 1 s)
     assert other.reserve(ARCHIVE_CDX) == pytest.approx(0.0, abs=0.05)  # another address: its own budget
     a.trip(ARCHIVE_CDX, 30)  # a 429 seen by one worker pauses every worker on that address
     assert b.pause_remaining("archive:capture") == pytest.approx(30, abs=1)
