@@ -21,6 +21,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
+from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
@@ -143,15 +144,32 @@ class RetryAfterMiddleware(RetryMiddleware):
 
 
 class PolitenessMiddleware:
-    """Give each request its politeness key and slot, then wait for that key's budget."""
+    """Give each request its politeness key and slot, hold the key's concurrency, wait for its budget.
 
-    def __init__(self, limiter: Limiter, archive: str) -> None:
+    The concurrency gate is here and not only in Scrapy's download slot: on the
+    asyncio reactor Scrapy 2.19 starts a slot's downloads as tasks, so a slot whose
+    queue holds several requests sends them all before any counts as transferring
+    (per-host concurrency was exceeded; tests/crawler/test_distributed.py measures it).
+    """
+
+    def __init__(self, limiter: Limiter, archive: str, concurrency: int, per_slot: dict[str, Any]) -> None:
         self.limiter = limiter
         self.archive = archive
+        self.concurrency = concurrency
+        self.per_slot = per_slot
+        self._gates: dict[str, DeferredSemaphore] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "PolitenessMiddleware":
-        return cls(limiter_for(crawler.settings), archive_base(crawler.settings))
+        settings = crawler.settings
+        return cls(limiter_for(settings), archive_base(settings), settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                   settings.getdict("DOWNLOAD_SLOTS"))
+
+    def _gate(self, key: str) -> DeferredSemaphore:
+        if key not in self._gates:
+            tokens = self.per_slot.get(key, {}).get("concurrency", self.concurrency)
+            self._gates[key] = DeferredSemaphore(max(1, int(tokens)))
+        return self._gates[key]
 
     async def process_request(self, request: Request) -> None:
         key = politeness_key(request.url, self.archive)
@@ -161,8 +179,27 @@ class PolitenessMiddleware:
             # The archive's budget is fixed by the limiter; AutoThrottle must not stretch it.
             request.meta["autothrottle_dont_adjust_delay"] = True
         await sleep(request.meta.pop("pw_not_before", 0.0) - time.monotonic())
-        await sleep(self.limiter.reserve(key))
-        while (pause := self.limiter.pause_remaining(key)) > 0:
-            # The breaker tripped while this request waited: wait it out, then queue again.
-            await sleep(pause)
+        await maybe_deferred_to_future(self._gate(key).acquire())
+        request.meta["pw_gate"] = key  # released when the answer (or the failure) comes back
+        try:
             await sleep(self.limiter.reserve(key))
+            while (pause := self.limiter.pause_remaining(key)) > 0:
+                # The breaker tripped while this request waited: wait it out, then queue again.
+                await sleep(pause)
+                await sleep(self.limiter.reserve(key))
+        except BaseException:
+            self._release(request)
+            raise
+
+    def _release(self, request: Request) -> None:
+        key = request.meta.pop("pw_gate", None)
+        if key is not None:
+            self._gates[key].release()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
+        return None

@@ -74,6 +74,8 @@ class LiveSite:
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0  # requests being answered now, and the most at once (per-host politeness)
     peak_in_flight: int = 0
+    peak_requests: list = field(default_factory=list)  # (path, User-Agent) of the requests at the peak
+    _answering: dict = field(default_factory=dict)
 
     def set(self, path: str, body: str | bytes, *, status: int = 200, content_type: str = "text/html; charset=utf-8",
             validators: bool = True) -> Page:
@@ -139,7 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         with site.lock:
             site.in_flight += 1
-            site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+            site._answering[id(self)] = (time.monotonic(), self.path, self.headers.get("User-Agent"))
+            if site.in_flight > site.peak_in_flight:
+                site.peak_in_flight = site.in_flight
+                site.peak_requests = list(site._answering.values())
         self._counted = True
         try:
             self._answer(site)
@@ -152,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._counted = False
             with self.server.site.lock:
                 self.server.site.in_flight -= 1
+                self.server.site._answering.pop(id(self), None)
 
     def _answer(self, site: "LiveSite") -> None:
         delay = random.uniform(*site.latency_range) if site.latency_range else site.latency

@@ -104,7 +104,9 @@ def writer_args(redis_url: str, idle: float = 4.0) -> list[str]:
     return ["writer", "--redis", redis_url, "--exit-when-idle", str(idle), "--lock-ttl", "3"]
 
 
-def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> None:
+def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> list[str]:
+    """Wait for every process; each must exit 0. Returns their outputs."""
+    outputs = []
     for proc in procs:
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -113,6 +115,8 @@ def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> None:
             out, _ = proc.communicate()
             raise AssertionError(f"{proc.args} did not finish:\n{out[-3000:]}")
         assert proc.returncode == 0, f"{proc.args} exit {proc.returncode}:\n{out[-3000:]}"
+        outputs.append(out)
+    return outputs
 
 
 # --- comparing two databases row for row -------------------------------------------------
