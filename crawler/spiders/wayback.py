@@ -76,11 +76,13 @@ class WaybackSpider(PolicySpider):
 
     @property
     def base(self) -> str:
-        return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+        from policywatch.crawler.middlewares import archive_base
+
+        return archive_base(self.settings)
 
     def progress(self, event: dict[str, Any]) -> None:
         if env_flag(self.settings.get("POLICYWATCH_PROGRESS", "0")):
-            from policywatch.crawler.pipelines import progress_line
+            from policywatch.crawler.extensions import progress_line
 
             progress_line(event)
 
@@ -102,7 +104,7 @@ class WaybackSpider(PolicySpider):
                     continue
                 self._queue.append({"id": policy["id"], "url": url, "moved_at": moved_at})
         self.progress({"event": "plan", "listings": len(self._queue)})
-        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
+        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS"))):
             for request in self.next_policy():
                 yield request
 
@@ -142,7 +144,7 @@ class WaybackSpider(PolicySpider):
         return self._stored[policy_id], self._seen[policy_id]
 
     def cdx_request(self, listing: Listing, since: str | None, resume_key: str | None = None) -> scrapy.Request:
-        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
+        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT")
         return scrapy.Request(
             cdx_url(self.base, listing.url, since=since, until=listing.until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,

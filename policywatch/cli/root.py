@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "alerts": "alerts", "run": "alerts", "schedule": "alerts",
     "demo": "demo",
     "export": "archive",
+    "enqueue": "distributed", "worker": "distributed", "writer": "distributed", "workers": "distributed",
 }
 
 
