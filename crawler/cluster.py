@@ -149,10 +149,7 @@ def enqueue(db: Any, client: Any, *, live: bool, archive: bool, policy_ids: list
             groups: list[str] | None = None, shards: int | None = None, live_every: float = 20.0,
             archive_every: float = 24.0, lease: float = 24.0, now: datetime | None = None) -> EnqueueReport:
     """Push the due work of the selected policies (neither flag means both); hours for the periods."""
-    from policywatch.db.crawl_state import (
-        archive_urls, done_wayback_digests, live_validators_for, policies_to_enqueue, wayback_resume_time,
-    )
-    from policywatch.crawler.cdx import iso_to_timestamp
+    from policywatch.db.crawl_state import live_validators_for, policies_to_enqueue
 
     if not (live or archive):
         live = archive = True
@@ -189,17 +186,37 @@ def enqueue(db: Any, client: Any, *, live: bool, archive: bool, policy_ids: list
             if client.exists(archive_done_key(pid)):
                 report.not_due += 1
                 continue
-            urls = []
-            for url, moved_at in archive_urls(db, pid):
-                resume = wayback_resume_time(db, pid, former_url=url if moved_at else None)
-                urls.append({"url": url, "moved_at": moved_at, "since": iso_to_timestamp(resume) if resume else None})
-            job = {**common, "kind": "archive", "job": f"archive:{pid}", "urls": urls,
-                   "digests": sorted(done_wayback_digests(db, pid)), "done_ttl": int(archive_every * 3600)}
+            job = archive_job(db, pid)
+            if job is None:  # every URL of it is blocked by the archive (recorded): nothing to ask
+                report.not_due += 1
+                continue
+            job.update(common, done_ttl=int(archive_every * 3600))
             if push(keys=[JOBS, ARCHIVE_QUEUE], args=[job["job"], json.dumps(job), stamp, lease_s]):
                 report.archive += 1
             else:
                 report.already_queued += 1
     return report
+
+
+def archive_job(db: Any, policy_id: int) -> dict[str, Any] | None:
+    """An archive job: what the wayback spider reads from the database when it starts a
+    listing, since a worker has none. Per URL (blocked ones left out, as the spider skips
+    them): ``since``, ``previous`` and ``moved_at``; per policy: the digests stored and the
+    rows recorded for good from the earliest ``since`` on (older rows are never listed)."""
+    from policywatch.crawler.listing import listing_start
+    from policywatch.db.crawl_state import archive_blocked_urls, archive_urls, done_wayback_digests
+    from policywatch.db.crawl_state import recorded_wayback_rows
+
+    blocked = archive_blocked_urls(db, policy_id)
+    urls = [{"url": url, "moved_at": moved_at, **listing_start(db, policy_id, url, moved_at)}
+            for url, moved_at in archive_urls(db, policy_id) if url not in blocked]
+    if not urls:
+        return None
+    starts = [u["since"] for u in urls]
+    first = None if None in starts else min(starts)
+    recorded = sorted(row for row in recorded_wayback_rows(db, policy_id) if first is None or row[0] >= first)
+    return {"policy": policy_id, "kind": "archive", "job": f"archive:{policy_id}", "urls": urls,
+            "digests": sorted(done_wayback_digests(db, policy_id)), "recorded": recorded}
 
 
 @dataclass

@@ -210,8 +210,14 @@ class LiveWorkerSpider(RedisJobs, LiveSpider):
 
 
 class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
-    """The wayback spider, fed by the shared archive queue; a job is done when all its CDX
-    chains ended and every capture of them was released (in CDX order)."""
+    """The wayback spider, fed by the shared archive queue; a job is done when all its
+    listings ended and every capture of them was released (in CDX order).
+
+    A worker has no database: what the spider reads from it when a listing starts
+    (stored digests, rows recorded for good, ``since``/``previous`` per URL, the move
+    time) comes with the job, computed by ``cluster.enqueue``. Everything the spider
+    yields goes to the stream; the writer does what needs the database (rebuilding a
+    repeat from its stored body, recording an archived move)."""
 
     name = "wayback-worker"
 
@@ -222,20 +228,26 @@ class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
         spider._job_streams, spider._open_streams, spider._chains = {}, set(), 0
         return spider
 
+    @property
+    def db(self) -> Any:
+        """None here: the database is on the writer's machine (the job carries what is needed)."""
+        raise RuntimeError("an archive worker has no database; cluster.enqueue must put this in the job")
+
+    def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
+        return self._stored.setdefault(policy_id, set()), self._seen.setdefault(policy_id, set())
+
     def default_batch(self, settings: Any) -> int:
         """An archive job is a whole backfill: hold only as many as CDX chains run at once, so
         the shared queue spreads policies over the workers instead of the first one taking all."""
         return max(1, settings.getint("POLICYWATCH_CDX_CHAINS"))
 
     def job_requests(self, job: dict[str, Any]) -> Iterator[scrapy.Request]:
-        from policywatch.crawler.cdx import iso_to_timestamp
-
         pid = int(job["policy"])
         self._stored[pid], self._seen[pid] = set(job["digests"]), set()  # known from the database
+        self._recorded[pid] = {(ts, digest) for ts, digest in job.get("recorded", [])}
         streams = set()
         for entry in job["urls"]:
-            until = iso_to_timestamp(entry["moved_at"]) if entry["moved_at"] else None
-            self._queue.append({"id": pid, "url": entry["url"], "since": entry["since"], "until": until})
+            self._queue.append({"id": pid, **entry})
             streams.add((pid, entry["url"]))
         self._job_streams[job["job"]] = (pid, streams)
         self._open_streams |= streams
@@ -245,34 +257,30 @@ class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
         while self._queue and self._chains < max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS")):
             entry = self._queue.popleft()
             self._chains += 1
-            yield self.cdx_request(entry["id"], entry["url"], entry["since"], entry["until"])
+            yield self.open_listing(entry["id"], entry["url"], entry["moved_at"], entry["since"], entry["previous"])
 
-    def next_policy(self) -> Iterator[scrapy.Request]:
-        """Called by the wayback spider when a CDX chain ends: start the next one."""
+    def next_policy(self, ended: Any = None) -> Iterator[scrapy.Request]:
+        """Called by the wayback spider when a listing's CDX chain ends: start the next one."""
+        if ended is not None:
+            self._open_streams.discard(ended.stream)
+            self._listings.pop(ended.stream, None)  # its fetches have all been answered
         self._chains -= 1
         yield from self._start_chains()
 
-    def _chain(self, stream: tuple[int, str], outputs: Iterator[Any]) -> Iterator[Any]:
-        continued = False
-        for out in outputs:
-            if isinstance(out, scrapy.Request) and out.callback == self.parse_cdx and \
-                    (out.meta["policy_id"], out.meta["policy_url"]) == stream:
-                continued = True
-            yield out
-        if not continued:
-            self._open_streams.discard(stream)
+    def parse_cdx(self, response: Response) -> Iterator[Any]:
+        yield from super().parse_cdx(response)
         yield from self._finished()
 
-    def parse_cdx(self, response: Response) -> Iterator[Any]:
-        stream = (response.meta["policy_id"], response.meta["policy_url"])
-        yield from self._chain(stream, super().parse_cdx(response))
-
     def cdx_failed(self, failure: Failure) -> Iterator[Any]:
-        stream = (failure.request.meta["policy_id"], failure.request.meta["policy_url"])
-        yield from self._chain(stream, super().cdx_failed(failure))
+        yield from super().cdx_failed(failure)
+        yield from self._finished()
 
     def parse_capture(self, response: Response) -> Iterator[Any]:
         yield from super().parse_capture(response)
+        yield from self._finished()
+
+    def parse_digest_rows(self, response: Response) -> Iterator[Any]:
+        yield from super().parse_digest_rows(response)
         yield from self._finished()
 
     def capture_failed(self, failure: Failure) -> Iterator[Any]:
@@ -283,6 +291,8 @@ class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
         for job, (pid, streams) in list(self._job_streams.items()):
             if not (streams & self._open_streams) and not any(self.release.pending(s) for s in streams):
                 del self._job_streams[job]
+                for state in (self._stored, self._seen, self._recorded):
+                    state.pop(pid, None)
                 yield JobDone(job, "archive", pid)
 
 
