@@ -42,7 +42,8 @@ def worker_settings(redis_url: str, *, bind_address: str | None = None,
 def run_worker(redis_url: str, *, shard: int = 0, shards: int = 1, archive: bool = False,
                bind_address: str | None = None, name: str | None = None,
                overrides: dict[str, str] | None = None) -> int:
-    """Run one worker until stopped (or idle for POLICYWATCH_WORKER_MAX_IDLE s); 0 when it ended cleanly."""
+    """Run one worker until stopped (or idle for POLICYWATCH_WORKER_MAX_IDLE s); 0 when it ended cleanly,
+    69 when its first requests reached nothing (its jobs go back to the queue on restart)."""
     from policywatch.crawler import cluster
 
     client = cluster.connect(redis_url)
@@ -62,4 +63,8 @@ def run_worker(redis_url: str, *, shard: int = 0, shards: int = 1, archive: bool
     process.crawl(crawler, shard=shard, shards=shards, worker=worker)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    if stats.get("policywatch/unreachable"):  # the reachability watchdog closed it: nothing answered
+        from policywatch.crawler.reachability import EX_UNAVAILABLE
+
+        return EX_UNAVAILABLE
     return 0 if stats.get("finish_reason") == "finished" else 1
