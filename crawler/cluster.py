@@ -186,12 +186,12 @@ def enqueue(db: Any, client: Any, *, live: bool, archive: bool, policy_ids: list
             if client.exists(archive_done_key(pid)):
                 report.not_due += 1
                 continue
-            job = archive_job(db, pid)
-            if job is None:  # every URL of it is blocked by the archive (recorded): nothing to ask
+            backfill = archive_job(db, pid)
+            if backfill is None:  # every URL of it is blocked by the archive (recorded): nothing to ask
                 report.not_due += 1
                 continue
-            job.update(common, done_ttl=int(archive_every * 3600))
-            if push(keys=[JOBS, ARCHIVE_QUEUE], args=[job["job"], json.dumps(job), stamp, lease_s]):
+            backfill.update(common, done_ttl=int(archive_every * 3600))
+            if push(keys=[JOBS, ARCHIVE_QUEUE], args=[backfill["job"], json.dumps(backfill), stamp, lease_s]):
                 report.archive += 1
             else:
                 report.already_queued += 1

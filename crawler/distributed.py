@@ -257,7 +257,8 @@ class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
         while self._queue and self._chains < max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS")):
             entry = self._queue.popleft()
             self._chains += 1
-            yield self.open_listing(entry["id"], entry["url"], entry["moved_at"], entry["since"], entry["previous"])
+            yield self.open_listing(entry["id"], entry["url"], entry.get("moved_at"), entry.get("since"),
+                                    entry.get("previous"))
 
     def next_policy(self, ended: Any = None) -> Iterator[scrapy.Request]:
         """Called by the wayback spider when a listing's CDX chain ends: start the next one."""
