@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from typing import Any
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +50,11 @@ class NullSink:
     def __init__(self, db: object = None, config_path: str | None = None) -> None:
         self.count = 0
 
-    def put(self, capture: object) -> None:
+    def put(self, capture: Any) -> Any:
+        from policywatch.tracker.ingest import IngestResult
+
         self.count += 1
+        return IngestResult(0, capture.outcome)
 
 
 def fresh_db(directory: str, name: str) -> str:

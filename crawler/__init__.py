@@ -8,7 +8,9 @@ Spiders (thin; the logic is in plain modules tested without Scrapy):
 Plain modules: ``outcomes`` (HTTP -> capture outcome), ``safety`` (refused URLs),
 ``budget`` (politeness keys, rate budgets, circuit breaker), ``cdx`` (CDX/replay
 URLs, parsing, row planning), ``discovery`` (multilingual link ranking),
-``ordering`` (in-order release), ``runner`` (subprocess crawls for the CLI).
+``ordering`` (in-order release), ``runner`` (subprocess crawls for the CLI),
+``writer`` (the one writer thread and the ``Sink`` protocol), ``pipelines`` (ingest
+only), ``extensions`` (stats, progress, Save Page Now on the ``capture_ingested`` signal).
 
 Settings (Scrapy settings, or environment variables of the same name):
 
@@ -34,6 +36,12 @@ POLICYWATCH_DOWNLOAD_MAXSIZE          10 MiB                     larger bodies -
 POLICYWATCH_CDX_LIMIT                 500                        rows per CDX page (then resumeKey)
 POLICYWATCH_CDX_CHAINS                2                          policies whose CDX pages are walked at once
 POLICYWATCH_SINK                      (Ingestor)                 dotted path of ``factory(db, config) -> sink``
+POLICYWATCH_LIMITER                   (budget.Limiter)           dotted path of ``factory(rates, settings)``;
+                                                                 workers use ``egress.redis_limiter``
+POLICYWATCH_REDIS_BATCH               10 x CONCURRENT / chains   jobs a distributed worker holds at once
+POLICYWATCH_WORKER_MAX_IDLE           0 (never)                  seconds an idle worker waits before exiting
+POLICYWATCH_HEARTBEAT_TTL             15                         seconds until a silent worker counts as dead
+POLICYWATCH_BIND_ADDRESS              (system)                   source address of every request
 ====================================  =========================  =============================================
 
 Spider arguments: ``-a shard=K -a shards=N`` (policies with ``id % N == K``),

@@ -1,7 +1,9 @@
 """The state of one (policy, URL) walked through the archive's index, as plain data.
 
 Kept apart from the spider (no Scrapy here): what was listed, which second served
-which digest, which rows can stand in for a same-second twin.
+which digest, which rows can stand in for a same-second twin; and where a listing
+starts (``listing_start``), read from the database by the spider, or by ``enqueue``
+for a distributed worker, which has no database.
 """
 from __future__ import annotations
 
@@ -45,3 +47,17 @@ class Listing:
         """Another row of this page with ``digest`` at a second not in ``avoid``, else None."""
         return next((r for r in self.page if r.digest == digest and r.timestamp not in avoid), None)
 
+
+
+def listing_start(db: Any, policy_id: int, url: str, moved_at: str | None) -> dict[str, Any]:
+    """Where the CDX query of (policy, URL) starts: ``since`` (14 digits, None for a full
+    backfill) and ``previous``, the digest of the row recorded just before it (collapsed)."""
+    from policywatch.crawler.cdx import iso_to_timestamp
+    from policywatch.db.crawl_state import wayback_digest_before, wayback_resume_time
+
+    former = url if moved_at else None
+    resume = wayback_resume_time(db, policy_id, former_url=former)
+    if not resume:
+        return {"since": None, "previous": None}
+    return {"since": iso_to_timestamp(resume),
+            "previous": wayback_digest_before(db, policy_id, resume, former_url=former)}

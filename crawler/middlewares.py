@@ -21,6 +21,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
+from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
@@ -47,21 +48,27 @@ async def sleep(seconds: float) -> None:
         await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
-def limiter_for(settings: Any) -> Limiter:
+def limiter_for(settings: Any) -> Any:
     """The process-wide limiter for these budgets (live and wayback crawlers share the archive's)."""
     rates = {
-        ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE", 24) / 60.0,
-        ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND", 8),
-        ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE", 6) / 60.0,
+        ARCHIVE_CDX: settings.getfloat("POLICYWATCH_CDX_PER_MINUTE") / 60.0,
+        ARCHIVE_CAPTURE: settings.getfloat("POLICYWATCH_CAPTURES_PER_SECOND"),
+        ARCHIVE_SAVE: settings.getfloat("POLICYWATCH_SAVES_PER_MINUTE") / 60.0,
     }
-    key = tuple(sorted(rates.items()))
+    factory = settings.get("POLICYWATCH_LIMITER")  # e.g. distributed.redis_limiter (shared budgets)
+    key = (factory, *sorted(rates.items()))
     if key not in _LIMITERS:
-        _LIMITERS[key] = Limiter(rates=rates)
+        if factory:
+            from scrapy.utils.misc import load_object
+
+            _LIMITERS[key] = load_object(factory)(rates, settings)
+        else:
+            _LIMITERS[key] = Limiter(rates=rates)
     return _LIMITERS[key]
 
 
 def archive_base(settings: Any) -> str:
-    return (settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+    return str(settings.get("POLICYWATCH_WAYBACK_URL")).rstrip("/")
 
 
 class SafetyMiddleware:
@@ -75,7 +82,7 @@ class SafetyMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> "SafetyMiddleware":
         settings = crawler.settings
-        return cls(env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE", "0")), [origin(archive_base(settings))])
+        return cls(env_flag(settings.get("POLICYWATCH_ALLOW_PRIVATE")), [origin(archive_base(settings))])
 
     async def process_request(self, request: Request) -> None:
         reason = scheme_refusal(request.url)
@@ -96,9 +103,9 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_BASE", 2)
-        self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX", 120)
-        self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE", 60)
+        self.base = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("POLICYWATCH_RETRY_BACKOFF_MAX")
+        self.archive_pause = settings.getfloat("POLICYWATCH_ARCHIVE_429_PAUSE")
         self.limiter = limiter_for(settings)
 
     @classmethod
@@ -140,17 +147,34 @@ class RetryAfterMiddleware(RetryMiddleware):
 
 
 class PolitenessMiddleware:
-    """Give each request its politeness key and slot, then wait for that key's budget."""
+    """Give each request its politeness key and slot, hold the key's concurrency, wait for its budget.
 
-    def __init__(self, limiter: Limiter, archive: str, progress: bool = False) -> None:
+    The concurrency gate is here and not only in Scrapy's download slot: on the
+    asyncio reactor Scrapy 2.19 starts a slot's downloads as tasks, so a slot whose
+    queue holds several requests sends them all before any counts as transferring
+    (per-host concurrency was exceeded; tests/crawler/test_distributed.py measures it).
+    """
+
+    def __init__(self, limiter: Limiter, archive: str, concurrency: int, per_slot: dict[str, Any],
+                 progress: bool = False) -> None:
         self.limiter = limiter
         self.archive = archive
         self.progress = progress
+        self.concurrency = concurrency
+        self.per_slot = per_slot
+        self._gates: dict[str, DeferredSemaphore] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "PolitenessMiddleware":
         settings = crawler.settings
-        return cls(limiter_for(settings), archive_base(settings), env_flag(settings.get("POLICYWATCH_PROGRESS", "0")))
+        return cls(limiter_for(settings), archive_base(settings), settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                   settings.getdict("DOWNLOAD_SLOTS"), env_flag(settings.get("POLICYWATCH_PROGRESS", "0")))
+
+    def _gate(self, key: str) -> DeferredSemaphore:
+        if key not in self._gates:
+            tokens = self.per_slot.get(key, {}).get("concurrency", self.concurrency)
+            self._gates[key] = DeferredSemaphore(max(1, int(tokens)))
+        return self._gates[key]
 
     async def process_request(self, request: Request) -> None:
         key = politeness_key(request.url, self.archive)
@@ -160,13 +184,32 @@ class PolitenessMiddleware:
             # The archive's budget is fixed by the limiter; AutoThrottle must not stretch it.
             request.meta["autothrottle_dont_adjust_delay"] = True
         await sleep(request.meta.pop("pw_not_before", 0.0) - time.monotonic())
-        wait = self.limiter.reserve(key)
-        if self.progress and wait >= 2:  # the CLI shows long budget waits
-            from policywatch.crawler.pipelines import progress_line
+        await maybe_deferred_to_future(self._gate(key).acquire())
+        request.meta["pw_gate"] = key  # released when the answer (or the failure) comes back
+        try:
+            wait = self.limiter.reserve(key)
+            if self.progress and wait >= 2:  # the CLI shows long budget waits
+                from policywatch.crawler.extensions import progress_line
 
-            progress_line({"event": "wait", "key": key, "seconds": round(wait, 1)})
-        await sleep(wait)
-        while (pause := self.limiter.pause_remaining(key)) > 0:
-            # The breaker tripped while this request waited: wait it out, then queue again.
-            await sleep(pause)
-            await sleep(self.limiter.reserve(key))
+                progress_line({"event": "wait", "key": key, "seconds": round(wait, 1)})
+            await sleep(wait)
+            while (pause := self.limiter.pause_remaining(key)) > 0:
+                # The breaker tripped while this request waited: wait it out, then queue again.
+                await sleep(pause)
+                await sleep(self.limiter.reserve(key))
+        except BaseException:
+            self._release(request)
+            raise
+
+    def _release(self, request: Request) -> None:
+        key = request.meta.pop("pw_gate", None)
+        if key is not None:
+            self._gates[key].release()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
+        return None

@@ -38,7 +38,7 @@ class ReachabilityMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ReachabilityMiddleware":
-        mw = cls(crawler, crawler.settings.getfloat("POLICYWATCH_UNREACHABLE_AFTER", 45))
+        mw = cls(crawler, crawler.settings.getfloat("POLICYWATCH_UNREACHABLE_AFTER"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -74,7 +74,7 @@ class ReachabilityMiddleware:
         logger.info(line)  # the CLI prints the one line (exit 69)
         self.crawler.stats.set_value("policywatch/unreachable", line)
         if self.crawler.settings.get("POLICYWATCH_PROGRESS") in ("1", "true", "yes", "on"):
-            from policywatch.crawler.pipelines import progress_line
+            from policywatch.crawler.extensions import progress_line
 
             progress_line({"event": "unreachable", "detail": line})
         engine = self.crawler.engine

@@ -47,7 +47,7 @@ def build_settings(args: argparse.Namespace) -> Any:
     settings.set("POLICYWATCH_DB", str(Path(args.db).resolve()), priority="cmdline")
     if args.config:
         settings.set("POLICYWATCH_CONFIG", args.config, priority="cmdline")
-    settings.set("POLICYWATCH_SAVE", "1" if args.save else settings.get("POLICYWATCH_SAVE", "0"), priority="cmdline")
+    settings.set("POLICYWATCH_SAVE", "1" if args.save else settings.get("POLICYWATCH_SAVE"), priority="cmdline")
     if args.progress:
         settings.set("POLICYWATCH_PROGRESS", "1", priority="cmdline")
     if args.jobdir:

@@ -1,4 +1,6 @@
-"""Scrapy settings of the policywatch crawler.
+"""Scrapy settings of the policywatch crawler: the ONE place defaults live.
+
+Code reads these with ``settings.getfloat(NAME)`` and no second default.
 
 Politeness first: a clear User-Agent, AutoThrottle, a small per-host
 concurrency, retries with backoff that honour Retry-After, and the Internet
@@ -10,6 +12,8 @@ the CLI and the tests tune a run without editing this file.
 from __future__ import annotations
 
 import os
+
+from policywatch.crawler.cdx import DEFAULT_BASE
 
 
 def _env(name: str, default: str) -> str:
@@ -44,7 +48,7 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_TIMEOUT = int(_env("POLICYWATCH_DOWNLOAD_TIMEOUT", "60"))
 
 # --- Internet Archive budgets (the politeness middleware enforces them) ---------------
-POLICYWATCH_WAYBACK_URL = _env("POLICYWATCH_WAYBACK_URL", "https://web.archive.org")
+POLICYWATCH_WAYBACK_URL = _env("POLICYWATCH_WAYBACK_URL", DEFAULT_BASE)
 POLICYWATCH_CDX_PER_MINUTE = float(_env("POLICYWATCH_CDX_PER_MINUTE", "24"))
 POLICYWATCH_CAPTURES_PER_SECOND = float(_env("POLICYWATCH_CAPTURES_PER_SECOND", "8"))
 POLICYWATCH_SAVES_PER_MINUTE = float(_env("POLICYWATCH_SAVES_PER_MINUTE", "6"))
@@ -86,6 +90,19 @@ POLICYWATCH_CONFIG = os.environ.get("POLICYWATCH_CONFIG")
 # empty means tracker.ingest.Ingestor. The scale-out seam (e.g. a Redis stream writer).
 POLICYWATCH_SINK = _env("POLICYWATCH_SINK", "")
 POLICYWATCH_SAVE = _env("POLICYWATCH_SAVE", "0")
+# Dotted path of ``factory(rates, settings) -> limiter``; empty means budget.Limiter (in-process).
+POLICYWATCH_LIMITER = _env("POLICYWATCH_LIMITER", "")
+
+# --- distributed mode (crawler.distributed; set by ``policywatch worker``) -----------------
+REDIS_URL = _env("POLICYWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Jobs a worker holds at once; 0 means 10 x CONCURRENT_REQUESTS.
+POLICYWATCH_REDIS_BATCH = int(_env("POLICYWATCH_REDIS_BATCH", "0"))
+# Seconds a worker with nothing to do waits before it exits (0: runs until stopped).
+POLICYWATCH_WORKER_MAX_IDLE = float(_env("POLICYWATCH_WORKER_MAX_IDLE", "0"))
+# Seconds without a heartbeat after which a worker counts as dead (its jobs are given back).
+POLICYWATCH_HEARTBEAT_TTL = int(_env("POLICYWATCH_HEARTBEAT_TTL", "15"))
+# Source address of every request (one egress address per worker); archive budgets are per address.
+POLICYWATCH_BIND_ADDRESS = _env("POLICYWATCH_BIND_ADDRESS", "")
 POLICYWATCH_PROGRESS = _env("POLICYWATCH_PROGRESS", "0")
 
 DOWNLOADER_MIDDLEWARES = {
@@ -97,6 +114,12 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # A crawl that got no answer at all this long after it opened says so and stops (exit 69).
 POLICYWATCH_UNREACHABLE_AFTER = float(_env("POLICYWATCH_UNREACHABLE_AFTER", "45"))
+# Side effects of ingest (stats, progress lines, Save Page Now) listen to signals.
+EXTENSIONS = {
+    "policywatch.crawler.extensions.IngestStats": 500,
+    "policywatch.crawler.extensions.Progress": 510,
+    "policywatch.crawler.extensions.SavePageNow": 520,
+}
 ITEM_PIPELINES = {
     "policywatch.crawler.pipelines.DiscoveryPipeline": 200,
     "policywatch.crawler.pipelines.IngestPipeline": 300,

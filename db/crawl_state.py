@@ -184,3 +184,22 @@ def stored_wayback_body(db: Database, policy_id: int, digest: str) -> dict[str, 
     sha = row.pop("blob_sha256")
     row["body"] = get_blob(db, sha) if sha else None
     return row
+
+
+def policies_to_enqueue(
+    db: Database, *, policy_ids: list[int] | None = None, groups: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Active policies (optionally only these ids / groups) with what a remote worker needs:
+    extraction selectors and the last live check (distributed mode's reconciler)."""
+    sql = ("SELECT id, name, url, policy_group, select_css, remove_css, last_checked_at "
+           "FROM policies WHERE active = 1")
+    params: list[Any] = []
+    if policy_ids is not None:
+        if not policy_ids:
+            return []
+        sql += f" AND id IN ({', '.join('?' * len(policy_ids))})"
+        params.extend(policy_ids)
+    if groups:
+        sql += f" AND policy_group IN ({', '.join('?' * len(groups))})"
+        params.extend(groups)
+    return list(db.query(sql + " ORDER BY id", params))

@@ -95,16 +95,23 @@ def prepare_capture(
     *,
     previous_words: int | None = None,
     judge: Callable[[str], Any] | None = None,
+    extracted: Extracted | None = None,
 ) -> tuple[str, str | None, PreparedText | None]:
     """(outcome, detail, prepared text) of a capture's body: extraction, quality gate, segmentation.
 
     ``judge`` rates the extracted text (a ``quality.Quality``); ingest passes one that reads
     the policy's history (``shrink.judge_text``: a suspect shrink stays out unless confirmed),
     reprocess the plain gate against ``previous_words``, the word count of the version before.
+    ``extracted`` is the work a crawl worker already did (distributed mode): only the judgement,
+    which needs the history, is left to do here.
     """
     from policywatch.tracker.quality import assess_text
 
-    text, outcome, detail = extract_capture_text(capture, policy)
+    if extracted is None:
+        text, outcome, detail = extract_capture_text(capture, policy)
+        ready = None
+    else:
+        text, outcome, detail, ready = extracted.text, extracted.outcome, extracted.detail, extracted.prepared
     if text is None:
         return outcome, detail, None
     quality = judge(text) if judge else assess_text(text, previous_words=previous_words)
@@ -112,7 +119,46 @@ def prepare_capture(
         return quality.outcome, quality.detail, None
     if quality.detail.startswith("The text shrank"):  # a suspect shrink the history confirmed
         detail = " ".join(filter(None, [detail, quality.detail]))
-    return "ok", detail, prepare_text(text)
+    return "ok", detail, ready or prepare_text(text)
+
+
+@dataclass
+class Extracted:
+    """The CPU-heavy part of ingest, done where the capture was fetched (a crawl worker).
+
+    Plain and JSON-serialisable so it can travel with the capture to the one
+    database writer, which then only judges quality against the previous version
+    and writes. ``prepared`` is None when extraction found no text.
+    """
+
+    text: str | None
+    outcome: str
+    detail: str | None
+    prepared: PreparedText | None
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"text": self.text, "outcome": self.outcome, "detail": self.detail,
+                "prepared": asdict(self.prepared) if self.prepared is not None else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Extracted":
+        from policywatch.tracker.model import Clause
+
+        raw = data.get("prepared")
+        prepared = None
+        if raw is not None:
+            clauses = [Clause(**{**c, "heading": tuple(c["heading"]), "categories": tuple(c["categories"])})
+                       for c in raw["clauses"]]
+            prepared = PreparedText(**{**raw, "clauses": clauses})
+        return cls(data.get("text"), data["outcome"], data.get("detail"), prepared)
+
+
+def extract_and_prepare(capture: Capture, policy: dict[str, Any]) -> Extracted:
+    """Extract, normalise, segment and classify an ok capture's body (no database)."""
+    text, outcome, detail = extract_capture_text(capture, policy)
+    return Extracted(text, outcome, detail, prepare_text(text) if text is not None else None)
 
 
 class Ingestor:
@@ -148,7 +194,8 @@ class Ingestor:
             self._seeded[policy["id"]] = policy.get("seeded_at") is not None
         return AlertPolicy(enabled=self.alerts and self._seeded[policy["id"]], channels=self.channels)
 
-    def put(self, capture: Capture) -> IngestResult:
+    def put(self, capture: Capture, extracted: Extracted | None = None) -> IngestResult:
+        """Store ``capture``; ``extracted`` is its text already extracted and prepared elsewhere."""
         policy = policy_db.get_policy(self.db, capture.policy)
         body_sha = body_sha256(capture.body) if capture.body is not None else None
         key = capture_key(policy["id"], capture, body_sha)
@@ -159,7 +206,7 @@ class Ingestor:
 
         outcome, detail, prepared = capture.outcome, capture.detail, None
         if outcome == "ok":
-            outcome, detail, prepared = self._prepare(capture, policy)
+            outcome, detail, prepared = self._prepare(capture, policy, extracted)
 
         with write_transaction(self.db):
             row = capture_db.find_capture(self.db, key)
@@ -184,10 +231,12 @@ class Ingestor:
                 result.alert_ids = placement.alert_ids
         return result
 
-    def _prepare(self, capture: Capture, policy: dict[str, Any]) -> tuple[str, str | None, PreparedText | None]:
+    def _prepare(self, capture: Capture, policy: dict[str, Any],
+                 extracted: Extracted | None = None) -> tuple[str, str | None, PreparedText | None]:
         from policywatch.tracker.shrink import judge_text
 
-        return prepare_capture(capture, policy, judge=lambda text: judge_text(self.db, policy, capture.capture_time, text))
+        return prepare_capture(capture, policy, extracted=extracted,
+                               judge=lambda text: judge_text(self.db, policy, capture.capture_time, text))
 
     @staticmethod
     def _capture_row(capture: Capture, policy: dict, key: str, body_sha: str | None, outcome: str, detail: str | None) -> dict:

@@ -29,7 +29,9 @@ class DiscoverSpider(PolicySpider):
 
     @property
     def base(self) -> str:
-        return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+        from policywatch.crawler.middlewares import archive_base
+
+        return archive_base(self.settings)
 
     async def start(self) -> Any:
         if not self.urls:

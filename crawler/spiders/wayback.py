@@ -76,11 +76,13 @@ class WaybackSpider(PolicySpider):
 
     @property
     def base(self) -> str:
-        return (self.settings.get("POLICYWATCH_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+        from policywatch.crawler.middlewares import archive_base
+
+        return archive_base(self.settings)
 
     def progress(self, event: dict[str, Any]) -> None:
         if env_flag(self.settings.get("POLICYWATCH_PROGRESS", "0")):
-            from policywatch.crawler.pipelines import progress_line
+            from policywatch.crawler.extensions import progress_line
 
             progress_line(event)
 
@@ -102,13 +104,15 @@ class WaybackSpider(PolicySpider):
                     continue
                 self._queue.append({"id": policy["id"], "url": url, "moved_at": moved_at})
         self.progress({"event": "plan", "listings": len(self._queue)})
-        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS", 2))):
+        for _ in range(max(1, self.settings.getint("POLICYWATCH_CDX_CHAINS"))):
             for request in self.next_policy():
                 yield request
 
-    def next_policy(self) -> Iterator[scrapy.Request]:
-        """The first CDX request of the next (policy, URL) in the queue (nothing when done)."""
-        from policywatch.db.crawl_state import recorded_wayback_rows, wayback_digest_before, wayback_resume_time
+    def next_policy(self, ended: Listing | None = None) -> Iterator[scrapy.Request]:
+        """The first CDX request of the next (policy, URL) in the queue (nothing when done);
+        ``ended`` is the listing whose chain just ended (the distributed worker counts them)."""
+        from policywatch.crawler.listing import listing_start
+        from policywatch.db.crawl_state import recorded_wayback_rows
 
         if not self._queue:
             return
@@ -117,20 +121,20 @@ class WaybackSpider(PolicySpider):
         self.digests(pid)
         if pid not in self._recorded:
             self._recorded[pid] = recorded_wayback_rows(self.db, pid)
-        since, previous = self.since, None
-        former = entry["url"] if entry["moved_at"] else None
-        if since is None:
-            resume = wayback_resume_time(self.db, pid, former_url=former)
-            since = iso_to_timestamp(resume) if resume else None
-            previous = wayback_digest_before(self.db, pid, resume, former_url=former) if resume else None
+        start = listing_start(self.db, pid, entry["url"], entry["moved_at"]) if self.since is None else \
+            {"since": self.since, "previous": None}
+        yield self.open_listing(pid, entry["url"], entry["moved_at"], start["since"], start["previous"])
+
+    def open_listing(self, pid: int, url: str, moved_at: str | None, since: str | None,
+                     previous: str | None) -> scrapy.Request:
+        """Start walking (policy, URL) through the index from ``since`` (up to its move, if any)."""
         until = self.until
-        if entry["moved_at"]:
-            moved = iso_to_timestamp(entry["moved_at"])
+        if moved_at:
+            moved = iso_to_timestamp(moved_at)
             until = min(until.ljust(14, "9"), moved) if until else moved
-        listing = Listing(pid, entry["url"], entry["moved_at"], until, previous=previous,
-                          fresh=since is None and until is None)
+        listing = Listing(pid, url, moved_at, until, previous=previous, fresh=since is None and until is None)
         self._listings[listing.stream] = listing
-        yield self.cdx_request(listing, since)
+        return self.cdx_request(listing, since)
 
     def digests(self, policy_id: int) -> tuple[set[str], set[str]]:
         """(stored, being fetched in this run) digests of a policy, loaded on first use."""
@@ -142,7 +146,7 @@ class WaybackSpider(PolicySpider):
         return self._stored[policy_id], self._seen[policy_id]
 
     def cdx_request(self, listing: Listing, since: str | None, resume_key: str | None = None) -> scrapy.Request:
-        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT", 500)
+        limit = self.limit or self.settings.getint("POLICYWATCH_CDX_LIMIT")
         return scrapy.Request(
             cdx_url(self.base, listing.url, since=since, until=listing.until, limit=limit, resume_key=resume_key),
             callback=self.parse_cdx, errback=self.cdx_failed, dont_filter=True, priority=10,
@@ -159,7 +163,7 @@ class WaybackSpider(PolicySpider):
         except ValueError as exc:  # not JSON (an error page with status 200): skip, resume next run
             self.crawler.stats.inc_value("policywatch/cdx_failures")
             self.logger.error("CDX answer for policy %s is not JSON: %s", listing.policy_id, exc)
-            yield from self.next_policy()
+            yield from self.next_policy(listing)
             return
         stored, seen = self.digests(listing.policy_id)
         plan = plan_rows(page.snapshots, stored, seen, self._recorded[listing.policy_id], listing.listed,
@@ -229,7 +233,7 @@ class WaybackSpider(PolicySpider):
             yield self.cdx_request(listing, since, key)
             return
         yield from self.listing_done(listing)
-        yield from self.next_policy()
+        yield from self.next_policy(listing)
 
     def listing_done(self, listing: Listing) -> Iterator[Any]:
         """Say what a history without text was made of, and offer an archived move."""
@@ -256,14 +260,14 @@ class WaybackSpider(PolicySpider):
                             listing.policy_id, listing.url, reason)
         yield Capture(policy=listing.policy_id, source="wayback", url=listing.url, capture_time=utc_now_iso(),
                       http_status=403, outcome="blocked_by_archive", detail=f"the archive refuses this site: {reason}")
-        yield from self.next_policy()
+        yield from self.next_policy(listing)
 
     def cdx_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         # Nothing after this page is released, so the next run resumes before it.
         self.crawler.stats.inc_value("policywatch/cdx_failures")
-        self.logger.error("CDX query failed for policy %s: %s", self.listing(failure.request.meta).policy_id,
-                          classify_failure(failure.value).detail)
-        yield from self.next_policy()
+        listing = self.listing(failure.request.meta)
+        self.logger.error("CDX query failed for policy %s: %s", listing.policy_id, classify_failure(failure.value).detail)
+        yield from self.next_policy(listing)
 
     def capture_request(self, listing: Listing, rows: list[Row], timestamp: str, original: str,
                         url: str | None = None, hops: int = 0, tried: frozenset[str] = frozenset()) -> scrapy.Request:

@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "alerts": "alerts", "run": "run", "schedule": "schedule",
     "demo": "demo",
     "export": "archive",
+    "enqueue": "distributed", "worker": "distributed", "writer": "distributed", "workers": "distributed",
 }
 
 

@@ -72,6 +72,10 @@ class LiveSite:
     log: list = field(default_factory=list)  # (monotonic time, path, status)
     conditional_hits: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # requests being answered now, and the most at once (per-host politeness)
+    peak_in_flight: int = 0
+    peak_requests: list = field(default_factory=list)  # (path, User-Agent) of the requests at the peak
+    _answering: dict = field(default_factory=dict)
 
     def set(self, path: str, body: str | bytes, *, status: int = 200, content_type: str = "text/html; charset=utf-8",
             validators: bool = True) -> Page:
@@ -135,6 +139,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         site = self.server.site
+        with site.lock:
+            site.in_flight += 1
+            site._answering[id(self)] = (time.monotonic(), self.path, self.headers.get("User-Agent"))
+            if site.in_flight > site.peak_in_flight:
+                site.peak_in_flight = site.in_flight
+                site.peak_requests = list(site._answering.values())
+        self._counted = True
+        try:
+            self._answer(site)
+        finally:
+            self._done_counting()
+
+    def _done_counting(self) -> None:
+        """The request stops counting as in flight once its answer starts (before the client has it)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.server.site.lock:
+                self.server.site.in_flight -= 1
+                self.server.site._answering.pop(id(self), None)
+
+    def _answer(self, site: "LiveSite") -> None:
         delay = random.uniform(*site.latency_range) if site.latency_range else site.latency
         if delay:
             time.sleep(delay)  # in this request's own thread: other requests are not held up
@@ -178,6 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.server.site.lock:
             self.server.site.log.append((time.monotonic(), self.path, status))
+        self._done_counting()
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
