@@ -44,6 +44,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.spiders import RedisMixin
 from twisted.python.failure import Failure
 
+from policywatch.crawler.outcomes import failed_request
 from policywatch.crawler import cluster
 from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyFound, PolicyMoved
 from policywatch.crawler.spiders.live import LiveSpider
@@ -206,7 +207,7 @@ class LiveWorkerSpider(RedisJobs, LiveSpider):
         yield from self._with_job(response.meta, super().parse_policy(response))
 
     def policy_failed(self, failure: Failure) -> Iterator[Any]:
-        yield from self._with_job(failure.request.meta, super().policy_failed(failure))
+        yield from self._with_job(failed_request(failure).meta, super().policy_failed(failure))
 
 
 class ArchiveWorkerSpider(RedisJobs, WaybackSpider):
@@ -308,7 +309,7 @@ class StreamPipeline:
         self.client = cluster.connect(crawler.settings.get("REDIS_URL"))
         self._pool = ThreadPool(1, 1, name="policywatch-publisher")
         self._pool.start()
-        reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)
+        reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)  # type: ignore[arg-type]  # zope interface stubs count self as an argument
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StreamPipeline":

@@ -114,7 +114,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         mw.crawler = crawler
         return mw
 
-    def process_response(self, request: Request, response: Response) -> Any:
+    def process_response(self, request: Request, response: Response) -> Any:  # type: ignore[override]  # Scrapy 2.13+ drops the spider argument
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         if breaker_group(request.meta.get("politeness_key", "")) == "archive" and is_archived(response.headers):
@@ -132,7 +132,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         retry = self._retry_later(request, f"HTTP {response.status}", delay)
         return retry or response
 
-    def process_exception(self, request: Request, exception: Exception) -> Any:
+    def process_exception(self, request: Request, exception: Exception) -> Any:  # type: ignore[override]  # Scrapy 2.13+ drops the spider argument
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry", False):
             attempt = request.meta.get("retry_times", 0) + 1
             delay = backoff_delay(attempt, base=self.base, cap=self.cap)

@@ -45,5 +45,5 @@ class InOrderRelease:
 
     def pending(self, stream: Hashable | None = None) -> int:
         """Slots still waiting (for one stream or all), for stats and tests."""
-        streams = [self._streams.get(stream, {})] if stream is not None else list(self._streams.values())
+        streams = [self._streams.get(stream, OrderedDict())] if stream is not None else list(self._streams.values())
         return sum(len(q) for q in streams)

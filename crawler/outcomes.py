@@ -104,7 +104,12 @@ def classify_replay(status: int, content_type: str | None, archived: bool) -> Ve
     return classify_response(status, content_type, "", None)
 
 
-def classify_failure(exc: BaseException) -> Verdict:
+def failed_request(failure: Any) -> Any:
+    """The request Scrapy attached to a failed download (set at run time; Failure's stubs lack it)."""
+    return failure.request
+
+
+def classify_failure(exc: BaseException | None) -> Verdict:
     """Outcome of a download that produced no response (refused, oversize, network)."""
     from policywatch.crawler.safety import BlockedRequest, connect_refusal  # local: safety imports nothing from here
 

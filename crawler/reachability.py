@@ -56,7 +56,7 @@ class ReachabilityMiddleware:
         from twisted.internet import reactor
 
         if self.after > 0:
-            self._timer = reactor.callLater(self.after, self.check)
+            self._timer = reactor.callLater(self.after, self.check)  # type: ignore[arg-type]  # zope interface stubs count self as an argument
 
     def spider_closed(self, spider: Any = None) -> None:
         if self._timer is not None and self._timer.active():
@@ -86,7 +86,7 @@ class ReachabilityMiddleware:
             engine.close_spider(self.crawler.spider, "unreachable")
         # A request stuck in a connection that never answers holds a graceful close for a
         # full download timeout (and shutdown waits for it): end the process soon after.
-        reactor.callLater(5, self.force_exit)
+        reactor.callLater(5, self.force_exit)  # type: ignore[arg-type]  # zope interface stubs count self as an argument
 
     def force_exit(self) -> None:
         """Still not closed: print the summary line ``crawler.run`` would print and exit 69 at once.

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,7 @@ class WriterSummary:
 class StreamWriter:
     """Apply stream entries to the database; one ``handle`` per entry, acknowledged after commit."""
 
-    def __init__(self, db: Any, client: Any, *, channels: list[Any] | None = None, consumer: str = "writer",
+    def __init__(self, db: Any, client: Any, *, channels: Sequence[Any] | None = None, consumer: str = "writer",
                  lock_ttl: float = LOCK_TTL) -> None:
         self.db, self.client, self.channels, self.consumer = db, client, list(channels or []), consumer
         self.lock_ttl = lock_ttl

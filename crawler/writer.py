@@ -58,7 +58,7 @@ class Writer:
         self.users = 0
         self._pool = ThreadPool(1, 1, name="policywatch-writer")
         self._pool.start()
-        reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)
+        reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)  # type: ignore[arg-type]  # zope interface stubs count self as an argument
         self.opened = self.call(self._open)
 
     @classmethod

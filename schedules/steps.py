@@ -195,7 +195,8 @@ def run_pass(ctx: StepContext, request: CrawlRequest | None = None, **inputs: An
             abandoned = runs_db.close_abandoned_runs(db, finished_at=started)  # passes killed earlier
             if abandoned:
                 log.warning("%d earlier pass(es) never finished (killed?): marked abandoned", abandoned)
-            result = PassResult(run_id=runs_db.start_run(db, "run", started_at=started))
+            run_id = runs_db.start_run(db, "run", started_at=started)
+            result = PassResult(run_id=run_id)
             try:
                 result.crawl = crawl_step(ctx, request, **inputs)
             except subprocess.TimeoutExpired as exc:
@@ -205,7 +206,7 @@ def run_pass(ctx: StepContext, request: CrawlRequest | None = None, **inputs: An
                 result.crawl_error = f"{type(exc).__name__}: {exc}"
                 log.error("crawl failed:\n%s", traceback.format_exc())
             except BaseException:  # Ctrl-C / SIGTERM: the crawl child is killed; say so in `runs`
-                runs_db.finish_run(db, result.run_id, status="interrupted", finished_at=stamp(ctx.now()),
+                runs_db.finish_run(db, run_id, status="interrupted", finished_at=stamp(ctx.now()),
                                    summary=result.to_json())
                 raise
             else:
@@ -217,7 +218,7 @@ def run_pass(ctx: StepContext, request: CrawlRequest | None = None, **inputs: An
             result.health_alerts = len(check_health(db, config, now=ctx.now()))
             result.delivery = send_pending(db, config, now=ctx.now(), senders=ctx.senders)
             runs_db.finish_run(
-                db, result.run_id, status="ok" if result.ok else "crawl_failed",
+                db, run_id, status="ok" if result.ok else "crawl_failed",
                 finished_at=stamp(ctx.now()), summary=result.to_json(),
             )
             return result

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 from policywatch.clock import now_stamp
 from policywatch.crawler.discovery import Candidate, page_links, rank_candidates, rediscovery_candidates
 from policywatch.crawler.items import PolicyFound
-from policywatch.crawler.outcomes import classify_failure, classify_response
+from policywatch.crawler.outcomes import classify_failure, classify_response, failed_request
 
 ERROR_STATUSES = [304, *range(400, 600)]
 # Per-request bookkeeping Scrapy's middlewares keep in meta: never carried into a new request
@@ -130,7 +130,7 @@ class PolicySpider(scrapy.Spider):
         yield from self.try_candidates(candidates, response.meta)
 
     def home_failed(self, failure: Failure) -> None:
-        self.logger.warning("Home page %s failed: %s", failure.request.url, classify_failure(failure.value).detail)
+        self.logger.warning("Home page %s failed: %s", failed_request(failure).url, classify_failure(failure.value).detail)
 
     def try_candidates(self, candidates: list[Candidate], meta: dict[str, Any]) -> Iterator[scrapy.Request]:
         """Check the best remaining candidate; the callback falls back to the next one."""
@@ -157,7 +157,7 @@ class PolicySpider(scrapy.Spider):
         yield from self.candidate_accepted(candidate, response)
 
     def candidate_failed(self, failure: Failure) -> Iterator[Any]:
-        meta = failure.request.meta
+        meta = failed_request(failure).meta
         self.logger.info("Candidate %s failed: %s", meta["candidate"].url, classify_failure(failure.value).detail)
         yield from self.try_candidates(meta["rest"], meta)
 

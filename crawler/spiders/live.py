@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from policywatch.crawler.discovery import Candidate, site_home
 from policywatch.crawler.items import Capture, PolicyMoved
-from policywatch.crawler.outcomes import classify_failure, classify_response
+from policywatch.crawler.outcomes import classify_failure, classify_response, failed_request
 from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http, utc_now_iso
 
 REDISCOVER_STATUSES = frozenset({404, 410})
@@ -104,7 +104,7 @@ class LiveSpider(PolicySpider):
             yield from self.rediscover(int(capture.policy), capture.url)
 
     def policy_failed(self, failure: Failure) -> Iterator[Capture]:
-        meta = failure.request.meta
+        meta = failed_request(failure).meta
         verdict = classify_failure(failure.value)
         yield Capture(
             policy=meta["policy_id"], source="live", url=meta["policy_url"], capture_time=utc_now_iso(),

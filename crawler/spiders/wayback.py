@@ -40,7 +40,7 @@ from policywatch.crawler.cdx import parse_cdx_json, plan_rows, split_archive_url
 from policywatch.crawler.items import ArchivedRepeat, Capture, PolicyMoved
 from policywatch.crawler.listing import Listing
 from policywatch.crawler.ordering import InOrderRelease
-from policywatch.crawler.outcomes import classify_failure, classify_replay, is_archived, is_home_page
+from policywatch.crawler.outcomes import classify_failure, classify_replay, is_archived, is_home_page, failed_request
 from policywatch.crawler.safety import env_flag
 from policywatch.crawler.spiders.base import ERROR_STATUSES, PolicySpider, header, recorded_http, utc_now_iso
 
@@ -265,7 +265,7 @@ class WaybackSpider(PolicySpider):
     def cdx_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         # Nothing after this page is released, so the next run resumes before it.
         self.crawler.stats.inc_value("policywatch/cdx_failures")
-        listing = self.listing(failure.request.meta)
+        listing = self.listing(failed_request(failure).meta)
         self.logger.error("CDX query failed for policy %s: %s", listing.policy_id, classify_failure(failure.value).detail)
         yield from self.next_policy(listing)
 
@@ -282,8 +282,9 @@ class WaybackSpider(PolicySpider):
     def parse_capture(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         archived = is_archived(response.headers)
-        if 300 <= response.status < 400 and response.headers.get("Location"):
-            target = urljoin(response.url, response.headers["Location"].decode("latin-1"))
+        location = response.headers.get("Location")
+        if 300 <= response.status < 400 and location:
+            target = urljoin(response.url, location.decode("latin-1"))
             if archived:
                 yield from self.answer(meta, [self.redirect_capture(meta, slot, snap, response, target)
                                               for slot, snap in meta["rows"]])
@@ -395,7 +396,7 @@ class WaybackSpider(PolicySpider):
             yield from self.page_done(listing)
 
     def capture_failed(self, failure: Failure) -> Iterator[Any]:
-        meta = failure.request.meta
+        meta = failed_request(failure).meta
         verdict = classify_failure(failure.value)
         yield from self.answer(meta, [self.capture(meta, slot, snap, None, None, verdict.outcome, verdict.detail)
                                       for slot, snap in meta["rows"]])

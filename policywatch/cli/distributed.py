@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from policywatch.cli.crawl import _parse_shard, _resolve_policies
 from policywatch.cli.root import cli, open_db
 
 REDIS_HELP = "Redis URL, e.g. redis://queue.example:6379/0 (env POLICYWATCH_REDIS_URL)."
 
 
-def _redis_option(func):  # type: ignore[no-untyped-def]
+def _redis_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--redis", "redis_url", envvar="POLICYWATCH_REDIS_URL", required=True, help=REDIS_HELP)(func)
 
 
@@ -41,8 +42,9 @@ def enqueue(ctx: click.Context, redis_url: str, live: bool, archive: bool, polic
     back the jobs of workers whose heartbeat stopped.
     """
     from policywatch.crawler.cluster import connect, enqueue as push
+    from policywatch.crawler.request import resolve_policies
 
-    ids = _resolve_policies(ctx, policies) or None
+    ids = list(resolve_policies(ctx.obj["db_path"], policies, None) or ()) or None
     report = push(open_db(ctx), connect(redis_url), live=live, archive=archive, policy_ids=ids,
                   groups=list(groups) or None, shards=shards, live_every=live_every, archive_every=archive_every)
     click.echo(report.line())
@@ -59,9 +61,10 @@ def enqueue(ctx: click.Context, redis_url: str, live: bool, archive: bool, polic
 def worker(redis_url: str, shard: str, archive: bool, bind_address: str | None, name: str | None,
            exit_when_idle: float, overrides: tuple[str, ...]) -> None:
     """Fetch, extract and publish captures for queued jobs (a Scrapy process on scrapy-redis)."""
+    from policywatch.crawler.request import parse_shard
     from policywatch.crawler.worker import run_worker
 
-    k, n = _parse_shard(shard)
+    k, n = parse_shard(shard)
     settings = dict(pair.partition("=")[::2] for pair in overrides)
     if exit_when_idle:
         settings["POLICYWATCH_WORKER_MAX_IDLE"] = str(exit_when_idle)
@@ -79,7 +82,7 @@ def worker(redis_url: str, shard: str, archive: bool, bind_address: str | None, 
 @click.pass_context
 def writer(ctx: click.Context, redis_url: str, consumer: str, exit_when_idle: float, lock_ttl: float) -> None:
     """Write the captures of the stream into the database: the only process that writes it."""
-    from policywatch.cli.crawl import _config_path
+    from policywatch.crawler.request import resolve_config
     from policywatch.crawler.stream_writer import WriterBusy, run_writer
 
     import signal
@@ -91,7 +94,7 @@ def writer(ctx: click.Context, redis_url: str, consumer: str, exit_when_idle: fl
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        summary = run_writer(ctx.obj["db_path"], redis_url, config_path=_config_path(ctx), consumer=consumer,
+        summary = run_writer(ctx.obj["db_path"], redis_url, config_path=resolve_config(ctx.obj.get("config_path")), consumer=consumer,
                              exit_when_idle=exit_when_idle, lock_ttl=lock_ttl)
     except WriterBusy as exc:
         click.echo(f"Error: {exc}", err=True)
