@@ -12,16 +12,7 @@ import pytest
 from policywatch.tracker.materiality import assess_change, assess_in_context, judge_document
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Verdict
 
-POLICY = [
-    "We collect your email address and the content you post.",
-    "We use your information to provide and improve the service.",
-    "We share information with service providers that help us run the service.",
-    "We do not sell your personal information.",
-    "You may access, correct or delete your data by contacting us.",
-    "We retain your data for as long as your account is active.",
-    "We use encryption to protect your information.",
-    "Children under 13 may not use the service.",
-] + [f"Section {i}: this paragraph explains how the service works for users in region {i}." for i in range(8)]
+from tests.tracker.test_materiality import POLICY  # the same small policy the clause tests use
 
 
 def _clauses(texts: list[str]) -> list[Clause]:
