@@ -47,17 +47,10 @@ def extract_select_css() -> Callable[[], object]:
 
 
 def extract_20_mb() -> Callable[[], object]:
+    from policywatch.testing.pages import big_policy_page
     from policywatch.tracker.extract import extract_text
 
-    section = "<h2>Section {i}</h2>" + "".join(
-        f"<p>Paragraph {{i}}-{j}: we collect personal information and keep it for {j} months.</p>" for j in range(30))
-    chunks, size, i = [], 0, 0
-    while size < 20_000_000:
-        chunk = section.format(i=i)
-        chunks.append(chunk)
-        size += len(chunk)
-        i += 1
-    body = ("<html><head><title>Big</title></head><body><main>" + "".join(chunks) + "</main></body></html>").encode()
+    body, _ = big_policy_page(20_000_000)
     return lambda: extract_text(body, "text/html")
 
 

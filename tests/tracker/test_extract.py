@@ -270,18 +270,11 @@ def test_binary_input_is_an_input_error(body: bytes, content_type: str | None, m
 
 
 def test_20_mb_page_extracts_completely() -> None:
-    section = "<h2>Section {i}</h2>" + "".join(
-        f"<p>Paragraph {{i}}-{j}: we collect personal information and keep it for {j} months.</p>" for j in range(30)
-    )
-    chunks, size, i = [], 0, 0
-    while size < 20_000_000:
-        chunk = section.format(i=i)
-        chunks.append(chunk)
-        size += len(chunk)
-        i += 1
-    body = ("<html><head><title>Big</title></head><body><main>" + "".join(chunks) + "</main></body></html>").encode()
+    from policywatch.testing.pages import big_policy_page
+
+    body, sections = big_policy_page(20_000_000)
     result = extract_text(body, "text/html")  # speed: bench/speed_bench.py
-    assert "Paragraph 0-0:" in result.text and f"Paragraph {i - 1}-29:" in result.text
+    assert "Paragraph 0-0:" in result.text and f"Paragraph {sections - 1}-29:" in result.text
 
 
 def test_one_huge_text_node() -> None:
