@@ -190,3 +190,17 @@ def test_refused_recipients_exact_texts():
         assert [rcpts for _, rcpts in handler.envelopes] == [["one@example.org"]]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("missing, what", [("T_USER", "SMTP user"), ("T_PASS", "SMTP password")])
+def test_unset_credentials_hold_with_an_exact_reason(missing, what, monkeypatch):
+    from policywatch.tracker.alerts.delivery import attempt_send
+
+    monkeypatch.setenv("T_USER", "alice")
+    monkeypatch.setenv("T_PASS", "s3cret")
+    monkeypatch.delenv(missing)
+    ch = channel(username_env="T_USER", password_env="T_PASS")
+    result = attempt_send({"email": EmailSender()}, ch, CONTENT)
+    assert result.held and result.error == (
+        f"held: Environment variable {missing} ({what} for channel {ch.key}) is not set; "
+        "export it in the environment that sends alerts.")

@@ -191,3 +191,19 @@ def test_apprise_unset_url_is_held(monkeypatch):
     monkeypatch.delenv("T_APPRISE", raising=False)
     result = attempt_send({"apprise": AppriseSender()}, apprise_channel(), CONTENT)
     assert result.held and result.error.startswith("held: Environment variable T_APPRISE (Apprise URL for channel a)")
+
+
+def test_url_from_env_is_read_at_send_time(receiver, monkeypatch):
+    monkeypatch.setenv("HOOK_URL", receiver.url)
+    [ch] = parse_config({"alerts": [{"kind": "webhook", "name": "h", "url_env": "HOOK_URL", "allow_private": True}]}).channels
+    assert WebhookSender(clock=lambda: NOW).send(ch, CONTENT).ok
+    assert receiver.requests[0]["path"] == "/hook"
+
+
+def test_unset_secret_holds_with_an_exact_reason(receiver, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_SECRET", raising=False)
+    result = attempt_send({"webhook": WebhookSender()}, hook(receiver.url, secret_env="NO_SUCH_SECRET"), CONTENT)
+    assert result.held and result.error == (
+        "held: Environment variable NO_SUCH_SECRET (webhook secret for channel h) is not set; "
+        "export it in the environment that sends alerts.")
+    assert receiver.requests == []
