@@ -204,3 +204,33 @@ def test_unset_credentials_hold_with_an_exact_reason(missing, what, monkeypatch)
     assert result.held and result.error == (
         f"held: Environment variable {missing} ({what} for channel {ch.key}) is not set; "
         "export it in the environment that sends alerts.")
+
+
+def test_implicit_tls_verifies_the_certificate(tls_files):
+    """security = "ssl" without the CA: the self-signed server must be refused, not trusted."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(*tls_files)
+    handler = Collect()
+    server = start_smtp(handler, ssl_context=server_tls)
+    try:
+        result = EmailSender().send(channel(smtp_port=server.port, security="ssl"), CONTENT)
+        assert not result.ok and "SSLCertVerificationError" in result.error
+        assert handler.messages == []
+    finally:
+        server.stop()
+
+
+def test_the_configured_host_is_the_one_connected():
+    """A server on 127.0.0.2 only: reaching it proves the host is used (not a default)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.2", 0))
+    handler = Collect()
+    server = start_smtp(handler, sock)
+    try:
+        result = EmailSender().send(channel(smtp_host="127.0.0.2", smtp_port=sock.getsockname()[1]), CONTENT)
+        assert result.ok, result.error
+        assert len(handler.messages) == 1
+    finally:
+        server.stop()

@@ -207,3 +207,8 @@ def test_unset_secret_holds_with_an_exact_reason(receiver, monkeypatch):
         "held: Environment variable NO_SUCH_SECRET (webhook secret for channel h) is not set; "
         "export it in the environment that sends alerts.")
     assert receiver.requests == []
+
+
+def test_a_url_without_a_path_posts_to_the_root(receiver):
+    assert WebhookSender(clock=lambda: NOW).send(hook(receiver.url.removesuffix("/hook")), CONTENT).ok
+    assert receiver.requests[0]["path"] == "/"
