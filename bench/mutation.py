@@ -41,7 +41,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "delivery": (["policywatch/tracker/alerts/delivery.py", "policywatch/tracker/alerts/sender.py",
                   "policywatch/tracker/alerts/webhook.py", "policywatch/tracker/alerts/email.py",
                   "policywatch/tracker/alerts/apprise_channel.py"],
-                 ["tests/alerts/test_delivery.py", "tests/alerts/test_transports.py", "tests/alerts/test_end_to_end.py"]),
+                 ["tests/alerts/test_delivery.py", "tests/alerts/test_transports.py", "tests/alerts/test_end_to_end.py",
+                  "tests/alerts/test_email_exact.py", "tests/alerts/test_webhook_apprise_exact.py",
+                  "tests/alerts/test_delivery_exact.py"]),
 }
 # Mutants of these functions only, with --subset (a full materiality run is ~2,300 mutants, about
 # 40 minutes on a quiet core): the document guards and the removed/added clause judgements.

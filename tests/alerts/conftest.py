@@ -149,7 +149,8 @@ def start_smtp(handler: Any, sock: socket.socket | None = None, **options: Any):
             return self.loop.create_server(self._factory_invoker, sock=self.bound, ssl=self.ssl_context)
 
     sock = sock or bound_socket()
-    controller = BoundController(handler, hostname="127.0.0.1", port=sock.getsockname()[1], ready_timeout=5, **options)
+    host, port = sock.getsockname()[:2]
+    controller = BoundController(handler, hostname=host, port=port, ready_timeout=5, **options)
     controller.bound = sock
     controller.start()
     return controller
