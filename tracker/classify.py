@@ -27,6 +27,7 @@ NEUTRAL = "info"  # contact details, notices of change
 _ABBREVIATION = re.compile(r"(?i)\b(?:e\.g|i\.e|etc|inc|ltd|co|corp|no|nos|vs|approx|incl|u\.s|u\.k|mr|ms|dr|st|art|sec|para)\.$")
 _EXCEPTION = re.compile(r"\b(?:unless|except)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+_FOR_OBJECT = re.compile(r"\s+(?:[\w'-]+\s+){0,5}?for\b")  # "share [personal data] for": the act's own purpose
 _NEGATION_WINDOW = 250  # characters looked back for "not"/"never" inside one sentence
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 # Protections whose negation means the protection is denied ("you cannot delete").
@@ -108,8 +109,11 @@ def _negated(lead: str, kind: str, category: str) -> bool:
         return bool(lexicon.NEGATION.search(" ".join(words[-lexicon.PROTECTION_NEGATION_WORDS:])))
     if lexicon.NEGATION.search(" ".join(words[-lexicon.NEGATION_WORDS:])):
         return True
-    if any(category in lexicon.NEGATED_VERB_REACH.get(m.group(1), ()) for m in lexicon.NEGATED_VERB.finditer(lead)):
-        return True
+    for m in lexicon.NEGATED_VERB.finditer(lead):
+        if category in lexicon.NEGATED_VERB_REACH.get(m.group(1), ()):
+            return True
+        if category == "purpose" and _FOR_OBJECT.match(lead, m.end()):
+            return True  # "we do not share data for advertising": the purpose of the denied act is denied
     return any(category in lexicon.NEGATED_VERB_REACH.get(lexicon.FROM_VERBS[m.group(1)], ())
                for m in lexicon.NEGATED_FROM.finditer(lead))
 
@@ -166,7 +170,26 @@ def _signals_cached(text: str, anchored: bool = True) -> tuple[Signal, ...]:
                 )
             )
     found.sort(key=lambda s: s.span)
-    return tuple(_exceptions_inherit(low, spans, found))
+    return tuple(_exceptions_inherit(low, spans, _shared_negation(found)))
+
+
+def _shared_negation(found: list[Signal]) -> list[Signal]:
+    """One phrase, one negation: practice readings of the same words share it.
+
+    "We do not sell or share data for Targeted Advertising": the words
+    "Targeted Advertising" read as a sale (reached by the negated "sell") and as
+    an advertising purpose (which "sell" does not reach on its own). The words
+    are negated once, so every practice reading of them is.
+    """
+    negated = [s.span for s in found if s.kind == lexicon.PRACTICE and s.negated]
+    if not negated:
+        return found
+    return [
+        replace(s, negated=True, polarity=PROTECTIVE)
+        if s.kind == lexicon.PRACTICE and not s.negated and any(a < s.span[1] and s.span[0] < b for a, b in negated)
+        else s
+        for s in found
+    ]
 
 
 def _exceptions_inherit(low: str, spans: tuple[tuple[int, int], ...], found: list[Signal]) -> list[Signal]:

@@ -123,7 +123,7 @@ _RAW: list[tuple[str, str, str, str, str, str | None]] = [
     ("tracking", "cookies", r"\bcookies?\b", PRACTICE, "medium", None),
     ("tracking", "pixels and beacons", r"\b(?:pixels?|web beacons?|clear gifs?|tracking (?:technolog\w+|pixels?|tags?|tools?)|tags? manager|local storage|session replay)\b", PRACTICE, "medium", None),
     ("tracking", "SDKs", r"\b(?:sdks?|software development kits?)\b", PRACTICE, "medium", None),
-    ("tracking", "cross-site tracking", r"\b(?:cross[- ](?:site|device|app|platform)|fingerprinting|across (?:other |different )?(?:websites|sites|apps|devices|services))\b", PRACTICE, "high", None),
+    ("tracking", "cross-site tracking", r"\b(?:cross[- ](?:site|device|app|platform)(?![- ](?:sharing|play|compatib\w*|messaging|support)\b)|fingerprinting|across (?:other |different )?(?:websites|sites|apps|devices|services))\b", PRACTICE, "high", None),
     ("tracking", "analytics", r"\b(?:google analytics|analytics (?:tools?|providers?|services?|partners?|companies)|measurement (?:partners|tools|services))\b", PRACTICE, "medium", None),
     ("tracking", "Do Not Track", r"\b(?:do[- ]not[- ]track|global privacy control|gpc)\b", INFO, "low", None),
     # --- retention
@@ -356,6 +356,8 @@ CHROME = re.compile(
 CHROME_MAX_WORDS = 60  # longer text is policy prose even if it mentions cookie settings
 
 # Exceptions carved out of a promise ("we do not sell your data, except to our partners").
+# Processing that never reaches the company ("the clip stays on your device"): not a collection by it.
+ON_DEVICE = re.compile(r"\b(?:stays?|remains?|kept|stored|processed) (?:only |locally )?on your device|never leaves? your device")
 EXCEPTIONS = re.compile(r"\b(?:unless|except|excepting|other than|save for|apart from|with the exception of)\b")
 
 # Limiting qualifiers: when one disappears from a practice, the practice widens.

@@ -143,3 +143,30 @@ def test_negated_use_does_not_negate_an_unrelated_sharing_word() -> None:
 
 def test_screen_sharing_is_not_data_sharing() -> None:
     assert "sharing" not in classify_text("Meetings support screen sharing with third-party apps.")
+
+
+def test_one_phrase_is_negated_once_for_every_reading() -> None:
+    # "Targeted Advertising" reads as a sale (reached by the negated "sell") and as an advertising
+    # purpose; the sentence denies both (bluesky, 2025-08).
+    text = ('We do not sell or share Personal Data for the purpose of displaying advertisements that are '
+            'selected based on Personal Data from your activities ("Targeted Advertising").')
+    exposing = [s for s in find_signals(text) if s.polarity == EXPOSING]
+    assert exposing == []
+
+
+def test_negated_sharing_denies_its_own_purpose_only() -> None:
+    denied = find_signals("We do not share personal data for advertising.")
+    assert [s.polarity for s in denied if s.phrase == "advertising"] == [PROTECTIVE]
+    # a relative clause states the recipient's own purpose: not denied by "do not share"
+    relative = find_signals("We do not share data with partners, who may use it for advertising.")
+    assert [s.polarity for s in relative if s.phrase == "advertising"] == [EXPOSING]
+    # a clause break ends the denial
+    later = find_signals("We do not sell your data, but we use it for targeted advertising.")
+    assert EXPOSING in {s.polarity for s in later if s.category == "purpose" and "advertising" in s.phrase}
+
+
+def test_cross_platform_features_are_not_tracking() -> None:
+    feature = find_signals("We work with partners to display their videos or to allow cross-platform sharing.")
+    assert not [s for s in feature if s.category == "tracking"]
+    tracking = find_signals("We and our partners link your activity across devices for cross-device tracking.")
+    assert [s for s in tracking if s.category == "tracking" and s.polarity == EXPOSING]

@@ -142,3 +142,28 @@ def test_tracker_mode_change_is_material_exactly_when_a_clause_change_is(
             assert bool(change["findings"]) == change["material"], change["summary"]
     finally:
         db.close()
+
+
+@pytest.mark.slow
+def test_labelled_evidence_leads_the_findings_in_compare_mode(corpus: Path) -> None:
+    """The promise "you need not read every redline": on the labelled material pairs, the passage
+    the labeller quoted is among the top 3 findings (goal >= 0.9) and in the summary (>= 0.6).
+    Measured the way bench/materiality_eval.py measures it."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "materiality_eval.py"
+    spec = importlib.util.spec_from_file_location("materiality_eval", path)
+    assert spec and spec.loader
+    evaluation = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, evaluation)  # dataclasses look their module up there
+    spec.loader.exec_module(evaluation)
+    labels = [lab for lab in json.loads((corpus / "labels.json").read_text(encoding="utf-8"))
+              if lab["material"] and evaluation._evidence_pieces(lab.get("evidence") or "")]
+    assert labels
+    top3 = summary = 0
+    for lab in labels:
+        p = evaluation.compare_prediction(corpus, lab)
+        top3 += evaluation.evidence_quoted(lab, " ".join(f"{f['quote']} {f['reason']}" for f in p.findings[:3]))
+        summary += evaluation.evidence_quoted(lab, p.reason)
+    assert top3 / len(labels) >= 0.9 and summary / len(labels) >= 0.6, (top3, summary, len(labels))

@@ -210,3 +210,48 @@ def test_removed_and_added_clause_stating_the_same_practice_are_one_reworded_cha
     assert not verdict.material
     assert f"discounted: reworded from clause {len(BASE)}" in out[1].assessment.reason
     assert f"reworded as clause {len(BASE)}" in out[0].assessment.reason
+
+
+def test_a_protection_that_only_moved_into_its_own_clause_does_not_lead() -> None:
+    # A list that was one paragraph is split into items: the old clause "loses" a right that the
+    # new version states word for word as its own clause; the new AI training is the news.
+    right = "Right to non-discrimination: We will not discriminate against you for exercising your rights."
+    old = BASE + [f"You can opt out of marketing emails in your settings. {right}"]
+    new = BASE + ["You can opt out of marketing emails in your settings. You may also contact our team.", right,
+                  "We use your photos to train our artificial intelligence models."]
+    findings = compare_clauses(_clauses(old), _clauses(new)).verdict.findings
+    assert findings and "train" in findings[0].quote
+
+
+def test_a_promise_that_still_stands_with_another_object_ranks_after_a_promise_gone() -> None:
+    old = BASE + ["We do not make user content available to advertising partners for their own use."]
+    new = [BASE[0], BASE[2], BASE[3], "We do not make user content available to these companies for their own use."]
+    findings = compare_clauses(_clauses(old), _clauses(new)).verdict.findings
+    assert [f.direction for f in findings[:2]] == ["weakens", "weakens"]
+    assert "sell" in findings[0].quote  # the whole "do not sell" promise is gone
+    assert "these companies" in findings[1].quote
+
+
+def test_a_new_controller_leads_a_rewrite_even_in_a_clause_that_also_shares() -> None:
+    intro_old = "This Privacy Policy describes how Example Labs Inc. collects and uses your personal information."
+    intro_new = ("This Privacy Policy describes how Northwind Platform Inc. (formerly Example Labs) and our "
+                 "subsidiaries share and use your personal information.")
+    old = _clauses([intro_old] + BASE + [f"Cookies for feature {i} keep your personal data settings for session {i}." for i in range(30)])
+    new = _clauses([intro_new] + BASE + [f"Preference {i} of the app is remembered on your device between visits." for i in range(30)]
+                   + ["We may share your personal information with our advertising partners."])
+    v = compare_clauses(old, new).verdict
+    assert v.summary.startswith("Rewritten policy (")
+    assert v.findings[0].category == "contact" and "Northwind Platform Inc." in v.findings[0].reason
+    assert "formerly Example Labs" in v.findings[0].quote
+    assert "Northwind Platform" in v.summary
+
+
+def test_processing_that_stays_on_the_device_is_not_a_new_collection() -> None:
+    from policywatch.tracker.materiality import assess_change
+
+    local = ("If you turn on voice isolation, software on your device will capture and analyze a clip of your audio "
+             "to create a voice profile. We do not receive the clip, which stays on your device.")
+    a = assess_change(ClauseChange("added", None, 0, None, local))
+    assert not a.material, a
+    uploaded = "If you turn on voice isolation, we capture and analyze a clip of your audio to create a voice profile."
+    assert assess_change(ClauseChange("added", None, 0, None, uploaded)).material

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from policywatch.tracker import lexicon
-from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, order_categories
+from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories
 from policywatch.tracker.model import Assessment, ClauseChange, Severity
 from policywatch.tracker.materiality.modified import _assess_modified
 from policywatch.tracker.materiality.quotes import _page_chrome, _reason, _sentence_around, _short, _title_like
@@ -35,7 +35,7 @@ def assess_change(change: ClauseChange) -> Assessment:
 def _assess_added(text: str) -> list[RuleFinding]:
     """A new clause: a practice widens, a protection strengthens, anything else is neutral."""
     signals = find_signals(text)
-    exposing = _chosen_by_user(text, _effective_exposing(signals), signals)
+    exposing = _on_device(text, _chosen_by_user(text, _effective_exposing(signals), signals))
     findings: list[RuleFinding] = []
     if exposing:
         findings.append(_widening_finding("Added", text, exposing))
@@ -62,6 +62,21 @@ def _chosen_by_user(text: str, exposing: list[Signal], signals: Sequence[Signal]
         return exposing
     spans = [_sentence_span(text, s.span) for s in choices]
     return [s for s in exposing if s.risk == "high" or not any(a <= s.span[0] < b for a, b in spans)]
+
+
+_LOCAL = frozenset({"collection", "purpose", "retention"})
+
+
+def _on_device(text: str, exposing: list[Signal]) -> list[Signal]:
+    """Drop collection the clause itself says stays on the user's device.
+
+    "Software on your device will capture a clip of your audio ... which stays on
+    your device": the company receives nothing. High-risk practices (sale,
+    advertisers, sensitive data) stay.
+    """
+    if not lexicon.ON_DEVICE.search(fold_text(text)):
+        return exposing
+    return [s for s in exposing if s.risk == "high" or s.category not in _LOCAL]
 
 
 def _sentence_span(text: str, span: tuple[int, int]) -> tuple[int, int]:

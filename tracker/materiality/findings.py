@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any, Iterable, Sequence
 
+from policywatch.tracker.classify import sentence_spans
 from policywatch.tracker.model import CATEGORIES, Assessment, ClauseChange, Finding, severity_rank
 
 __all__ = ["rank_findings", "change_findings", "findings_from_entries", "finding_class"]
@@ -39,6 +40,9 @@ _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
 _MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the same thing
+_WORD = re.compile(r"\w+(?:'\w+)*")
+_NEGATION = re.compile(r"\b(?:not|never|no|don't|doesn't|won't|cannot)\b")
+_MOVED_MIN_WORDS = 5  # a shorter sentence ("Data.", a bare heading) recurs by chance
 
 
 def finding_class(category: str, direction: str, text: str) -> int:
@@ -89,13 +93,17 @@ def _near_duplicate(a: Finding, b: Finding, a_words: frozenset[str], b_words: fr
     return len(a_words & b_words) / len(a_words | b_words) >= _MERGE_SIMILARITY
 
 
-def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str) -> bool:
+def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str, old_clause: str = "", new_clause: str = "") -> bool:
     """Is this news for the document as a whole, not only for this clause?
 
     A practice whose trigger phrase the old version never used, or a protection
     whose phrase the new version no longer uses anywhere, outranks one the
-    other version still states elsewhere (a rewrite moves text around).
-    Ranking only: materiality never depends on it.
+    other version still states elsewhere (a rewrite moves text around). An edit
+    inside a clause is news unless the sentence it touched only moved: the old
+    sentence with the lost protection is still in the new version word for
+    word, or the new sentence with the added practice was already in the old
+    one (a list split into items, a paragraph re-cut). Ranking only:
+    materiality never depends on it.
     """
     m = _TRIGGER.search(a.reason)
     phrase = " ".join(m.group(1).casefold().split()) if m else ""
@@ -103,18 +111,54 @@ def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str) -> bool:
         return not new_doc or not phrase or phrase not in new_doc
     if kind == "added" or a.reason.startswith("Added:"):  # a new clause, or new sentences merged into one
         return not old_doc or not phrase or phrase not in old_doc
-    return True  # an edit inside a sentence ("never" -> "may", "6 months" -> "18 months") is the news
+    if a.direction == "weakens":
+        return not _moved(old_clause, new_clause, phrase, new_doc)
+    return not _moved(new_clause, old_clause, phrase, old_doc)
+
+
+def _moved(clause: str, other_clause: str, phrase: str, other_doc: str) -> bool:
+    """Do the sentences of ``clause`` that carry the finding all stand whole in the other version?
+
+    The carrying sentences are those naming the trigger phrase, else those the
+    other clause lacks.
+    """
+    if not clause or not other_doc:
+        return False
+    sentences = [_word_key(clause[a:b]) for a, b in sentence_spans(clause)]
+    sentences = [w for w in sentences if len(w.split()) >= _MOVED_MIN_WORDS]
+    carrying = [w for w in sentences if phrase and _word_key(phrase) in w]
+    if not carrying:
+        other = f" {_word_key(other_clause)} "
+        carrying = [w for w in sentences if f" {w} " not in other]
+    doc = f" {_word_key(other_doc)} "
+    return bool(carrying) and all(f" {w} " in doc for w in carrying)
+
+
+def _word_key(text: str) -> str:
+    """Words only, folded: list markers, emphasis and quote styles do not hide a moved sentence."""
+    return " ".join(_WORD.findall(text.replace("\u2019", "'").casefold()))
+
+
+def _still_promised(kind: str, a: Assessment, quote: str, new_doc: str) -> bool:
+    """A protection that lost a word but still stands: the edited sentence is in the new version
+    and still negates ("We do not make user content available to advertising partners" ->
+    "... to these companies"). Its scope may have changed; weaker evidence than a promise gone."""
+    if kind != "modified" or "protection removed" not in a.reason or not quote:
+        return False
+    sentence = _word_key(quote)
+    return f" {sentence} " in f" {_word_key(new_doc)} " and bool(_NEGATION.search(sentence))
 
 
 def _fold(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").casefold().split())
 
 
-def _ranked(
-    items: Iterable[tuple[int, str, Assessment]], old_doc: str = "", new_doc: str = "", rewrite: bool = False
-) -> list[Finding]:
+_Item = tuple[int, str, Assessment, str, str]  # index, kind, assessment, old clause text, new clause text
+
+
+def _ranked(items: Iterable[_Item], old_doc: str = "", new_doc: str = "", rewrite: bool = False) -> list[Finding]:
     found: list[tuple[tuple, Finding]] = []
-    for index, kind, a in items:
+    for index, kind, a, old_clause, new_clause in items:
         if not a.material:
             continue
         quote = _quote_of(a)
@@ -124,11 +168,17 @@ def _ranked(
         cls = min(finding_class(c, a.direction, text) for c in {category, *a.categories})
         if cls == 0 and kind == "added":
             cls = 6  # an added clause that keeps data or denies a right widens; it removed no protection
-        novel = _novel(kind, a, old_doc, new_doc)
+        novel = _novel(kind, a, old_doc, new_doc, old_clause, new_clause)
         # Removed or weakened protections lead; other findings go by severity (the lexicon's high
         # risk is sale, advertisers, sensitive data, AI training), then by class. In a rewrite most
-        # removed text is restated in new words, so removals follow what the new text adds.
-        lead = 0 if cls == 0 and not (rewrite and kind == "removed") else 1
+        # removed text is restated in new words, so removals follow what the new text adds, and a
+        # new controller (a rewrite's usual cause: the company was bought or renamed) leads.
+        if rewrite and finding_class(category, a.direction, text) == 5:
+            lead = -1
+        elif cls == 0 and not (rewrite and kind == "removed") and not _still_promised(kind, a, quote, new_doc):
+            lead = 0
+        else:
+            lead = 1
         found.append(((not novel, lead, -severity_rank(a.severity), cls, index), f))
     found.sort(key=lambda p: p[0])
     merged: list[tuple[Finding, frozenset[str]]] = []
@@ -152,7 +202,7 @@ def rank_findings(
     ``old_text``/``new_text`` (the whole documents) let findings that are news
     for the document rank first; ``rewrite`` ranks removals after additions.
     """
-    items = ((i, c.kind, c.assessment) for i, c in enumerate(changes))
+    items = ((i, c.kind, c.assessment, c.old_text or "", c.new_text or "") for i, c in enumerate(changes))
     return _ranked(items, _fold(old_text), _fold(new_text), rewrite)
 
 
@@ -160,7 +210,8 @@ def findings_from_entries(entries: Sequence[dict[str, Any]]) -> list[Finding]:
     """Findings rebuilt from clause-change JSON entries (as stored or as in compare JSON)."""
     return _ranked(
         (i, e.get("kind") or "modified", Assessment(tuple(e.get("categories") or ()), e.get("direction") or "neutral", e.get("severity") or "none",
-                       bool(e.get("material")), e.get("reason") or "", e.get("quote") or ""))
+                       bool(e.get("material")), e.get("reason") or "", e.get("quote") or ""),
+         e.get("old_text") or "", e.get("new_text") or "")
         for i, e in enumerate(entries)
     )
 

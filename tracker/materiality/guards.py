@@ -11,7 +11,7 @@ from typing import Sequence
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import PROTECTIVE, find_signals, order_categories
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Severity, severity_rank
-from policywatch.tracker.materiality.quotes import _short
+from policywatch.tracker.materiality.quotes import _clean, _sentence_around, _short
 from policywatch.tracker.materiality.restated import StatementIndex
 from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, _riskiest
 
@@ -116,8 +116,8 @@ def _in_context(
     controllers = _ControllerCheck(old_clauses)
     for c in changes:
         a = c.assessment
-        if c.kind == "added" and not a.material:
-            a = controllers.upgrade(c, a)
+        if c.kind == "added":
+            a = controllers.upgrade(c, a)  # who holds the data outranks what else the clause says
         if a.material and c.kind == "added" and a.direction == "expands":
             text = c.new_text or ""
             gained = [s for s in _effective_exposing(find_signals(text)) if s.risk != "low"]
@@ -165,7 +165,10 @@ class _ControllerCheck:
         if not newcomers:
             return a
         reason = f'Added: "{newcomers[0]}" named in "{_short(text)}" (contact: new controller or operator, not named before).'
-        return Assessment(order_categories(set(a.categories) | {"contact"}), "expands", "medium", True, reason)
+        severity: Severity = "high" if a.severity == "high" else "medium"
+        at = text.find(newcomers[0])
+        quote = _clean(_sentence_around(text, (at, at + len(newcomers[0])))) if at >= 0 else ""
+        return Assessment(order_categories(set(a.categories) | {"contact"}), "expands", severity, True, reason, quote)
 
 
 def _org_core(org: str) -> str:

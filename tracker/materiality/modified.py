@@ -47,10 +47,11 @@ def _assess_modified(old: str, new: str) -> list[RuleFinding]:
         or (s.polarity == PROTECTIVE and new_counts[s.key] < old_counts[s.key]
             and hot_new_counts[s.key] < hot_old_counts[s.key] and not still_stated(old, s, new))
     ]
-    findings = _polarity_findings(old, new, diff, gained, lost, old_keys, new_keys, new_sigs, new_hot)
+    # first, so that a new controller wins a tie: who holds the data outranks what else changed
+    findings = _controller_findings(old, new)
+    findings += _polarity_findings(old, new, diff, gained, lost, old_keys, new_keys, new_sigs, new_hot)
     findings += _softened_commitments(old, new, old_hot, new_hot)
     findings += _number_findings(old, new, old_sigs, new_sigs)
-    findings += _controller_findings(old, new)
     findings += _qualifier_findings(old, new, diff, new_hot)
     findings += _recipient_findings(old, new, diff, new_sigs)
     if not any(f.severity != "low" or f.direction != "neutral" for f in findings):
@@ -160,7 +161,9 @@ def _controller_findings(old: str, new: str) -> list[RuleFinding]:
         before, after = _orgs(old), _orgs(new)
         newcomers = [o for o in after if o.lower() not in {b.lower() for b in before}]
         if newcomers and (before or lexicon.CONTROLLER_CONTEXT.search(new)):
-            return [RuleFinding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).')]
+            at = new.find(newcomers[0])
+            sentence = _sentence_around(new, (at, at + len(newcomers[0])))
+            return [RuleFinding("expands", "medium", ("contact",), f'Changed: "{newcomers[0]}" now named in "{_short(new)}" (contact: new controller or operator).', _clean(sentence))]
         findings = []
     if set(lexicon.EMAIL.findall(old)) != set(lexicon.EMAIL.findall(new)):
         findings.append(RuleFinding("neutral", "low", ("contact",), f'Changed: contact details in "{_short(new)}" (contact).'))
