@@ -255,3 +255,17 @@ def test_processing_that_stays_on_the_device_is_not_a_new_collection() -> None:
     assert not a.material, a
     uploaded = "If you turn on voice isolation, we capture and analyze a clip of your audio to create a voice profile."
     assert assess_change(ClauseChange("added", None, 0, None, uploaded)).material
+
+
+def test_a_right_cut_out_into_its_own_clause_is_discounted_as_moved() -> None:
+    right = "Right to deletion: You have the right to delete your personal data at any time."
+    old = BASE + [f"You can opt out of marketing emails in your settings. {right}"]
+    new = BASE + ["You can opt out of marketing emails in your settings. You may also contact our team.", right]
+    diff = compare_clauses(_clauses(old), _clauses(new))
+    modified = [c for c in diff.changes if c.kind == "modified"]
+    assert modified and not any(c.assessment.material for c in modified)
+    assert any("discounted: moved: the sentence stands word for word" in c.assessment.reason for c in modified)
+    assert not diff.verdict.material
+    # the same edit with the right gone from the whole new version stays material
+    gone = compare_clauses(_clauses(old), _clauses(new[:-1]))
+    assert gone.verdict.material and "delete your personal data" in gone.verdict.findings[0].quote

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
-from policywatch.tracker.classify import sentence_spans
 from policywatch.tracker.model import CATEGORIES, Assessment, ClauseChange, Finding, severity_rank
+from policywatch.tracker.materiality.restated import moved_sentences, sentence_keys, word_key
 
 __all__ = ["rank_findings", "change_findings", "findings_from_entries", "finding_class"]
 
@@ -40,9 +41,7 @@ _FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
 _MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the same thing
-_WORD = re.compile(r"\w+(?:'\w+)*")
 _NEGATION = re.compile(r"\b(?:not|never|no|don't|doesn't|won't|cannot)\b")
-_MOVED_MIN_WORDS = 5  # a shorter sentence ("Data.", a bare heading) recurs by chance
 
 
 def finding_class(category: str, direction: str, text: str) -> int:
@@ -108,35 +107,12 @@ def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str, old_clause: str
     m = _TRIGGER.search(a.reason)
     phrase = " ".join(m.group(1).casefold().split()) if m else ""
     if kind == "removed":
-        return not new_doc or not phrase or phrase not in new_doc
+        return not new_doc or not phrase or phrase not in _fold(new_doc)
     if kind == "added" or a.reason.startswith("Added:"):  # a new clause, or new sentences merged into one
-        return not old_doc or not phrase or phrase not in old_doc
+        return not old_doc or not phrase or phrase not in _fold(old_doc)
     if a.direction == "weakens":
-        return not _moved(old_clause, new_clause, phrase, new_doc)
-    return not _moved(new_clause, old_clause, phrase, old_doc)
-
-
-def _moved(clause: str, other_clause: str, phrase: str, other_doc: str) -> bool:
-    """Do the sentences of ``clause`` that carry the finding all stand whole in the other version?
-
-    The carrying sentences are those naming the trigger phrase, else those the
-    other clause lacks.
-    """
-    if not clause or not other_doc:
-        return False
-    sentences = [_word_key(clause[a:b]) for a, b in sentence_spans(clause)]
-    sentences = [w for w in sentences if len(w.split()) >= _MOVED_MIN_WORDS]
-    carrying = [w for w in sentences if phrase and _word_key(phrase) in w]
-    if not carrying:
-        other = f" {_word_key(other_clause)} "
-        carrying = [w for w in sentences if f" {w} " not in other]
-    doc = f" {_word_key(other_doc)} "
-    return bool(carrying) and all(f" {w} " in doc for w in carrying)
-
-
-def _word_key(text: str) -> str:
-    """Words only, folded: list markers, emphasis and quote styles do not hide a moved sentence."""
-    return " ".join(_WORD.findall(text.replace("\u2019", "'").casefold()))
+        return not moved_sentences(old_clause, new_clause, phrase, new_doc)
+    return not moved_sentences(new_clause, old_clause, phrase, old_doc)
 
 
 def _still_promised(kind: str, a: Assessment, quote: str, new_doc: str) -> bool:
@@ -145,10 +121,11 @@ def _still_promised(kind: str, a: Assessment, quote: str, new_doc: str) -> bool:
     "... to these companies"). Its scope may have changed; weaker evidence than a promise gone."""
     if kind != "modified" or "protection removed" not in a.reason or not quote:
         return False
-    sentence = _word_key(quote)
-    return f" {sentence} " in f" {_word_key(new_doc)} " and bool(_NEGATION.search(sentence))
+    sentence = word_key(quote)
+    return sentence in sentence_keys(new_doc) and bool(_NEGATION.search(sentence))
 
 
+@lru_cache(maxsize=8)
 def _fold(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").casefold().split())
 
@@ -203,7 +180,7 @@ def rank_findings(
     for the document rank first; ``rewrite`` ranks removals after additions.
     """
     items = ((i, c.kind, c.assessment, c.old_text or "", c.new_text or "") for i, c in enumerate(changes))
-    return _ranked(items, _fold(old_text), _fold(new_text), rewrite)
+    return _ranked(items, old_text, new_text, rewrite)
 
 
 def findings_from_entries(entries: Sequence[dict[str, Any]]) -> list[Finding]:

@@ -5,14 +5,15 @@ moved between clauses, and new controllers named in added clauses.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import PROTECTIVE, find_signals, order_categories
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Severity, severity_rank
-from policywatch.tracker.materiality.quotes import _clean, _sentence_around, _short
-from policywatch.tracker.materiality.restated import StatementIndex
+from policywatch.tracker.materiality.quotes import _clean, _reason, _sentence_around, _short
+from policywatch.tracker.materiality.restated import StatementIndex, moved_sentences
 from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, _riskiest
 
 
@@ -129,14 +130,27 @@ def _in_context(
                 if match.change.kind == "removed":
                     reworded_as[id(match.change)] = c.new_ordinal
         elif a.material and c.kind == "removed" and a.direction == "weakens":
-            text = c.old_text or ""
-            protective = [s for s in find_signals(text) if s.polarity == PROTECTIVE]
-            match = added_side.find(text, [_riskiest(protective)] if protective else [], c, no_new_limits=True)
-            if match:
-                a = discounted(a, match.describe("restated in"))
+            a = _restated_or_named(a, c, added_side)
         out.append((c, a))
     # the removal half of a reworded pair says where its text went: one change, not two
     return [(c, _reworded(a, reworded_as[id(c)]) if id(c) in reworded_as and not a.material else a) for c, a in out]
+
+
+def _restated_or_named(a: Assessment, removed: ClauseChange, added_side: StatementIndex) -> Assessment:
+    """A removed clause's protections: discounted when every one is restated, else the reason
+    names one that is not (a clause with an opt-out and a deletion right loses the right even
+    when the opt-out is restated)."""
+    text = removed.old_text or ""
+    protective = [s for s in find_signals(text) if s.polarity == PROTECTIVE]
+    one_per_promise = list({s.key: s for s in reversed(protective)}.values())
+    match = added_side.find(text, one_per_promise, removed, no_new_limits=True)
+    if match:
+        return discounted(a, match.describe("restated in"))
+    lost = [s for s in one_per_promise if not added_side.find(text, [s], removed, no_new_limits=True)]
+    worst = _riskiest(protective) if protective else None
+    if lost and worst is not None and worst not in lost and worst.key not in {s.key for s in lost}:
+        return replace(a, reason=_reason("Removed", text, _riskiest(lost), "protection removed"), quote="")
+    return a
 
 
 def _reworded(a: Assessment, ordinal: int | None) -> Assessment:
@@ -175,6 +189,32 @@ def _org_core(org: str) -> str:
     """'Superhuman Platform Inc.' -> 'superhuman platform' (the legal suffix varies in spelling)."""
     words = org.replace(",", " ").split()
     return " ".join(words[:-1] if len(words) > 1 else words).casefold()
+
+
+_TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
+
+
+def moved_edit(change: ClauseChange, old_text: str, new_text: str) -> Assessment:
+    """An edit inside a clause whose sentence only moved is not a change of substance.
+
+    A list cut into items, or a paragraph re-cut, makes a clause "lose" a right
+    that the new version states word for word in another clause (or "gain" a
+    practice the old version stated word for word). Flips ("not" dropped) and
+    changed numbers are never discounted here: their sentence did change.
+    """
+    a = change.assessment
+    if change.kind != "modified" or not a.material:
+        return a
+    m = _TRIGGER.search(a.reason)
+    phrase = m.group(1) if m else ""
+    old, new = change.old_text or "", change.new_text or ""
+    if a.direction == "weakens" and "protection removed" in a.reason and "negation" not in a.reason:
+        if moved_sentences(old, new, phrase, new_text):
+            return discounted(a, "moved: the sentence stands word for word in the new version")
+    elif a.direction == "expands" and ("new practice" in a.reason or "practice reworded" in a.reason):
+        if moved_sentences(new, old, phrase, old_text):
+            return discounted(a, "moved: the old version already had this sentence word for word")
+    return a
 
 
 def discounted(a: Assessment, why: str, severity: Severity = "low") -> Assessment:

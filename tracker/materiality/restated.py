@@ -144,3 +144,39 @@ def still_stated(old: str, signal: Signal, new: str) -> bool:
         if len(words & _content(sentence)) / len(words) >= _COVERAGE and not (_limits(sentence) - own_limits):
             return True
     return False
+
+
+_WORDS_ONLY = re.compile(r"\w+(?:'\w+)*")
+_MOVED_MIN_WORDS = 5  # a shorter sentence ("Data.", a bare heading) recurs by chance
+
+
+def word_key(text: str) -> str:
+    """Words only, folded: list markers, emphasis and quote styles do not hide a moved sentence."""
+    return " ".join(_WORDS_ONLY.findall(fold_text(text)))
+
+
+@lru_cache(maxsize=8)
+def sentence_keys(doc: str) -> frozenset[str]:
+    """The word keys of every sentence of a whole version (cached: one version, many lookups)."""
+    return frozenset(word_key(doc[a:b]) for a, b in sentence_spans(doc))
+
+
+def moved_sentences(clause: str, other_clause: str, phrase: str, other_doc: str) -> bool:
+    """Do the sentences of ``clause`` that carry a finding all stand, word for word, in the other version?
+
+    The carrying sentences are those naming the finding's trigger phrase, else
+    those the other clause lacks. A list split into items or a paragraph re-cut
+    moves sentences between clauses without changing what the policy says.
+    """
+    if not clause or not other_doc:
+        return False
+    sentences = [word_key(clause[a:b]) for a, b in sentence_spans(clause)]
+    sentences = [w for w in sentences if len(w.split()) >= _MOVED_MIN_WORDS]
+    key = word_key(phrase) if phrase else ""
+    carrying = [w for w in sentences if key and f" {key} " in f" {w} "]
+    if not carrying:
+        others = {word_key(other_clause[a:b]) for a, b in sentence_spans(other_clause)} if other_clause else set()
+        carrying = [w for w in sentences if w not in others]
+    keys = sentence_keys(other_doc)
+    return bool(carrying) and all(w in keys for w in carrying)
+

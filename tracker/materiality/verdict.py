@@ -8,7 +8,9 @@ from policywatch.tracker.classify import order_categories
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Finding, Verdict, severity_rank
 from policywatch.tracker.materiality.clause import assess_change
 from policywatch.tracker.materiality.findings import rank_findings
-from policywatch.tracker.materiality.guards import _counted_changes, _extraction_failure, _in_context, _truncation, discounted
+from policywatch.tracker.materiality.guards import (
+    _counted_changes, _extraction_failure, _in_context, _truncation, discounted, moved_edit,
+)
 from policywatch.tracker.materiality.signals import _DIRECTION_RANK
 
 
@@ -38,6 +40,8 @@ def judge_changes(
     kept = {id(c): a for c, a in _in_context(counted, old_clauses)}
     copy = "copy of text the other version already has"
     out = [_with(c, kept[id(c)] if id(c) in kept else discounted(c.assessment, copy, "none")) for c in changes]
+    old_text, new_text = "\n".join(c.text for c in old_clauses), "\n".join(c.text for c in new_clauses)
+    out = [_with(c, moved_edit(c, old_text, new_text)) for c in out]
     substantive = [c for c, o in zip(changes, out) if id(c) in kept and o.assessment.severity != "none"]
     truncated = _truncation(counted, substantive, old_clauses)
     if truncated:
