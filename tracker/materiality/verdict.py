@@ -8,12 +8,14 @@ from policywatch.tracker.classify import order_categories
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Finding, Verdict, severity_rank
 from policywatch.tracker.materiality.clause import assess_change
 from policywatch.tracker.materiality.findings import rank_findings
+from policywatch.tracker.materiality.recut import recut_changes
 from policywatch.tracker.materiality.guards import (
     _counted_changes, _extraction_failure, _in_context, _truncation, discounted, moved_edit,
 )
 from policywatch.tracker.materiality.signals import _DIRECTION_RANK
 
 
+_RECUT = "paragraphs re-cut: the same words with other clause boundaries"
 _REWRITE_SHARE = 0.5  # past this share of the old clauses changed, the change is framed as a rewrite
 _REWRITE_MIN_CHANGES = 20
 
@@ -42,6 +44,8 @@ def judge_changes(
     out = [_with(c, kept[id(c)] if id(c) in kept else discounted(c.assessment, copy, "none")) for c in changes]
     old_text, new_text = "\n".join(c.text for c in old_clauses), "\n".join(c.text for c in new_clauses)
     out = [_with(c, moved_edit(c, old_text, new_text)) for c in out]
+    recut = recut_changes(out)
+    out = [_with(c, discounted(c.assessment, _RECUT, "none")) if id(c) in recut else c for c in out]
     substantive = [c for c, o in zip(changes, out) if id(c) in kept and o.assessment.severity != "none"]
     truncated = _truncation(counted, substantive, old_clauses)
     if truncated:
