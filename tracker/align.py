@@ -186,8 +186,12 @@ def _pair_similar(
     new_gap = _gap_of(new_free, [j for _, j in anchors])
     used_old: set[int] = set()
     used_new: set[int] = set()
+    # the same words re-spaced or re-wrapped are the same clause: pair them before similar ones
+    spacing = _cosmetic_pairs({i: " ".join(old_texts[i].split()) for i in old_free},
+                              {j: " ".join(new_texts[j].split()) for j in new_free})
+    pairs = _greedy(spacing, used_old, used_new)
     same_gap = _candidate_pairs(old_tokens, new_tokens, rank, GAP_THRESHOLD, old_gap, new_gap)
-    pairs = _greedy(same_gap, used_old, used_new)
+    pairs += _greedy(same_gap, used_old, used_new)
     old_left = {i: t for i, t in old_tokens.items() if i not in used_old}
     new_left = {j: t for j, t in new_tokens.items() if j not in used_new}
     pairs += _greedy(_candidate_pairs(old_left, new_left, rank, GLOBAL_THRESHOLD), used_old, used_new)

@@ -269,3 +269,11 @@ def test_a_right_cut_out_into_its_own_clause_is_discounted_as_moved() -> None:
     # the same edit with the right gone from the whole new version stays material
     gone = compare_clauses(_clauses(old), _clauses(new[:-1]))
     assert gone.verdict.material and "delete your personal data" in gone.verdict.findings[0].quote
+
+
+def test_re_spaced_clauses_do_not_make_a_rewrite() -> None:
+    body = [f"Cookies for feature {i} keep your personal data settings for session {i}." for i in range(30)]
+    old = _clauses(BASE + body)
+    new = _clauses(BASE + [t.replace(" for ", "  for ") for t in body] + ["We may sell your personal information to data brokers."])
+    v = compare_clauses(old, new).verdict
+    assert v.material and not v.summary.startswith("Rewritten policy"), v.summary

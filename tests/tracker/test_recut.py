@@ -78,3 +78,15 @@ def test_recut_paragraphs_of_real_policies_are_never_material(corpus: Path) -> N
         assert not verdict.material, verdict.summary
 
     check()
+
+
+def test_a_clause_boundary_moved_a_few_words_is_not_material() -> None:
+    # a sentence splitter reading "Platforms, Inc." and "Platforms Inc." differently moves the cut
+    old = ["Advertising cookies are set by Meta Platforms, Inc. (see its cookie policy) and by LinkedIn Corp.",
+           "(see its cookie policy). The data collected may be shared with these partners."]
+    new = ["Advertising cookies are set by Meta Platforms, Inc.",
+           "(see its cookie policy) and by LinkedIn Corp. (see its cookie policy). The data collected may be "
+           "shared with these partners."]
+    diff = compare_clauses(_clauses(old), _clauses(new))
+    assert not diff.verdict.material
+    assert diff.changes and all("paragraphs re-cut" in c.assessment.reason for c in diff.changes)

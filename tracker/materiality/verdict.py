@@ -44,7 +44,7 @@ def judge_changes(
     out = [_with(c, kept[id(c)] if id(c) in kept else discounted(c.assessment, copy, "none")) for c in changes]
     old_text, new_text = "\n".join(c.text for c in old_clauses), "\n".join(c.text for c in new_clauses)
     out = [_with(c, moved_edit(c, old_text, new_text)) for c in out]
-    recut = recut_changes(out)
+    recut = recut_changes(out, old_clauses, new_clauses)
     out = [_with(c, discounted(c.assessment, _RECUT, "none")) if id(c) in recut else c for c in out]
     substantive = [c for c, o in zip(changes, out) if id(c) in kept and o.assessment.severity != "none"]
     truncated = _truncation(counted, substantive, old_clauses)
@@ -70,7 +70,8 @@ def _verdict(
     if material and any("contact" in a.categories for a in substantive):
         categories.add("contact")  # who to contact or who controls the data changed: worth naming
     findings: tuple[Finding, ...] = ()
-    rewrite = len(changes) >= _REWRITE_MIN_CHANGES and len(changes) > _REWRITE_SHARE * max(len(old_clauses), 1)
+    # re-spaced, re-dated or re-cut clauses are not rewritten ones: count changes of substance
+    rewrite = len(substantive) >= _REWRITE_MIN_CHANGES and len(substantive) > _REWRITE_SHARE * max(len(old_clauses), 1)
     if material:
         old_text = "\n".join(c.text for c in old_clauses)
         new_text = "\n".join(c.text for c in new_clauses)
