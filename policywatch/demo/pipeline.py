@@ -11,7 +11,7 @@ user's alert endpoint. Every step checks its outcome and the demo exits 1
 with a plain message at the first one that fails.
 
 The steps are methods of :class:`Demo` so ``tests/test_demo.py`` runs exactly
-this pipeline in a temporary folder.
+this pipeline in a temporary folder; ``narrative.py`` shows them to a person.
 """
 from __future__ import annotations
 
@@ -21,23 +21,17 @@ import secrets
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
-
 from policywatch.testing import live_site, wayback
+from policywatch.testing.webhook_receiver import ReceivedPost, WebhookReceiver
 
-DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 HISTORY = DEMO_DATA / "sourcehut"
 WORKDIR = Path("demo-output")
 MARKER = ".policywatch-demo"
@@ -77,69 +71,6 @@ def live_text(latest: str) -> str:
         if line.lstrip("#").strip().rstrip(":") == EDIT_AFTER_HEADING:
             return "\n".join([*lines[: number + 1], "", DEMO_EDIT, *lines[number + 1 :]]) + "\n"
     return latest.rstrip("\n") + "\n\n" + DEMO_EDIT + "\n"
-
-
-# --- the webhook receiver --------------------------------------------------------------
-
-
-@dataclass
-class ReceivedPost:
-    """One request the receiver got, as the receiving end would see it."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    signature_valid: bool
-
-    def payload(self) -> dict[str, Any]:
-        return json.loads(self.body.decode("utf-8"))
-
-
-class WebhookReceiver:
-    """A loopback HTTP endpoint that records POSTs and checks their HMAC signature, like a user's would."""
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.received: list[ReceivedPost] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-webhook", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks/policywatch"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.record(self.path, dict(self.headers.items()), body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}')
-
-            def log_message(self, *args: Any) -> None:  # keep the demo's terminal readable
-                pass
-
-        return Handler
-
-    def record(self, path: str, headers: dict[str, str], body: bytes) -> None:
-        from policywatch.tracker.alerts.webhook import verify_signature
-
-        valid = verify_signature(body, self.secret, headers.get("X-Policywatch-Signature"))
-        with self._lock:
-            self.received.append(ReceivedPost(path, headers, body, valid))
-
-    def __enter__(self) -> "WebhookReceiver":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # --- the fake archive and live site ----------------------------------------------------------
@@ -407,118 +338,3 @@ def run_pipeline(workdir: Path, on_step: Callable[[int, str, str], Any] | None =
     return demo
 
 
-# --- the narrative ------------------------------------------------------------------------------
-
-
-def _intro(console: Console) -> None:
-    console.print(Panel.fit(
-        "[bold]policywatch demo[/bold]: track a real privacy policy, catch a material change, alert, report.\n"
-        "Offline: three small servers on 127.0.0.1 stand in for the outside world.\n"
-        "  - a [bold]Wayback Machine[/bold] serving SourceHut's real privacy policy history "
-        f"({len(history_files())} captures, 2022-2025, via Open Terms Archive)\n"
-        "  - the [bold]live site[/bold], serving the latest real text plus one illustrative edit\n"
-        "  - a [bold]webhook receiver[/bold], playing your alert endpoint",
-        border_style="blue",
-    ))
-    console.print(Panel(
-        escape(DEMO_EDIT),
-        title="[bold yellow]Illustrative demo edit: NOT SourceHut's real text[/bold yellow]",
-        subtitle="added to the live page's sharing section",
-        border_style="yellow",
-    ))
-
-
-def suggested_commands(demo: Demo) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Commands to try next, grouped under a heading: (command line, what it shows).
-
-    Paths are shown as the user can paste them; the test runs them so the advice keeps working.
-    """
-    bin_dir = Path(sys.executable).parent
-    su = _shown_path(bin_dir / "sqlite-utils") if (bin_dir / "sqlite-utils").exists() else "sqlite-utils"
-    pw = _shown_path(bin_dir / "policywatch") if (bin_dir / "policywatch").exists() else "policywatch"
-    db = _shown_path(demo.db_path)
-    return [
-        ("Ask the database with sqlite-utils (installed with policywatch):", [
-            (f"{su} tables {db} --counts -t", "what is stored"),
-            (f'{su} query {db} "select policy, to_time, severity, summary from material_changes" -t',
-             "the material changes"),
-            (f"{su} search {db} clause_texts sell -c text -t", "full-text search over every clause ever seen"),
-        ]),
-        ("Or with policywatch itself:", [
-            (f"{pw} --db {db} changes --material", "material changes, one per line"),
-            (f"{pw} --db {db} diff {POLICY_NAME}", "the latest change as a terminal redline"),
-        ]),
-        ("Browse every table in Datasette (not bundled):", [
-            (f"pip install datasette && datasette {db}", ""),
-        ]),
-    ]
-
-
-def _summary(console: Console, demo: Demo, elapsed: float) -> None:
-    """What to open and what to try next, as commands that can be copied as they are."""
-    console.rule(f"[bold green]Demo complete in {elapsed:.0f} s")
-    if demo.report_index:
-        index = demo.report_index.resolve()
-        console.print(f"\n[bold]Open the report in a browser:[/bold] {escape(str(index))}", soft_wrap=True)
-        console.print("  Start with the highlighted (red) change: the redline shows the added sale clause and why it is material.")
-    for heading, rows in suggested_commands(demo):
-        console.print(f"\n[bold]{escape(heading)}[/bold]")
-        for command, why in rows:
-            console.print(f"  {escape(command)}" + (f"   [dim]# {why}[/dim]" if why else ""), soft_wrap=True)
-
-
-def _shown_path(path: Path) -> str:
-    """A path relative to the current folder when it is inside it (shorter to copy)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def main(argv: list[str] | None = None, workdir: Path | None = None) -> int:
-    """``policywatch demo`` / ``python -m policywatch.demo``: the demo with a narrative; 1 on failure."""
-    workdir = WORKDIR if workdir is None else workdir  # read at call time (tests point it elsewhere)
-    console = Console(highlight=False)
-    started = time.monotonic()
-    _intro(console)
-    status = console.status("")
-
-    def on_step(number: int, title: str, why: str) -> None:
-        console.print(f"\n[bold blue]Step {number}/{len(STEPS)}[/bold blue] [bold]{title}[/bold]: {why}")
-        status.update(f"Step {number}/{len(STEPS)}: {title}...")
-        status.start()
-
-    def on_done(number: int, result: StepResult, seconds: float) -> None:
-        status.stop()
-        if result.command:
-            console.print(f"  [green]$[/green] {escape(result.command)}   [dim]({seconds:.1f} s)[/dim]", soft_wrap=True)
-        for line in result.output.splitlines()[:12]:
-            console.print(f"    [dim]{escape(line)}[/dim]", soft_wrap=True)
-        if result.notes:
-            notes = Table.grid(padding=(0, 1))
-            notes.add_column(width=4, justify="right")
-            notes.add_column()
-            for note in result.notes:
-                notes.add_row("[cyan]->[/cyan]", escape(note))
-            console.print(notes)
-        if result.panel:
-            title, lines = result.panel
-            console.print(Panel("\n".join(escape(line) for line in lines), title=title, border_style="green",
-                                expand=False))
-
-    try:
-        demo = run_pipeline(WORKDIR if workdir is None else workdir, on_step, on_done)
-    except DemoError as exc:
-        status.stop()
-        console.print(f"\n[bold red]Demo failed:[/bold red] {escape(str(exc))}")
-        return 1
-    except KeyboardInterrupt:
-        status.stop()
-        console.print("\n[yellow]Interrupted.[/yellow]")
-        return 130
-    _summary(console, demo, time.monotonic() - started)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
