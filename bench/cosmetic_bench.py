@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         f"`bench/cosmetic_bench.py`: each of {len(files)} real policies (`../shared/policies`) with one cosmetic edit "
         "at a time (`policywatch.testing.cosmetic_edits`), judged by `compare_texts`. Goal: no material flag.",
         "",
+        "Before the re-cut and re-spacing rules (main at f4e7211, same kinds of edits): 140 of 1842 pairs flagged "
+        "material (re-cut paragraphs 117/274, re-spacing 15/275, link targets 4, hyphenation 2, quotes 1, "
+        "company suffix 1).",
+        "",
         "| edit | pairs | material flags |",
         "|---|---:|---:|",
         *[f"| {name} | {tried[name]} | {flagged[name]} |" for name in EDITS],
