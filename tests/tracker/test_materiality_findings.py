@@ -277,3 +277,17 @@ def test_re_spaced_clauses_do_not_make_a_rewrite() -> None:
     new = _clauses(BASE + [t.replace(" for ", "  for ") for t in body] + ["We may sell your personal information to data brokers."])
     v = compare_clauses(old, new).verdict
     assert v.material and not v.summary.startswith("Rewritten policy"), v.summary
+
+
+def test_a_rewritten_sentence_is_quoted_whole_on_both_sides() -> None:
+    old = ("Zoom Email is encrypted by default. End-to-end encryption means that we cannot access your "
+           "email content, including body text and attachments.")
+    new = ("Zoom Email is encrypted by default. When an email is encrypted, only you and your account "
+           "administrators hold the key and may therefore access the email content, including body text and attachments.")
+    a = _modified(old, new)
+    assert a.material
+    assert ('"End-to-end encryption means that we cannot access your email content, including body text and '
+            'attachments." rewritten as: "When an email is encrypted') in a.reason, a.reason
+    # a small edit still quotes only the words that changed
+    b = _modified("Reddit does not 'sell' or 'share' your personal information.", "Reddit does not 'sell' your personal information.")
+    assert "rewritten" not in b.reason

@@ -6,12 +6,17 @@ range that touches the trigger's sentence is quoted from the original text.
 """
 from __future__ import annotations
 
-from policywatch.tracker.classify import Signal
+import re
+
+from policywatch.tracker.classify import Signal, fold_text, sentence_spans
 from policywatch.tracker.materiality.quotes import _clean, _sentence_around, _short
 from policywatch.tracker.materiality.worddiff import _WordDiff
 
 _EDIT_CHARS = 90  # longer insertions are cut: the sentence quoted after them shows the rest
 _SENTENCE_CHARS = 240
+_REWRITTEN_CHARS = 160
+_REWRITTEN_SHARE = 0.5  # past this share of a sentence's words changed on both sides, quote both sentences
+_WORD = re.compile(r"\w+")
 
 
 def _cut(text: str) -> str:
@@ -44,6 +49,11 @@ def edit_in_sentence(old: str, new: str, diff: _WordDiff, side: str, span: tuple
     (o0, o1), (n0, n1) = min(pairs, key=distance) if span else pairs[0]
     o1, n1 = _close_quote(old, o0, o1), _close_quote(new, n0, n1)
     deleted, inserted = old[o0:o1].strip(), new[n0:n1].strip()
+    if deleted and inserted:
+        rewritten = _rewritten_sentences(old, new, diff, (o0, o1), (n0, n1))
+        if rewritten:
+            before, after = rewritten
+            return f'"{_short(before, _REWRITTEN_CHARS)}" rewritten as: "{_short(after, _SENTENCE_CHARS)}"', _clean(after)
     if deleted and not inserted:
         sentence = _sentence_around(old, (o0, o1))
         edit = f'"{_cut(deleted)}" removed from'
@@ -51,6 +61,33 @@ def edit_in_sentence(old: str, new: str, diff: _WordDiff, side: str, span: tuple
         sentence = _sentence_around(new, (n0, n1))
         edit = f'"{_cut(deleted)}" -> "{_cut(inserted)}" in' if deleted else f'"{_cut(inserted)}" added to'
     return f'{edit}: "{_short(sentence, _SENTENCE_CHARS)}"', _clean(sentence)
+
+
+def _rewritten_sentences(
+    old: str, new: str, diff: _WordDiff, old_range: tuple[int, int], new_range: tuple[int, int]
+) -> tuple[str, str] | None:
+    """(old sentence, new sentence) when most words of both changed: the sentence was rewritten,
+    and quoting the few words the diff happened to pair ("Zoom" -> "to the") would misdescribe it."""
+    before = _sentence_span(old, old_range[0])
+    after = _sentence_span(new, new_range[0])
+    if _changed_share(old, before, diff.old_ranges) <= _REWRITTEN_SHARE or _changed_share(new, after, diff.new_ranges) <= _REWRITTEN_SHARE:
+        return None
+    return old[before[0]:before[1]], new[after[0]:after[1]]
+
+
+def _sentence_span(text: str, at: int) -> tuple[int, int]:
+    for start, end in sentence_spans(fold_text(text)):
+        if start <= at <= end:
+            return start, end
+    return 0, len(text)
+
+
+def _changed_share(text: str, span: tuple[int, int], ranges: tuple[tuple[int, int], ...]) -> float:
+    words = list(_WORD.finditer(text, span[0], span[1]))
+    if not words:
+        return 0.0
+    changed = sum(1 for w in words if any(r0 <= w.start() < r1 for r0, r1 in ranges))
+    return changed / len(words)
 
 
 def edit_reason(
