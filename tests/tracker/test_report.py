@@ -421,3 +421,41 @@ def test_runs_of_cosmetic_edits_fold_into_one_details_and_keep_their_anchors():
     assert f"<summary>{minor} cosmetic or neutral edits" in page
     for number in range(1, len(diff.changes) + 1):
         assert f'id="c{number}"' in page
+
+
+def test_changes_left_out_of_a_long_page_are_always_announced(fresh_db, tmp_path: Path):
+    # the material change comes after the page budget is spent: it is shown, and the page still
+    # says that other clause changes were left out, outside any folded section
+    entries_old = "".join(f"We keep record {n} of your account settings so the service works for you.\n\n" for n in range(900))
+    entries_new = "".join(f"Entry {n} of the account preferences stays stored while you use our apps.\n\n" for n in range(900))
+    old = entries_old + BASE
+    new = entries_new + BASE.replace("We do not sell your personal information.",
+                                     "We may sell your personal information to data brokers.")
+    add_policy(fresh_db, "https://example.org/privacy", name="late")
+    put(fresh_db, "late", "2024-01-01T00:00:00Z", old)
+    put(fresh_db, "late", "2024-03-01T00:00:00Z", new)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    [path] = list((root / "changes").glob("*.html"))
+    page = path.read_text(encoding="utf-8")
+    assert "This change is large" in page
+    note = page.index("(not shown: this page is long)")
+    assert page.rfind('<details class="minor-run">', 0, note) <= page.rfind("</details>", 0, note)
+    assert "data brokers" in page[page.index("Changed clauses"):]
+
+
+def test_a_material_clause_is_never_folded_among_cosmetic_edits(fresh_db, tmp_path: Path):
+    before = "".join(f"Section {n}: we answer questions about topic {n} within a week.\n\n" for n in range(6))
+    after = "".join(f"Section {n}: we answer questions about topic {n} within a week!\n\n" for n in range(6))
+    old = before + BASE + before.replace("Section", "Part")
+    new = after + BASE.replace("We do not sell your personal information.",
+                               "We may sell your personal information to data brokers.") + after.replace("Section", "Part")
+    add_policy(fresh_db, "https://example.org/privacy", name="folds")
+    put(fresh_db, "folds", "2024-01-01T00:00:00Z", old)
+    put(fresh_db, "folds", "2024-03-01T00:00:00Z", new)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    [path] = list((root / "changes").glob("*.html"))
+    page = path.read_text(encoding="utf-8")
+    body = page[page.index("Changed clauses"):]
+    sale = body.index("data brokers")
+    assert body.count('<details class="minor-run">') == 2
+    assert body.rfind('<details class="minor-run">', 0, sale) < body.rfind("</details>", 0, sale)

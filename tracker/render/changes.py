@@ -104,7 +104,7 @@ def _sections(
         if skipped:
             out.append(f'<p class="meta">… {skipped} more clause change{"s" if skipped > 1 else ""} '
                        "(not shown: this page is long) …</p>")
-            skipped = total_skipped = 0
+            skipped = 0
 
     for kind, value in items:
         if kind == "same":
@@ -133,7 +133,7 @@ def _sections(
 
 
 _MINOR = '<details class="minor change"'
-_QUIET = ("", '<div class="context">', '<details class="unchanged">', '<p class="meta">… ')
+_QUIET = ('<div class="context">', '<details class="unchanged">')  # "… N more not shown" stays in sight
 
 
 def _group_minor(parts: list[str], at_least: int = 3) -> list[str]:
@@ -155,7 +155,7 @@ def _group_minor(parts: list[str], at_least: int = 3) -> list[str]:
         run.clear()
 
     for part in parts:
-        if part.startswith(_MINOR) or (run and part.startswith(_QUIET)):
+        if part.startswith(_MINOR) or (run and (not part or part.startswith(_QUIET))):
             run.append(part)
         else:
             close()
