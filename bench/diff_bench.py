@@ -103,6 +103,7 @@ def main() -> int:
     tables += [""] + pair_table("Real rewrite", rewrite, 3, figures, "rewrite")
     tables += [""] + in_process_table(largest, figures)
     tables += [""] + budget_table(figures)
+    tables += [""] + import_budget_table(largest)
     tables += [""] + materiality_table(largest, figures)
     report = "\n".join(["Machine: " + machine(), ""] + findings(figures) + [""] + tables)
     print(report)
@@ -324,6 +325,59 @@ def import_seconds(repeats: int = REPEATS) -> float:
     return statistics.median(runs)
 
 
+# Top-level imports of the compare process, grouped into the parts of the import budget.
+IMPORT_PARTS = (
+    ("interpreter start-up (site, encodings; an editable install's path finder)", None),
+    ("`re` (the console script's own import; the baseline imports it too)", "re"),
+    ("click and the standard library it imports (inspect, typing, uuid, datetime, gettext...)", "click"),
+    ("`policywatch.cli` without click (root group, error tree; `typing`, `locale` click needs too)", "policywatch.cli"),
+    ("`json` (the output)", "json"),
+    ("`tracker.compare`: align, model, normalize, redline, diff-match-patch", "policywatch.tracker.compare"),
+    ("`tracker.extract` for text files (decode, pipeline, files)", "policywatch.tracker.extract"),
+    ("`tracker.segment`", "policywatch.tracker.segment"),
+    ("`tracker.materiality`: classify, lexicon, signals, rules, verdict, findings", "policywatch.tracker.materiality"),
+    ("other policywatch modules imported while comparing", "policywatch."),
+)
+IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
+
+
+def import_budget(pair: tuple[Path, Path], repeats: int = REPEATS) -> dict[str, float]:
+    """Milliseconds per part of what ``compare`` imports (``-X importtime``, median of runs).
+
+    Modules a command loads through ``importlib.import_module`` (the command module itself) are not
+    logged by ``-X importtime``; the modules they import are, as top-level entries.
+    """
+    runs: dict[str, list[float]] = {label: [] for label, _ in IMPORT_PARTS}
+    cmd = [sys.executable, "-X", "importtime", str(POLICYWATCH), "compare", *map(str, pair), "--format", "json"]
+    for _ in range(repeats):
+        err = subprocess.run(cmd, capture_output=True, text=True, check=False).stderr
+        parts = dict.fromkeys(runs, 0.0)
+        for line in err.splitlines():
+            match = IMPORT_LINE.match(line)
+            if not match:
+                continue
+            cumulative, depth, name = int(match[2]) / 1000, len(match[3]), match[4]
+            if name == "click" and not parts[IMPORT_PARTS[2][0]]:
+                parts[IMPORT_PARTS[2][0]] = cumulative  # nested under policywatch.cli
+            if depth:
+                continue
+            label = next((lb for lb, prefix in IMPORT_PARTS[1:] if prefix and (name == prefix or (
+                prefix.endswith(".") and name.startswith(prefix)))), IMPORT_PARTS[0][0])
+            parts[label] += cumulative
+        parts[IMPORT_PARTS[3][0]] -= parts[IMPORT_PARTS[2][0]]
+        for label, value in parts.items():
+            runs[label].append(value)
+    return {label: statistics.median(values) for label, values in runs.items()}
+
+
+def import_budget_table(pair: tuple[Path, Path]) -> list[str]:
+    budget = import_budget(pair)
+    rows = [f"| {label} | {ms:.1f} |" for label, ms in budget.items()]
+    return [f"### Import-time budget of `compare` (largest pair; `python -X importtime`, median of {REPEATS} runs)", "",
+            "`-X importtime` adds its own overhead; the parts compare with each other, not with the wall times above.", "",
+            "| part | import time (ms) |", "|---|---:|", *rows, f"| total | {sum(budget.values()):.1f} |"]
+
+
 def budget_table(figures: dict[str, float | None]) -> list[str]:
     """Where the whole ``compare`` process time goes on the largest pair."""
     startup, imports, work = figures["largest_startup"], import_seconds(), figures["inproc_ours"]
@@ -357,7 +411,7 @@ def best_of(function) -> float:
 
 def clear_caches() -> None:
     for name, module in list(sys.modules.items()):
-        if name.startswith("tracker."):
+        if name.startswith("policywatch.tracker."):
             for value in list(vars(module).values()):
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
