@@ -325,9 +325,9 @@ def import_seconds(repeats: int = REPEATS) -> float:
     return statistics.median(runs)
 
 
-# Top-level imports of the compare process, grouped into the parts of the import budget.
+# The parts of the import budget: (label, the top-level module whose cumulative time it is).
 IMPORT_PARTS = (
-    ("interpreter start-up (site, encodings; an editable install's path finder)", None),
+    ("interpreter start-up (site, encodings; an editable install's path finder)", ""),
     ("`re` (the console script imports it, unless site did; the baseline needs it too)", "re"),
     ("click and the standard library it imports (inspect, typing, uuid, datetime, gettext...)", "click"),
     ("`policywatch.cli` without click (root group, error tree; `typing`, `locale` click needs too)", "policywatch.cli"),
@@ -336,38 +336,42 @@ IMPORT_PARTS = (
     ("`tracker.extract` for text files (decode, pipeline, files)", "policywatch.tracker.extract"),
     ("`tracker.segment`", "policywatch.tracker.segment"),
     ("`tracker.materiality`: classify, lexicon, signals, rules, verdict, findings", "policywatch.tracker.materiality"),
-    ("other policywatch modules imported while comparing", "policywatch."),
+    ("anything else the command imports while it runs", "*"),
 )
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
 
 
-def import_budget(pair: tuple[Path, Path], repeats: int = REPEATS) -> dict[str, float]:
-    """Milliseconds per part of what ``compare`` imports (``-X importtime``, median of runs).
+def import_parts(importtime_log: str) -> dict[str, float]:
+    """Milliseconds per part from one ``-X importtime`` log (cumulative times of top-level imports).
 
     Modules a command loads through ``importlib.import_module`` (the command module itself) are not
-    logged by ``-X importtime``; the modules they import are, as top-level entries.
+    logged; the modules they import are, as top-level entries. click is nested in ``policywatch.cli``,
+    which is charged without it.
     """
-    runs: dict[str, list[float]] = {label: [] for label, _ in IMPORT_PARTS}
+    by_module = {module: label for label, module in IMPORT_PARTS}
+    parts = dict.fromkeys(by_module.values(), 0.0)
+    started = False  # top-level entries after policywatch.cli are the command's own imports
+    for line in importtime_log.splitlines():
+        match = IMPORT_LINE.match(line)
+        if not match:
+            continue
+        cumulative, nested, name = int(match[2]) / 1000, bool(match[3]), match[4]
+        if name == "click" and not parts[by_module["click"]]:
+            parts[by_module["click"]] = cumulative
+            parts[by_module["policywatch.cli"]] -= cumulative
+        if nested:
+            continue
+        parts[by_module.get(name, by_module["*" if started else ""])] += cumulative
+        started = started or name == "policywatch.cli"
+    return parts
+
+
+def import_budget(pair: tuple[Path, Path], repeats: int = REPEATS) -> dict[str, float]:
+    """Milliseconds per part of what ``compare`` imports (``-X importtime``, median of runs)."""
     cmd = [sys.executable, "-X", "importtime", str(POLICYWATCH), "compare", *map(str, pair), "--format", "json"]
-    for _ in range(repeats):
-        err = subprocess.run(cmd, capture_output=True, text=True, check=False).stderr
-        parts = dict.fromkeys(runs, 0.0)
-        for line in err.splitlines():
-            match = IMPORT_LINE.match(line)
-            if not match:
-                continue
-            cumulative, depth, name = int(match[2]) / 1000, len(match[3]), match[4]
-            if name == "click" and not parts[IMPORT_PARTS[2][0]]:
-                parts[IMPORT_PARTS[2][0]] = cumulative  # nested under policywatch.cli
-            if depth:
-                continue
-            label = next((lb for lb, prefix in IMPORT_PARTS[1:] if prefix and (name == prefix or (
-                prefix.endswith(".") and name.startswith(prefix)))), IMPORT_PARTS[0][0])
-            parts[label] += cumulative
-        parts[IMPORT_PARTS[3][0]] -= parts[IMPORT_PARTS[2][0]]
-        for label, value in parts.items():
-            runs[label].append(value)
-    return {label: statistics.median(values) for label, values in runs.items()}
+    runs = [import_parts(subprocess.run(cmd, capture_output=True, text=True, check=False).stderr)
+            for _ in range(repeats)]
+    return {label: statistics.median(run[label] for run in runs) for label, _ in IMPORT_PARTS}
 
 
 def import_budget_table(pair: tuple[Path, Path], figures: dict[str, float | None]) -> list[str]:
