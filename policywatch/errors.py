@@ -17,7 +17,6 @@ turns any ``sqlite3.Error`` into a one-line DatabaseError message).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: "try again later"
@@ -71,5 +70,7 @@ class RunInProgress(PolicywatchError):
             + (f", held by pid {holder}" if holder else "")
             + "); not starting a second one."
         )
+        from pathlib import Path  # here: every process imports this module, few raise this
+
         self.lock_path = Path(lock_path)
         self.holder = holder

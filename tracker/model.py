@@ -6,7 +6,6 @@ crawler -> tracker hand-off (docs/DESIGN.md "Ready to scale out").
 """
 from __future__ import annotations
 
-import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -192,6 +191,8 @@ class Capture:
     http_headers: list[tuple[str, str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        import base64  # here, not at the top: only captures sent as JSON need it
+
         data = asdict(self)
         data["body"] = base64.b64encode(self.body).decode("ascii") if self.body is not None else None
         return data
@@ -200,6 +201,8 @@ class Capture:
     def from_json(cls, data: dict[str, Any]) -> "Capture":
         data = dict(data)
         if data.get("body") is not None:
+            import base64
+
             data["body"] = base64.b64decode(data["body"])
         if data.get("http_headers") is not None:
             data["http_headers"] = [tuple(pair) for pair in data["http_headers"]]

@@ -13,7 +13,6 @@ Two strengths, for two questions:
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import unicodedata
 
@@ -89,6 +88,8 @@ def _same_list(first: str, second: str) -> bool:
 
 def text_sha256(text: str) -> str:
     """Hex sha256 of the normalised text: the identity of a version."""
+    import hashlib  # here: comparing two files hashes nothing, and OpenSSL takes a while to load
+
     return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
 
 
@@ -122,9 +123,11 @@ def _date_regex() -> re.Pattern[str]:
         rf"\b{_YEAR}[-/.](?:0?[1-9]|1[0-2])[-/.][0-3]?\d\b",
         rf"\b[0-3]?\d[-/.][0-3]?\d[-/.]{_YEAR}\b",
         rf"\b{_DAY}\s*(?:de\s+)?(?i:{_MONTHS})\b\.?,?\s*(?:de\s+)?{_YEAR}\b",
-        rf"\b(?:{cap})\b\.?\s+{_DAY}(?:\s*,\s*|\s+){_YEAR}\b",
-        rf"\b(?:{cap})\b\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?!\s*(?:[-%]|\w))",
-        rf"\b(?:{cap})\b\.?,?\s+(?:de\s+)?{_YEAR}\b",
+        # A capitalised month name, then (tried in this order) day and year, a day alone, a year
+        # alone. The name is spelled out once, not once per form: the pattern compiles twice as fast.
+        rf"\b(?:{cap})\b\.?(?:\s+{_DAY}(?:\s*,\s*|\s+){_YEAR}\b"
+        rf"|\s+[0-3]?\d(?:st|nd|rd|th)?\b(?!\s*(?:[-%]|\w))"
+        rf"|,?\s+(?:de\s+)?{_YEAR}\b)",
     ]
     return re.compile("|".join(f"(?:{p})" for p in parts))
 

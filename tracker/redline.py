@@ -13,7 +13,6 @@ input stays small.
 """
 from __future__ import annotations
 
-import html
 import re
 from functools import lru_cache
 
@@ -101,4 +100,6 @@ def redline_html(ops: Ops) -> str:
 
     (Pages render policy Markdown with ``tracker.render.markdown.redline_markdown``.)
     """
+    import html  # here: only the HTML renderers need it
+
     return "".join(_HTML_MARKS[op][0] + html.escape(text) + _HTML_MARKS[op][1] for op, text in ops)

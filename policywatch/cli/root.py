@@ -42,14 +42,14 @@ class PolicywatchGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        import sqlite3
-
         try:
             return super().invoke(ctx)
         except PolicywatchError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except sqlite3.Error as exc:
+        except Exception as exc:
+            if not _is_sqlite_error(exc):
+                raise
             # Disk full, a corrupt page, a read-only file...: the transaction was rolled back.
             click.echo(f"Error: {database_error_message(ctx, exc)}", err=True)
             sys.exit(2)
@@ -100,6 +100,16 @@ def open_db(ctx: click.Context, *, create: bool = False, readonly: bool = False,
     from policywatch.db.connection import open_database
 
     return open_database(ctx.obj["db_path"], create=create, readonly=readonly, migrate=migrate)
+
+
+def _is_sqlite_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is an ``sqlite3.Error``, without importing sqlite3.
+
+    Only a command that opened a database can raise one, and it imported sqlite3 to do so;
+    ``compare`` and ``segment`` never do, and do not pay for the import.
+    """
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(exc, sqlite3.Error)
 
 
 def database_error_message(ctx: click.Context, exc: Exception) -> str:

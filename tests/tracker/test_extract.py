@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from policywatch.errors import InputError
-from policywatch.tracker.extract import pipeline as extract
+from policywatch.tracker.extract import page as extract
 from policywatch.tracker.extract import decode
 from policywatch.tracker.extract import EXTRACTOR_VERSION, Extracted, decode_body, extract_text, read_document
 from policywatch.tracker.segment import segment_text

@@ -206,9 +206,13 @@ def test_wget_warc_with_dedup_revisits(fresh_db, tmp_path) -> None:
 
 
 def _next_second() -> None:
-    """Captures are stored to the second: wait for the next one so two fetches get two times."""
+    """Captures are stored to the second: wait for the next one so two fetches get two times.
+
+    0.1 s past the turn: wget stamps its records with time(2), a coarse clock that can still
+    show the old second for a moment after time.time() turned (two crawls, one WARC-Date).
+    """
     start = int(time.time())
-    while int(time.time()) == start:
+    while time.time() < start + 1.1:
         time.sleep(0.02)
 
 

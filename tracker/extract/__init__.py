@@ -8,11 +8,13 @@ wins when trafilatura returns much less text; very large pages skip trafilatura.
 Plain text and Markdown bodies are decoded and returned as they are. Binary bodies
 raise ``InputError``.
 
-trafilatura is imported lazily: ``policywatch compare a.md b.md`` never loads it.
+The HTML and PDF machinery is imported lazily: ``policywatch compare a.md b.md``
+loads only ``decode``, ``pipeline`` and ``files``.
 
-Modules: ``decode`` (bytes -> str), ``clean`` (parse, drop chrome), ``walker`` (the lxml
-Markdown renderer), ``choose`` (trafilatura and the choice between engines),
-``pipeline`` (``extract_text``), ``files`` (``read_document``).
+Modules: ``decode`` (bytes -> str, sniffing), ``pipeline`` (``extract_text``: PDF, plain text
+or HTML), ``page`` (an HTML page: the steps below), ``clean`` (parse, drop chrome), ``walker``
+(the lxml Markdown renderer), ``choose`` (trafilatura and the choice between engines),
+``parts`` (keep the privacy document of several), ``pdf``, ``files`` (``read_document``).
 """
 from __future__ import annotations
 

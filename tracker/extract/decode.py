@@ -1,4 +1,7 @@
-"""Bytes -> str: refuse binary bodies, find the encoding (BOM, headers, <meta>, sniffing)."""
+"""Bytes -> str: refuse binary bodies, find the encoding (BOM, headers, <meta>, sniffing).
+
+Also tells PDF and HTML bodies from plain text by their first bytes (``is_pdf``, ``_looks_like_html``).
+"""
 from __future__ import annotations
 
 import codecs
@@ -112,6 +115,12 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def is_pdf(body: bytes, content_type: str | None) -> bool:
+    """A PDF by its media type or its magic bytes (whatever the file name says)."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media in ("application/pdf", "application/x-pdf") or body[:1024].lstrip().startswith(b"%PDF")
 
 
 def _looks_like_html(body: bytes) -> bool:

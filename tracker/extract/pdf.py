@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from policywatch.errors import InputError
+from policywatch.tracker.extract.decode import is_pdf
 
 __all__ = ["UnreadableDocument", "extract_pdf", "is_pdf"]
 
@@ -38,11 +39,6 @@ class _Line:
     size: float
     bold: bool
     box: int  # text box number: lines of one box form a paragraph
-
-
-def is_pdf(body: bytes, content_type: str | None) -> bool:
-    media = (content_type or "").split(";")[0].strip().lower()
-    return media in ("application/pdf", "application/x-pdf") or body[:1024].lstrip().startswith(b"%PDF")
 
 
 def _lines(body: bytes) -> tuple[list[_Line], str | None]:

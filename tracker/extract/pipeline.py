@@ -1,15 +1,20 @@
-"""extract_text: one fetched body (bytes) -> Markdown-like policy text."""
+"""extract_text: one fetched body (bytes) -> Markdown-like policy text.
+
+PDF bodies go to ``pdf``, HTML pages to ``page``; both are imported only when such a
+body comes, so plain text and Markdown are decoded without loading either.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from policywatch.tracker.extract.choose import _lost_content, _trafilatura
-from policywatch.tracker.extract.clean import _apply_css, _parse_html, _remove_chrome, _title
-from policywatch.tracker.extract.parts import privacy_part
-from policywatch.tracker.extract.pdf import extract_pdf, is_pdf
-from policywatch.tracker.extract.decode import _check_control_ratio, _check_not_binary, _looks_like_html, decode_body
-from policywatch.tracker.extract.walker import _walker
+from policywatch.tracker.extract.decode import (
+    _check_control_ratio,
+    _check_not_binary,
+    _looks_like_html,
+    decode_body,
+    is_pdf,
+)
 
 # Bump whenever the text produced for the same body changes (reprocess relies on it).
 # 2: the lxml walker puts consecutive list items on single lines.
@@ -17,9 +22,6 @@ from policywatch.tracker.extract.walker import _walker
 # 4: hidden elements dropped; an element holding most text is never chrome; lost table
 #    rows make the walker win; a page of several documents keeps the privacy one; PDF.
 EXTRACTOR_VERSION = "4"
-
-# Bodies larger than this skip trafilatura (it is slow on multi-MB pages).
-TRAFILATURA_MAX_CHARS = 3_000_000
 
 
 @dataclass
@@ -56,6 +58,8 @@ def extract_text(
 ) -> Extracted:
     """Extract the policy text of one fetched body (see module docstring)."""
     if is_pdf(body, content_type):
+        from policywatch.tracker.extract.pdf import extract_pdf  # pdfminer only for PDFs
+
         text, title = extract_pdf(body)
         return Extracted(_tidy(text), title, "pdf", None)
     _check_not_binary(body, content_type)
@@ -67,21 +71,7 @@ def extract_text(
     _check_control_ratio(text)
     if not is_html:
         return Extracted(text, None, "plain", encoding)
-    root = _parse_html(text)
-    title = _title(root)
-    root = _apply_css(root, select_css, remove_css)
-    _remove_chrome(root, keep_landmarks=bool(select_css))
-    walked = _tidy(_walker(root))
-    if len(text) > TRAFILATURA_MAX_CHARS or not walked:
-        result = Extracted(walked, title, "lxml", encoding)
-    else:
-        extracted = _tidy(_trafilatura(root, url))
-        if _lost_content(extracted, walked):
-            result = Extracted(walked, title, "lxml", encoding)
-        else:
-            result = Extracted(extracted, title, "trafilatura", encoding)
-    if not select_css:  # a policy's own selector already says which part to keep
-        result.text, result.part = privacy_part(result.text)
-    return result
+    # The HTML machinery (lxml, trafilatura, chrome patterns) loads only for HTML bodies.
+    from policywatch.tracker.extract.page import extract_page
 
-
+    return extract_page(text, encoding, url, select_css, remove_css)
