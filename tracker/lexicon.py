@@ -327,10 +327,11 @@ FROM_VERBS = {
 }
 NEGATION_WORDS = 8  # a bare negation word counts only this close before the phrase
 PROTECTION_NEGATION_WORDS = 4  # ... and this close before a right or safeguard it denies
-# Where a new sentence part starts: negation before it does not reach past it.
+# Where a new sentence part starts: negation before it does not reach past it ("this policy does
+# not apply to content you upload": that negation limits the policy, not the upload).
 CLAUSE_BREAK = re.compile(
     r"[;:!?]|\.\s|\b(?:but|however|except|unless|although|though|whereas|instead|rather|other than|"
-    r"if|when)\b|,\s+(?:and|or)\s+(?:we|they|you|it|these|those)\b"
+    r"if|when)\b|,\s+(?:and|or)\s+(?:we|they|you|it|these|those)\b|\bnot (?:apply|cover|govern)\w*(?: to)?\b"
 )
 # Words that turn a practice into a choice the user controls ("opt out of the sale").
 CHOICE = re.compile(

@@ -170,3 +170,10 @@ def test_cross_platform_features_are_not_tracking() -> None:
     assert not [s for s in feature if s.category == "tracking"]
     tracking = find_signals("We and our partners link your activity across devices for cross-device tracking.")
     assert [s for s in tracking if s.category == "tracking" and s.polarity == EXPOSING]
+
+
+def test_a_policy_that_does_not_apply_negates_no_practice() -> None:
+    scope = find_signals("This Privacy Policy does not apply to the content you upload to our products.")
+    assert [s.polarity for s in scope if s.phrase == "upload"] == [EXPOSING]
+    denied = find_signals("We do not collect the content you upload.")
+    assert {s.polarity for s in denied if s.category == "collection"} == {PROTECTIVE}
