@@ -357,8 +357,7 @@ CHROME = re.compile(
 CHROME_MAX_WORDS = 60  # longer text is policy prose even if it mentions cookie settings
 
 # Exceptions carved out of a promise ("we do not sell your data, except to our partners").
-# Processing that never reaches the company ("the clip stays on your device"): not a collection by it.
-ON_DEVICE = re.compile(r"\b(?:stays?|remains?|kept|stored|processed) (?:only |locally )?on your device|never leaves? your device")
+ON_DEVICE = re.compile(r"\b(?:stays?|remains?|kept|stored|processed) (?:only |locally )?on your device|never leaves? your device")  # not collected by the company
 EXCEPTIONS = re.compile(r"\b(?:unless|except|excepting|other than|save for|apart from|with the exception of)\b")
 
 # Limiting qualifiers: when one disappears from a practice, the practice widens.
