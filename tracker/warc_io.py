@@ -10,7 +10,8 @@ convention for records copied from another archive).
 Import reads ``response``/``revisit``/``resource`` records of one policy's
 URL(s) and hands them to ``ingest.Ingestor`` like any crawl (source ``warc``).
 Framing, gzip members and digests are warcio's; a record that fails (truncated,
-corrupt, digest mismatch) is reported on one line and the good ones are kept.
+corrupt, digest mismatch) is reported on one line and the good ones are kept;
+after a record whose framing is broken, reading resumes at the next record.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from policywatch.errors import InputError, UsageError
 from policywatch.tracker.folder_import import ImportSummary
 from policywatch.tracker.ingest import Ingestor, stored_capture
 from policywatch.tracker.model import Capture
+from policywatch.tracker.warc_resync import next_record_start
 
 PW = "WARC-Policywatch-"  # prefix of policywatch's own WARC header fields
 # Body-framing headers that no longer describe the stored (decoded) body: kept under _ORIG, and
@@ -227,16 +229,29 @@ class _WarcReader:
         return self._resolved()
 
     def _pass(self, stream: BinaryIO, handle: Callable[[Any, int], None], *, report: bool) -> None:
+        """Every readable record; after a broken one, reading resumes at the next record start
+        (a damaged record in the middle of a crawl must not lose the archive's later records)."""
         from warcio.archiveiterator import ArchiveIterator
 
-        iterator = ArchiveIterator(stream, check_digests=True)
-        try:
-            for record in iterator:
-                handle(record, iterator.offset)  # offset: start of this record
-        except Exception as exc:  # warcio raises several types for broken framing or gzip
-            if report:
-                self.summary.problems.append(f"{self.name}: record at offset {iterator.offset} is unreadable "
-                                             f"({_reason(exc)}); stopped there, the records before it are kept.")
+        base = 0
+        while True:
+            iterator = ArchiveIterator(stream, check_digests=True)
+            try:
+                for record in iterator:
+                    handle(record, base + iterator.offset)  # offset: start of this record
+                return
+            except Exception as exc:  # warcio raises several types for broken framing or gzip
+                broken = base + iterator.offset
+                resume = next_record_start(stream, broken + 1) if stream.seekable() else None
+                if report:
+                    then = (f"skipped to the next record at offset {resume}" if resume is not None
+                            else "stopped there, the records before it are kept")
+                    self.summary.problems.append(f"{self.name}: record at offset {broken} is unreadable "
+                                                 f"({_reason(exc)}); {then}.")
+                if resume is None:
+                    return
+                stream.seek(resume)
+                base = resume
 
     def _original(self, record: Any, missing: set[str]) -> None:
         """Second pass: a record of another URL that a selected revisit refers to (by id or digest)."""

@@ -248,3 +248,75 @@ def test_export_of_a_redirected_capture_with_decoded_body(fresh_db, tmp_path, db
     import_warc(other, out, "example")
     assert other.execute("SELECT url, final_url, outcome FROM captures").fetchall() == [(URL, final, "ok")]
     assert other.execute("SELECT url FROM policies").fetchall() == [(URL,)]
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_a_broken_record_in_the_middle_loses_only_itself(fresh_db, tmp_path, gz) -> None:
+    # the framing of the second response is damaged (a cut gzip member, a WARC header line that
+    # is not one): the third response, after it, is still imported
+    path = _three_versions(tmp_path, gz)
+    data = bytearray(path.read_bytes())
+    if gz:
+        members = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
+        second_response = members[2]  # warcinfo, then the three responses
+        data[second_response + 20:second_response + 60] = bytes(40)  # deflate data destroyed
+    else:
+        at = data.index(b"WARC/1", data.index(b"never sell it"))
+        data[at:at + 8] = b"WXRC/9.9"
+    path.write_bytes(bytes(data))
+    summary = import_warc(fresh_db, path, "example", url=URL)
+    assert summary.new_versions == 2  # the first and the third
+    assert len(summary.problems) == 1, summary.problems
+    assert "is unreadable" in summary.problems[0] and "skipped to the next record at offset" in summary.problems[0]
+    assert [t[:10] for t, _ in versions(fresh_db)] == ["2024-01-01", "2024-03-01"]
+
+
+def test_a_broken_last_record_stops_with_the_records_before_it(fresh_db, tmp_path) -> None:
+    path = _three_versions(tmp_path, gz=False)
+    data = bytearray(path.read_bytes())
+    at = data.rindex(b"WARC/1")
+    data[at:at + 8] = b"WXRC/9.9"
+    path.write_bytes(bytes(data))
+    summary = import_warc(fresh_db, path, "example", url=URL)
+    assert summary.new_versions == 2
+    assert len(summary.problems) == 1 and "stopped there" in summary.problems[0]
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_damage_inside_one_record_never_loses_another(tmp_path, gz) -> None:
+    """Property: zero any stretch of bytes inside one response record; every other version is
+    still imported, and the damage is reported on one line (never a traceback)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from policywatch.db.connection import open_database
+
+    texts = [policy_html("Privacy Policy", [f"Version {n}: we keep your email address for {n + 1} months."])
+             for n in range(5)]
+    warc = Warc(gz=gz)
+    for n, text in enumerate(texts):
+        warc.response(URL, f"2024-0{n + 1}-01T10:00:00Z", text)
+    clean = warc.buffer.getvalue()
+    marker = b"\x1f\x8b\x08" if gz else b"WARC/1"
+    starts = [i for i in range(len(clean)) if clean[i:i + len(marker)] == marker] + [len(clean)]
+    counter = iter(range(10_000))
+
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(record=st.integers(0, 4), where=st.floats(0, 1, exclude_max=True), length=st.integers(1, 64))
+    def check(record: int, where: float, length: int) -> None:
+        lo, hi = starts[record + 1], starts[record + 2]  # record 0 is the warcinfo
+        at = lo + int(where * (hi - lo))
+        data = bytearray(clean)
+        data[at:min(at + length, hi)] = bytes(min(at + length, hi) - at)
+        path = tmp_path / f"damaged-{next(counter)}.warc"
+        path.write_bytes(bytes(data))
+        db = open_database(tmp_path / f"{path.stem}.db", create=True)
+        try:
+            summary = import_warc(db, path, "example", url=URL)
+            kept = {t[:7] for t, _ in versions(db)}
+        finally:
+            db.close()
+        assert kept >= {f"2024-0{n + 1}" for n in range(5) if n != record}, (record, at, length, summary.problems)
+        assert len(summary.problems) <= 1
+
+    check()
