@@ -65,7 +65,7 @@ _KIND_KEYS: dict[str, set[str]] = {
         "to", "from", "smtp_host", "smtp_port", "security", "username_env", "password_env",
         "ca_file", "subject_prefix",
     },
-    "apprise": {"url_env"},
+    "apprise": {"url_env", "allow_private"},
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "webhook": (),  # url or url_env, checked separately
@@ -251,8 +251,9 @@ def _parse_channel(raw: Any, source: str, index: int, delivery: DeliveryConfig) 
     if kind == "webhook" and ("url" in raw) == ("url_env" in raw):
         raise ConfigError(f"{source}: {where}(webhook) needs exactly one of 'url' or 'url_env'.")
     options = _kind_options(kind, raw, source, where)
-    if kind == "webhook":
+    if kind in ("webhook", "apprise"):
         options["allow_private"] = _bool(raw, "allow_private", delivery.allow_private, source, where)
+    if kind == "webhook":
         if "url" in options:
             if not isinstance(options["url"], str) or scheme_refusal(options["url"]):
                 raise ConfigError(

@@ -154,8 +154,9 @@ def test_url_from_env_with_a_bad_scheme_is_a_config_error(monkeypatch):
 
 
 # ---------------------------------------------------------------- Apprise
-def apprise_channel():
-    [ch] = parse_config({"alerts": [{"kind": "apprise", "name": "a", "url_env": "T_APPRISE"}]}).channels
+def apprise_channel(allow_private: bool = True):
+    [ch] = parse_config({"alerts": [{"kind": "apprise", "name": "a", "url_env": "T_APPRISE",
+                                     "allow_private": allow_private}]}).channels
     return ch
 
 
@@ -212,3 +213,26 @@ def test_unset_secret_holds_with_an_exact_reason(receiver, monkeypatch):
 def test_a_url_without_a_path_posts_to_the_root(receiver):
     assert WebhookSender(clock=lambda: NOW).send(hook(receiver.url.removesuffix("/hook")), CONTENT).ok
     assert receiver.requests[0]["path"] == "/"
+
+
+def test_apprise_to_a_loopback_server_is_refused_without_allow_private(receiver, monkeypatch):
+    monkeypatch.setenv("T_APPRISE", receiver.url.replace("http://", "json://"))
+    result = AppriseSender().send(apprise_channel(allow_private=False), CONTENT)
+    assert not result.ok and not result.held
+    assert result.error.startswith("a: Apprise server refused: ") and "allow_private = true" in result.error
+    assert "T_APPRISE" not in result.error and receiver.url not in result.error  # the URL may carry a token
+    assert receiver.requests == []
+
+
+def test_apprise_services_whose_url_holds_tokens_are_not_resolved_as_hosts():
+    import apprise
+
+    from policywatch.tracker.alerts.apprise_channel import _private_host
+
+    slack = apprise.Apprise()
+    assert slack.add("slack://TokenA/TokenB/TokenC")
+    assert _private_host(slack) is None  # "TokenA" sits where a host would: apprise's template says it is a token
+    form = apprise.Apprise()
+    assert form.add("form://10.1.2.3/hook")
+    assert "10.1.2.3" in (_private_host(form) or "")
+
