@@ -106,14 +106,21 @@ class Finding:
     quote: str
     reason: str
     count: int = 1
+    section: tuple[str, ...] = ()  # the heading path of the clause: where a reader finds it
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "section": list(self.section)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Finding":
         return cls(**{k: data[k] for k in ("change", "category", "direction", "severity", "quote", "reason")},
-                   count=int(data.get("count", 1)))
+                   count=int(data.get("count", 1)), section=tuple(data.get("section") or ()))
+
+    @property
+    def where(self) -> str:
+        """Where to read it: the deepest section and its parent ("Sharing > Advertising partners");
+        the top level of a two-level path is usually the document's title, so it is left out."""
+        return " > ".join(self.section[-2:] if len(self.section) > 2 else self.section[-1:])
 
 
 @dataclass(frozen=True)

@@ -291,3 +291,19 @@ def test_a_rewritten_sentence_is_quoted_whole_on_both_sides() -> None:
     # a small edit still quotes only the words that changed
     b = _modified("Reddit does not 'sell' or 'share' your personal information.", "Reddit does not 'sell' your personal information.")
     assert "rewritten" not in b.reason
+
+
+def test_findings_say_in_which_section_to_read_them() -> None:
+    from policywatch.tracker.compare import compare_texts, diff_to_json
+
+    old = ("# Privacy Policy\n\n## How we share\n\n### Advertising partners\n\n"
+           "We do not sell your personal information to anyone.\n\n## Contact\n\nWrite to privacy@example.com.\n\n"
+           + "\n\n".join(FILLER) + "\n")
+    new = old.replace("We do not sell your personal information to anyone.",
+                      "We may sell your personal information to data brokers.")
+    diff = compare_texts(old, new)
+    top = diff.verdict.findings[0]
+    assert top.section == ("Privacy Policy", "How we share", "Advertising partners")
+    assert top.where == "How we share > Advertising partners"
+    assert 'in section "How we share > Advertising partners"' in diff.verdict.summary
+    assert diff_to_json(diff)["findings"][0]["section"] == ["Privacy Policy", "How we share", "Advertising partners"]

@@ -21,7 +21,7 @@ from policywatch.db.changes import change_json
 from policywatch.errors import RenderError
 from policywatch.tracker.alerts.outbox import CHANGE, TRACKING_BROKEN, TRACKING_RESTORED
 from policywatch.tracker.history import clause_changes
-from policywatch.tracker.model import ClauseChange
+from policywatch.tracker.model import ClauseChange, Finding
 from policywatch.tracker.redline import change_ops, redline_text
 from policywatch.tracker.render.findings import change_findings
 from policywatch.tracker.render.html import CSS, clause_section
@@ -129,6 +129,7 @@ def _clause_label(clause: ClauseChange) -> str:
 
 def _findings_text(findings: Sequence[dict[str, Any]]) -> list[str]:
     lines = [f"  {i}. {f['severity']}, {f['category']}, {f['direction']}: {f.get('quote') or ''} ({f.get('reason') or ''})"
+             + (f" [section: {Finding.from_json(f).where}]" if f.get("section") else "")
              for i, f in enumerate(findings[:5], 1)]
     return ["Findings, most important first:", *lines, ""] if lines else []
 

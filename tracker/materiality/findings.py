@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
@@ -130,18 +131,18 @@ def _fold(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").casefold().split())
 
 
-_Item = tuple[int, str, Assessment, str, str]  # index, kind, assessment, old clause text, new clause text
+_Item = tuple[int, str, Assessment, str, str, tuple[str, ...]]  # index, kind, assessment, old/new clause text, heading
 
 
 def _ranked(items: Iterable[_Item], old_doc: str = "", new_doc: str = "", rewrite: bool = False) -> list[Finding]:
     found: list[tuple[tuple, Finding]] = []
-    for index, kind, a, old_clause, new_clause in items:
+    for index, kind, a, old_clause, new_clause, heading in items:
         if not a.material:
             continue
         quote = _quote_of(a)
         text = f"{quote} {a.reason}"
         category = _main_category(a.categories, a.direction, text)
-        f = Finding(index, category, a.direction, a.severity, quote, a.reason)
+        f = Finding(index, category, a.direction, a.severity, quote, a.reason, section=tuple(heading))
         cls = min(finding_class(c, a.direction, text) for c in {category, *a.categories})
         if cls == 0 and kind == "added":
             cls = 6  # an added clause that keeps data or denies a right widens; it removed no protection
@@ -163,8 +164,7 @@ def _ranked(items: Iterable[_Item], old_doc: str = "", new_doc: str = "", rewrit
         words = _words(f.quote)
         for i, (first, first_words) in enumerate(merged):
             if _near_duplicate(first, f, first_words, words):
-                merged[i] = (Finding(first.change, first.category, first.direction, first.severity, first.quote,
-                                     first.reason, first.count + 1), first_words)
+                merged[i] = (replace(first, count=first.count + 1), first_words)
                 break
         else:
             merged.append((f, words))
@@ -179,7 +179,7 @@ def rank_findings(
     ``old_text``/``new_text`` (the whole documents) let findings that are news
     for the document rank first; ``rewrite`` ranks removals after additions.
     """
-    items = ((i, c.kind, c.assessment, c.old_text or "", c.new_text or "") for i, c in enumerate(changes))
+    items = ((i, c.kind, c.assessment, c.old_text or "", c.new_text or "", c.heading) for i, c in enumerate(changes))
     return _ranked(items, old_text, new_text, rewrite)
 
 
@@ -188,7 +188,7 @@ def findings_from_entries(entries: Sequence[dict[str, Any]]) -> list[Finding]:
     return _ranked(
         (i, e.get("kind") or "modified", Assessment(tuple(e.get("categories") or ()), e.get("direction") or "neutral", e.get("severity") or "none",
                        bool(e.get("material")), e.get("reason") or "", e.get("quote") or ""),
-         e.get("old_text") or "", e.get("new_text") or "")
+         e.get("old_text") or "", e.get("new_text") or "", tuple(e.get("heading") or ()))
         for i, e in enumerate(entries)
     )
 

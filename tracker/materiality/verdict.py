@@ -137,6 +137,8 @@ def _summary(
         if findings and len(findings) != len(material):
             head += f" ({len(findings)} distinct)"
         top = findings[0].reason if findings else _top(material).reason
+        if findings and findings[0].where:
+            top = f'{top.rstrip(".")} in section "{findings[0].where}"'  # where to read it
     else:
         head = f"{len(substantive)} substantive change{'s' if len(substantive) != 1 else ''}, none material"
         top = _top(substantive).reason

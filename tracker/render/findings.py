@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from policywatch.tracker.model import ClauseChange
+from policywatch.tracker.model import ClauseChange, Finding
 
 __all__ = ["change_findings", "findings_html"]
 
@@ -41,9 +41,11 @@ def findings_html(findings: Sequence[dict[str, Any]], *, limit: int = 10) -> str
         target = int(f["change"]) + 1
         more = f" (and {int(f['count']) - 1} similar)" if int(f.get("count") or 1) > 1 else ""
         quote = f' <q>{prose(f["quote"])}</q>' if f.get("quote") else ""
+        where = Finding.from_json(f).where
+        where = f' <span class="meta">in {esc(where)}</span>' if where else ""
         items.append(
             f"<li>{severity_badge(f['severity'])}<span class=\"badge\">{esc(str(f['category']).replace('_', ' '))}</span>"
-            f"<b>{esc(f['direction'])}</b>:{quote} {prose(f.get('reason'))}{esc(more)} "
+            f"<b>{esc(f['direction'])}</b>:{quote} {prose(f.get('reason'))}{esc(more)}{where} "
             f'<a href="#c{target}">clause change #{target}</a></li>'
         )
     rest = (f'<p class="meta">… and {len(findings) - limit} more; every material clause change is marked '
