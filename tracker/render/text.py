@@ -54,8 +54,8 @@ def diff_text(diff: DocumentDiff, *, header: Sequence[str] = (), material_only: 
         out.append("\nFindings, most important first:\n", style="bold")
         for rank, f in enumerate(diff.verdict.findings, 1):
             times = f" (x{f.count})" if f.count > 1 else ""
-            where = f' (section "{f.where}")' if f.where else ""
-            out.append(f"  {rank}. [{f.severity} {f.category}, change {f.change + 1}]{times} {f.reason}{where}\n")
+            reason = f'{f.reason.rstrip(".")}; section "{f.where}".' if f.where else f.reason
+            out.append(f"  {rank}. [{f.severity} {f.category}, change {f.change + 1}]{times} {reason}\n")
     shown = [(n, c) for n, c in enumerate(diff.changes, 1) if c.assessment.material or not material_only]
     if material_only:
         out.append(f"Showing the {len(shown)} material clause change(s) of {len(diff.changes)}.\n", style="dim")
