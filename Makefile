@@ -25,6 +25,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/diff_bench.py
 	$(BIN)/python bench/materiality_eval.py
+	$(BIN)/python bench/cosmetic_bench.py
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/crawl_bench.py
 	$(BIN)/python bench/warc_bench.py
