@@ -168,7 +168,7 @@ def test_email_untrusted_certificate_is_refused(db, smtp_server, tls_files):
 def test_apprise_json_url_reaches_a_real_receiver(db, receiver, monkeypatch):
     host, port = receiver.server.server_address[:2]
     monkeypatch.setenv("TEST_APPRISE_URL", f"json://{host}:{port}/notify")
-    config = parse_config({"alerts": [{"kind": "apprise", "url_env": "TEST_APPRISE_URL", "allow_private": True}]})
+    config = parse_config({"alerts": [{"kind": "apprise", "url_env": "TEST_APPRISE_URL"}]})
     queue(db, config)
     assert send_pending(db, config, now=NOW).sent == 1
     [request] = receiver.requests
@@ -180,7 +180,7 @@ def test_apprise_failure_is_retried(db, receiver, monkeypatch):
     host, port = receiver.server.server_address[:2]
     monkeypatch.setenv("TEST_APPRISE_URL", f"json://{host}:{port}/notify")
     receiver.statuses[:] = [500]
-    config = parse_config({"alerts": [{"kind": "apprise", "url_env": "TEST_APPRISE_URL", "allow_private": True}]})
+    config = parse_config({"alerts": [{"kind": "apprise", "url_env": "TEST_APPRISE_URL"}]})
     queue(db, config)
     assert send_pending(db, config, now=NOW).failed == 1
     assert send_pending(db, config, now=NOW + dt.timedelta(minutes=1)).sent == 1

@@ -154,9 +154,8 @@ def test_url_from_env_with_a_bad_scheme_is_a_config_error(monkeypatch):
 
 
 # ---------------------------------------------------------------- Apprise
-def apprise_channel(allow_private: bool = True):
-    [ch] = parse_config({"alerts": [{"kind": "apprise", "name": "a", "url_env": "T_APPRISE",
-                                     "allow_private": allow_private}]}).channels
+def apprise_channel():
+    [ch] = parse_config({"alerts": [{"kind": "apprise", "name": "a", "url_env": "T_APPRISE"}]}).channels
     return ch
 
 
@@ -215,24 +214,33 @@ def test_a_url_without_a_path_posts_to_the_root(receiver):
     assert receiver.requests[0]["path"] == "/"
 
 
-def test_apprise_to_a_loopback_server_is_refused_without_allow_private(receiver, monkeypatch):
-    monkeypatch.setenv("T_APPRISE", receiver.url.replace("http://", "json://"))
-    result = AppriseSender().send(apprise_channel(allow_private=False), CONTENT)
+@pytest.mark.parametrize("host", ["169.254.169.254", "224.0.0.1", "0.0.0.0", "[fe80::1]"])
+def test_apprise_never_reaches_cloud_metadata_or_reserved_addresses(host, monkeypatch):
+    monkeypatch.setenv("T_APPRISE", f"json://{host}/latest/meta-data")
+    result = AppriseSender().send(apprise_channel(), CONTENT)
     assert not result.ok and not result.held
-    assert result.error.startswith("a: Apprise server refused: ") and "allow_private = true" in result.error
-    assert "T_APPRISE" not in result.error and receiver.url not in result.error  # the URL may carry a token
-    assert receiver.requests == []
+    assert result.error.startswith("a: Apprise server refused: ") and "link-local, multicast or reserved" in result.error
+    assert "allow_private = true" in result.error and "meta-data" not in result.error  # the URL may carry a token
+
+
+def test_apprise_to_a_loopback_server_is_trusted_as_before(receiver, monkeypatch):
+    monkeypatch.setenv("T_APPRISE", receiver.url.replace("http://", "json://"))
+    assert AppriseSender().send(apprise_channel(), CONTENT).ok
+    assert len(receiver.requests) == 1
 
 
 def test_apprise_services_whose_url_holds_tokens_are_not_resolved_as_hosts():
     import apprise
 
-    from policywatch.tracker.alerts.apprise_channel import _private_host
+    from policywatch.tracker.alerts.apprise_channel import _forbidden_host
+
+    def no_lookup(host: str) -> list[str]:
+        raise AssertionError(f"{host} was resolved")
 
     slack = apprise.Apprise()
     assert slack.add("slack://TokenA/TokenB/TokenC")
-    assert _private_host(slack) is None  # "TokenA" sits where a host would: apprise's template says it is a token
-    form = apprise.Apprise()
-    assert form.add("form://10.1.2.3/hook")
-    assert "10.1.2.3" in (_private_host(form) or "")
-
+    assert _forbidden_host(slack, no_lookup) is None  # "TokenA" sits where a host would: a token, per apprise
+    named = apprise.Apprise()
+    assert named.add("form://hooks.example/hook")
+    assert "169.254.169.254" in (_forbidden_host(named, lambda host: ["169.254.169.254"]) or "")
+    assert _forbidden_host(named, lambda host: ["10.1.2.3"]) is None  # an intranet server is trusted

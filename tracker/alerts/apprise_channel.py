@@ -4,13 +4,20 @@ The URL usually embeds a token, so it is only ever read from the variable
 named by ``url_env``, at send time. Apprise reports failure as False rather
 than raising; we turn it into a retryable :class:`SendResult`.
 
-As for webhooks, a server the user names (``json://``, ``form://``, ntfy,
-gotify, mattermost, SMTP...: the services whose Apprise URL template has a
-``{host}``) must have public addresses unless the channel sets
-``allow_private``. Apprise opens its own connections, so the check runs just
-before sending rather than at connect time as the webhook's does.
+Apprise URLs come from the operator's environment and are trusted, loopback
+and private servers included (an intranet ntfy or Mattermost is common). One
+thing is never allowed unless the channel sets ``allow_private = true``: a
+server the URL names (``json://``, ``form://``, ntfy, gotify, SMTP...: the
+services whose Apprise URL template has a ``{host}``) that resolves to a
+link-local (cloud metadata, 169.254.169.254), multicast, reserved or
+unspecified address: no notification service lives there, and a request there
+is the classic server-side request forgery. Apprise opens its own connections,
+so the check runs just before sending.
 """
 from __future__ import annotations
+
+import ipaddress
+from typing import Callable
 
 from policywatch.tracker.alerts.render import AlertContent
 from policywatch.tracker.alerts.sender import SendResult
@@ -30,7 +37,7 @@ class AppriseSender:
                 f"The Apprise URL in {channel.option('url_env')} (channel {channel.key}) is not "
                 "understood by apprise."
             )
-        refusal = None if channel.option("allow_private", False) else _private_host(notifier)
+        refusal = None if channel.option("allow_private", False) else _forbidden_host(notifier)
         if refusal:
             return SendResult(False, f"{channel.key}: {refusal} (set allow_private = true on this channel to allow it)")
         ok = notifier.notify(title=content.subject, body=content.text, body_format=apprise.NotifyFormat.TEXT)
@@ -39,15 +46,22 @@ class AppriseSender:
         return SendResult(False, f"apprise ({channel.option('url_env')}): notification failed")
 
 
-def _private_host(notifier: object) -> str | None:
-    """Why one of the notifier's user-named servers must not be contacted, or None."""
-    from policywatch.tracker.addresses import host_refusal
+def _forbidden_host(notifier: object, resolve: Callable[[str], list[str]] | None = None) -> str | None:
+    """Why one of the notifier's servers must not be contacted (a link-local, multicast, reserved
+    or unspecified address), or None. A host that does not resolve is left to Apprise to fail on."""
+    from policywatch.tracker.addresses import literal_address, resolve_briefly
 
     for plugin in notifier:  # type: ignore[attr-defined]
         host = getattr(plugin, "host", "") or ""
-        if host and "host" in getattr(type(plugin), "template_tokens", {}):  # a server, not a token in host's place
-            reason = host_refusal(host)
-            if reason:
-                return f"Apprise server refused: {reason}"
+        if not host or "host" not in getattr(type(plugin), "template_tokens", {}):
+            continue  # no server named: a token sits where a host would (slack://TokenA/...)
+        literal = literal_address(host)
+        try:
+            addresses = [str(literal)] if literal is not None else (resolve or resolve_briefly)(host)
+        except OSError:
+            continue
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+                return f"Apprise server refused: {host} resolves to {address}, a link-local, multicast or reserved address"
     return None
-
