@@ -9,19 +9,18 @@ pair. Goal: 0 material flags. Written to the "## Cosmetic robustness" section of
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from policywatch.testing.cosmetic_edits import EDITS, apply_edit
+from readme_section import write_section
 from policywatch.tracker.compare import compare_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT.parent / "shared" / "policies"
-README = ROOT / "bench" / "README.md"
-SECTION = "## Cosmetic robustness"
+SECTION = "Cosmetic robustness"
 
 
 def run(files: list[Path]) -> tuple[Counter, Counter, list[str]]:
@@ -38,14 +37,6 @@ def run(files: list[Path]) -> tuple[Counter, Counter, list[str]]:
                 flagged[name] += 1
                 examples.append(f"- {name}, {path.name}: {verdict.summary[:200]}")
     return tried, flagged, examples
-
-
-def write_section(body: list[str]) -> None:
-    text = README.read_text(encoding="utf-8")
-    block = SECTION + "\n\n" + "\n".join(body).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = pattern.sub(lambda _m: block + "\n", text, count=1) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    README.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(body))
     if not args.no_write:
-        write_section(body)
+        write_section(SECTION, "\n".join(body))
     return 0
 
 

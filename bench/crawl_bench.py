@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ from policywatch.db.policies import add_policy  # noqa: E402
 from policywatch.testing.histories import messy_history  # noqa: E402
 from policywatch.testing.live_site import FakeSiteServer, policy_html  # noqa: E402
 from policywatch.testing.wayback import FakeWaybackServer  # noqa: E402
+from readme_section import write_section  # noqa: E402
 
 PRACTICES = ["location", "contact", "payment", "usage", "device", "voice", "health", "biometric", "browsing",
              "purchase", "social", "travel"]
@@ -223,18 +223,6 @@ def fidelity_text(runs: list[dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str, title: str = "Crawl") -> None:
-    path = ROOT / "bench" / "README.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = f"## {title}\n\n" + text.strip() + "\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + section
-    path.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hosts", type=int, default=50)
@@ -251,7 +239,7 @@ def main() -> None:
     text = fidelity_text(runs)
     print(text)
     if not args.no_write:
-        write_readme(text, "Wayback fidelity")
+        write_section("Wayback fidelity", text)
     if args.fidelity_only:
         return
     hosts, per_host = (10, 5) if args.quick else (args.hosts, args.per_host)
@@ -317,7 +305,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_readme(text)
+        write_section("Crawl", text)
 
 
 if __name__ == "__main__":

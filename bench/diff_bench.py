@@ -36,9 +36,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from readme_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
-README = ROOT / "bench" / "README.md"
 POLICYWATCH = Path(sys.executable).with_name("policywatch")
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 REPEATS = 5
@@ -107,7 +108,7 @@ def main() -> int:
     tables += [""] + materiality_table(largest, figures)
     report = "\n".join(["Machine: " + machine(), ""] + findings(figures) + [""] + tables)
     print(report)
-    write_readme(report)
+    write_section("Diff", INTRO + "\n\n" + report)
     return 0
 
 
@@ -460,18 +461,6 @@ INTRO = (
 
 def machine() -> str:
     return f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d', time.gmtime())}"
-
-
-def write_readme(report: str) -> None:
-    """Replace (or append) only the "## Diff" section of bench/README.md."""
-    section = "## Diff\n\n" + INTRO + "\n\n" + report + "\n"
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Diff\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    README.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from readme_section import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_CORPUS = Path(os.environ.get("POLICYWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
-README = ROOT / "bench" / "README.md"
 POLICYWATCH = Path(sys.executable).with_name("policywatch")
-SECTION = "## Materiality"
+SECTION = "Materiality"
 WIDENING_DIRECTIONS = ("widens", "mixed")
 
 
@@ -328,18 +328,6 @@ NOTES = [
 
 
 
-def write_section(body: list[str]) -> None:
-    """Replace (or append) the '## Materiality' section of bench/README.md only."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    block = SECTION + "\n\n" + "\n".join(body).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + block
-    README.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -381,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         body.append("")
     print("\n".join(body))
     if not args.no_write:
-        write_section(body)
+        write_section(SECTION, "\n".join(body))
     return 0
 
 

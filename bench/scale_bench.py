@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from policywatch.db.connection import open_database  # noqa: E402
 from policywatch.db.policies import add_policy  # noqa: E402
 from policywatch.testing.redis_server import RedisServer, redis_binary  # noqa: E402
 from policywatch.testing.wayback import FakeWaybackServer, _Handler, markdown_page  # noqa: E402
+from readme_section import write_section  # noqa: E402
 
 PRACTICES = ["location", "contact", "payment", "usage", "device", "voice", "health", "biometric", "browsing",
              "purchase", "social", "travel", "camera", "microphone", "calendar", "photos"]
@@ -217,14 +217,6 @@ def distributed(directory: str, wayback: BudgetWayback, urls: list[str], per_min
     return result
 
 
-def write_readme(section: str) -> None:
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(r"## Scale-out\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip() + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    readme.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policies", type=int, default=64)
@@ -250,9 +242,7 @@ def main() -> None:
         f"| {r['workers']} | {r['captures']} | {r['rate']:.2f} | {r['rate'] / one:.2f} (goal >= {0.9 * r['workers']:.1f}) "
         f"| {r['refused']} |" for r in runs)
     budget = args.per_minute / 60
-    section = f"""## Scale-out
-
-`python bench/scale_bench.py` (Python {platform.python_version()}, {os.cpu_count()} cores shared with other jobs,
+    section = f"""`python bench/scale_bench.py` (Python {platform.python_version()}, {os.cpu_count()} cores shared with other jobs,
 redis-server on loopback; {args.policies} policies x {args.snapshots} distinct archived versions = {total} captures plus
 {args.policies} CDX queries). The fake Wayback allows {args.per_minute:.0f} requests a minute per client
 address ({budget:.1f}/s) and {CDX_PER_MINUTE:.0f} CDX queries (token buckets holding 10 requests, 429 beyond); each worker sends from its own loopback address
@@ -278,7 +268,7 @@ second from the archive's first request to the last commit (process start-up exc
 """
     print(section)
     if not args.no_readme:
-        write_readme(section)
+        write_section("Scale-out", section)
 
 
 if __name__ == "__main__":

@@ -22,16 +22,15 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 from collections import Counter
 from pathlib import Path
+from readme_section import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICIES = Path(os.environ.get("POLICYWATCH_POLICIES", ROOT.parent / "shared" / "policies"))
-README = ROOT / "bench" / "README.md"
 MODEL = ROOT / "tracker" / "category_model.json"
-SECTION = "## Categories"
+SECTION = "Categories"
 MIN_WORDS = 6  # shorter clauses are list fragments or labels
 MIN_DF = 3  # a feature must occur in this many training clauses
 KEEP = 1000  # weights kept per category (by magnitude): the shipped file stays small
@@ -125,14 +124,6 @@ def table(rows: dict[str, dict[str, tuple[float, float, float, int]]]) -> list[s
     return lines
 
 
-def write_section(body: list[str]) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    block = SECTION + "\n\n" + "\n".join(body).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = pattern.sub(lambda _m: block + "\n", text, count=1) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    README.write_text(text.rstrip() + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -175,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(body))
     if not args.no_write:
         MODEL.write_text(json.dumps(model, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        write_section(body)
+        write_section(SECTION, "\n".join(body))
     return 0
 
 

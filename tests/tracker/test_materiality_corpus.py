@@ -145,14 +145,16 @@ def test_tracker_mode_change_is_material_exactly_when_a_clause_change_is(
 
 
 @pytest.mark.slow
-def test_labelled_evidence_leads_the_findings_in_compare_mode(corpus: Path) -> None:
+def test_labelled_evidence_leads_the_findings_in_compare_mode(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The promise "you need not read every redline": on the labelled material pairs, the passage
     the labeller quoted is among the top 3 findings (goal >= 0.9) and in the summary (>= 0.6).
     Measured the way bench/materiality_eval.py measures it."""
     import importlib.util
     import sys
 
-    path = Path(__file__).resolve().parents[2] / "bench" / "materiality_eval.py"
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    monkeypatch.syspath_prepend(str(bench))  # as when run as `python bench/materiality_eval.py`
+    path = bench / "materiality_eval.py"
     spec = importlib.util.spec_from_file_location("materiality_eval", path)
     assert spec and spec.loader
     evaluation = importlib.util.module_from_spec(spec)
