@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from policywatch.tracker.classify import Signal, fold_text, sentence_spans
-from policywatch.tracker.materiality.quotes import _clean, _sentence_around, _short
+from policywatch.tracker.classify import Signal
+from policywatch.tracker.materiality.quotes import _clean, _sentence_around, _sentence_span, _short
 from policywatch.tracker.materiality.worddiff import _WordDiff
 
 _EDIT_CHARS = 90  # longer insertions are cut: the sentence quoted after them shows the rest
@@ -73,13 +73,6 @@ def _rewritten_sentences(
     if _changed_share(old, before, diff.old_ranges) <= _REWRITTEN_SHARE or _changed_share(new, after, diff.new_ranges) <= _REWRITTEN_SHARE:
         return None
     return old[before[0]:before[1]], new[after[0]:after[1]]
-
-
-def _sentence_span(text: str, at: int) -> tuple[int, int]:
-    for start, end in sentence_spans(fold_text(text)):
-        if start <= at <= end:
-            return start, end
-    return 0, len(text)
 
 
 def _changed_share(text: str, span: tuple[int, int], ranges: tuple[tuple[int, int], ...]) -> float:

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from policywatch.tracker.model import CATEGORIES, Assessment, ClauseChange, Finding, severity_rank
+from policywatch.tracker.materiality.quotes import first_quote, trigger_phrase
 from policywatch.tracker.materiality.restated import moved_sentences, sentence_keys, word_key
 
 __all__ = ["rank_findings", "change_findings", "findings_from_entries", "finding_class"]
@@ -38,8 +39,6 @@ _CONTROLLER = re.compile(r"\b(?:controller|operator|operated by|new controller)\
 _POINTER = re.compile(r'; "(?:your (?:privacy |data protection )?(?:rights|choices)|exercise (?:your|these|those) rights|appeal\w*|your consent|with consent|privacy (?:settings|controls|choices))"\)', re.IGNORECASE)
 _NAMED = re.compile(r"\((collection|sharing|sale|purpose|tracking|retention|user rights|children|"
                     r"international transfer|security|policy change|contact):")  # "(sale: new practice; ...)"
-_FIRST_QUOTE = re.compile(r'"([^"]+)"')
-_TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
 _MERGE_KEY = re.compile(r"[^a-z]+")
 _MERGE_SIMILARITY = 0.6  # word overlap (Jaccard) of two quotes that say the same thing
 _NEGATION = re.compile(r"\b(?:not|never|no|don't|doesn't|won't|cannot)\b")
@@ -66,10 +65,7 @@ def finding_class(category: str, direction: str, text: str) -> int:
 
 
 def _quote_of(a: Assessment) -> str:
-    if a.quote:
-        return a.quote
-    m = _FIRST_QUOTE.search(a.reason)
-    return m.group(1) if m else a.reason
+    return a.quote or first_quote(a.reason) or a.reason
 
 
 def _main_category(categories: Sequence[str], direction: str, text: str) -> str:
@@ -105,8 +101,7 @@ def _novel(kind: str, a: Assessment, old_doc: str, new_doc: str, old_clause: str
     one (a list split into items, a paragraph re-cut). Ranking only:
     materiality never depends on it.
     """
-    m = _TRIGGER.search(a.reason)
-    phrase = " ".join(m.group(1).casefold().split()) if m else ""
+    phrase = " ".join(trigger_phrase(a.reason).casefold().split())
     if kind == "removed":
         return not new_doc or not phrase or phrase not in _fold(new_doc)
     if kind == "added" or a.reason.startswith("Added:"):  # a new clause, or new sentences merged into one

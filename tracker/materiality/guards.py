@@ -5,14 +5,13 @@ moved between clauses, and new controllers named in added clauses.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Sequence
 
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import PROTECTIVE, find_signals, order_categories
 from policywatch.tracker.model import Assessment, Clause, ClauseChange, Severity, severity_rank
-from policywatch.tracker.materiality.quotes import _clean, _reason, _sentence_around, _short
+from policywatch.tracker.materiality.quotes import _clean, _reason, _sentence_around, _short, trigger_phrase
 from policywatch.tracker.materiality.restated import StatementIndex, moved_sentences
 from policywatch.tracker.materiality.signals import _effective_exposing, _orgs, _riskiest
 
@@ -191,9 +190,6 @@ def _org_core(org: str) -> str:
     return " ".join(words[:-1] if len(words) > 1 else words).casefold()
 
 
-_TRIGGER = re.compile(r'; "([^"]+)"\)')  # the phrase a reason names as its trigger
-
-
 def moved_edit(change: ClauseChange, old_text: str, new_text: str) -> Assessment:
     """An edit inside a clause whose sentence only moved is not a change of substance.
 
@@ -205,8 +201,7 @@ def moved_edit(change: ClauseChange, old_text: str, new_text: str) -> Assessment
     a = change.assessment
     if change.kind != "modified" or not a.material:
         return a
-    m = _TRIGGER.search(a.reason)
-    phrase = m.group(1) if m else ""
+    phrase = trigger_phrase(a.reason)
     old, new = change.old_text or "", change.new_text or ""
     if a.direction == "weakens" and "protection removed" in a.reason and "negation" not in a.reason:
         if moved_sentences(old, new, phrase, new_text):

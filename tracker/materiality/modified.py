@@ -11,7 +11,7 @@ from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_sign
 from policywatch.tracker.materiality.edits import edit_reason
 from policywatch.tracker.materiality.restated import still_stated
 from policywatch.tracker.materiality.quotes import _clean, _quote, _sentence_around, _short
-from policywatch.tracker.model import Severity
+from policywatch.tracker.model import Direction, Severity
 from policywatch.tracker.materiality.signals import (
     WIDENING, _COMMITMENTS, _MIN_REWORD_WORDS, RuleFinding, _ages, _cats, _duration_phrase, _durations,
     _categories, _effective_exposing, _orgs, _riskiest, _widening_finding,
@@ -181,19 +181,21 @@ def _qualifier_findings(old: str, new: str, diff: _WordDiff, new_hot: Sequence[S
     findings = _exception_findings(old, new, diff)
     dropped = _limiting_words(old, diff.old_ranges, new)
     if dropped:
-        word, sentence, sig = dropped
-        cat = sig.category.replace("_", " ")
-        findings.append(RuleFinding("weakens", "medium", (sig.category,),
-                                    f'Changed: "{word}" removed from: "{_short(sentence, 240)}" ({cat}: practice less limited).',
-                                    _clean(sentence)))
+        findings.append(_qualifier_finding(dropped, "weakens", "medium", "removed from", "practice less limited"))
     added = _limiting_words(new, diff.new_ranges, old)
     if added:
-        word, sentence, sig = added
-        cat = sig.category.replace("_", " ")
-        findings.append(RuleFinding("narrows", "low", (sig.category,),
-                                    f'Changed: "{word}" added to: "{_short(sentence, 240)}" ({cat}: practice limited).',
-                                    _clean(sentence)))
+        findings.append(_qualifier_finding(added, "narrows", "low", "added to", "practice limited"))
     return findings
+
+
+def _qualifier_finding(
+    found: tuple[str, str, Signal], direction: Direction, severity: Severity, edit: str, what: str
+) -> RuleFinding:
+    """'Changed: "only" removed from: "..." (sharing: practice less limited).', quoting the sentence."""
+    word, sentence, sig = found
+    cat = sig.category.replace("_", " ")
+    return RuleFinding(direction, severity, (sig.category,),
+                       f'Changed: "{word}" {edit}: "{_short(sentence, 240)}" ({cat}: {what}).', _clean(sentence))
 
 
 # "strictly necessary cookies" names a kind of cookie; it limits nothing.

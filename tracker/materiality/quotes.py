@@ -34,11 +34,33 @@ def _title_like(text: str) -> bool:
     # a short line that ends with a full stop but has no subject or auxiliary is a label ("Payment data.")
     return len(words) <= _LABEL_WORDS and not any(w.strip(".,;:!?()'\"").casefold() in _STATEMENT_WORDS for w in words)
 
-def _sentence_around(text: str, span: tuple[int, int]) -> str:
+def _sentence_span(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding offset ``at``; the whole text when none does."""
     for start, end in sentence_spans(fold_text(text)):
-        if start <= span[0] <= end:
-            return text[start:end]
-    return text
+        if start <= at <= end:
+            return start, end
+    return 0, len(text)
+
+
+def _sentence_around(text: str, span: tuple[int, int]) -> str:
+    start, end = _sentence_span(text, span[0])
+    return text[start:end]
+
+
+_FIRST_QUOTE = re.compile(r'"([^"]+)"')  # a reason quotes the text it rests on first
+_TRIGGER = re.compile(r'; "([^"]+)"\)')  # how ``_reason`` and ``edit_reason`` end: '...; "phrase").'
+
+
+def first_quote(reason: str) -> str:
+    """The first passage a reason quotes (the text it rests on), or ""."""
+    m = _FIRST_QUOTE.search(reason)
+    return m.group(1) if m else ""
+
+
+def trigger_phrase(reason: str) -> str:
+    """The phrase a reason names as its trigger, or "" when it names none."""
+    m = _TRIGGER.search(reason)
+    return m.group(1) if m else ""
 
 
 def _reason(verb: str, text: str, signal: Signal, what: str) -> str:

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 from policywatch.tracker import lexicon
 from policywatch.tracker.classify import EXPOSING, PROTECTIVE, Signal, find_signals, fold_text, order_categories
 from policywatch.tracker.model import Direction, Severity, severity_rank
-from policywatch.tracker.materiality.quotes import _reason, _sentence_around, _short, _title_like
+from policywatch.tracker.materiality.quotes import _reason, _sentence_around, _short, _title_like, first_quote
 
 
 WIDENING = frozenset({"collection", "sharing", "sale", "purpose", "tracking", "international_transfer", "children"})
@@ -32,7 +32,6 @@ _STOPWORDS = frozenset(
     "a an the and or of to in on for with by as at from that this these those is are be been was were "
     "we our us you your it its their they them any all such other may will can also which who".split()
 )
-_FIRST_QUOTE = re.compile(r'"([^"]+)"')
 _WORD = re.compile(r"\w+(?:['@.+-]\w+)*")  # words with inner apostrophes, hyphens, dots (e-mail, you're, 1.5)
 
 
@@ -53,10 +52,7 @@ class RuleFinding:
 
     @property
     def evidence(self) -> str:
-        if self.quote:
-            return self.quote
-        m = _FIRST_QUOTE.search(self.reason)
-        return m.group(1) if m else ""
+        return self.quote or first_quote(self.reason)
 
     @property
     def material(self) -> bool:

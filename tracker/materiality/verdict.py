@@ -51,16 +51,15 @@ def judge_changes(
     if truncated:
         out = [_with(c, discounted(c.assessment, truncated, "none")) for c in out]
         return out, Verdict(False, False, "none", (), truncated, truncated)
-    return out, _verdict(out, old_clauses, new_clauses, ignored)
+    return out, _verdict(out, len(old_clauses), old_text, new_text, ignored)
 
 
 def _with(change: ClauseChange, a: Assessment) -> ClauseChange:
     return change if a is change.assessment else replace(change, assessment=a)
 
 
-def _verdict(
-    changes: Sequence[ClauseChange], old_clauses: Sequence[Clause], new_clauses: Sequence[Clause], ignored: int
-) -> Verdict:
+def _verdict(changes: Sequence[ClauseChange], old_count: int, old_text: str, new_text: str, ignored: int) -> Verdict:
+    """The verdict of guarded changes; ``old_text``/``new_text`` are the whole versions (for ranking)."""
     assessments = [c.assessment for c in changes]
     substantive = [a for a in assessments if a.severity != "none"]
     material = [a for a in substantive if a.material]
@@ -71,10 +70,8 @@ def _verdict(
         categories.add("contact")  # who to contact or who controls the data changed: worth naming
     findings: tuple[Finding, ...] = ()
     # re-spaced, re-dated or re-cut clauses are not rewritten ones: count changes of substance
-    rewrite = len(substantive) >= _REWRITE_MIN_CHANGES and len(substantive) > _REWRITE_SHARE * max(len(old_clauses), 1)
+    rewrite = len(substantive) >= _REWRITE_MIN_CHANGES and len(substantive) > _REWRITE_SHARE * max(old_count, 1)
     if material:
-        old_text = "\n".join(c.text for c in old_clauses)
-        new_text = "\n".join(c.text for c in new_clauses)
         findings = tuple(rank_findings(changes, old_text, new_text, rewrite=rewrite))
         # each finding names the one category it is filed under: the verdict lists those, not
         # every category any sentence of a changed clause touches
