@@ -324,15 +324,21 @@ def test_markdown_links_with_script_urls_and_event_handlers_stay_inert(fresh_db,
     assert "your email" in change and "&lt;div onclick=" in change
 
 
+def change_page(fresh_db, tmp_path: Path, name: str, old: str, new: str) -> str:
+    """The report's one change page for a policy recorded as ``old`` then ``new``."""
+    add_policy(fresh_db, "https://example.org/privacy", name=name)
+    put(fresh_db, name, "2024-01-01T00:00:00Z", old)
+    put(fresh_db, name, "2024-03-01T00:00:00Z", new)
+    root = write_report(fresh_db, tmp_path / "r").parent
+    [path] = list((root / "changes").glob("*.html"))
+    return path.read_text(encoding="utf-8")
+
+
 def test_change_page_opens_with_findings_then_clauses_in_context(fresh_db, tmp_path: Path):
     long_base = BASE + "".join(f"\n## Section {n}\n\nParagraph {n} says nothing new about data.\n" for n in range(12))
-    add_policy(fresh_db, "https://example.org/privacy", name="example")
-    put(fresh_db, "example", "2024-01-01T00:00:00Z", long_base)
-    put(fresh_db, "example", "2024-03-01T00:00:00Z", long_base.replace(
+    page = change_page(fresh_db, tmp_path, "example", long_base, long_base.replace(
         "We do not sell your personal information.", "We may sell your personal information to data brokers."
     ).replace("Paragraph 11 says", "Paragraph eleven says"))
-    root = write_report(fresh_db, tmp_path / "r").parent
-    [page] = [p.read_text(encoding="utf-8") for p in (root / "changes").glob("*.html")]
     findings, clauses = page.index("Findings, most important first"), page.index("Changed clauses")
     assert findings < clauses
     assert re.search(r'<ol class="findings"><li><span class="badge sev-(high|medium)">.*?href="#c\d+"', page, re.S)
@@ -352,12 +358,7 @@ def test_a_rewrite_page_stays_bounded_and_keeps_material_findings(fresh_db, tmp_
     new = BASE.replace("We do not sell your personal information.", "We may sell your personal information to "
                        "data brokers.") + "".join(f"Entry {n} of the account preferences stays stored while you use "
                                                   "our apps.\n\n" for n in range(900))
-    add_policy(fresh_db, "https://example.org/privacy", name="rewrite")
-    put(fresh_db, "rewrite", "2024-01-01T00:00:00Z", old)
-    put(fresh_db, "rewrite", "2024-03-01T00:00:00Z", new)
-    root = write_report(fresh_db, tmp_path / "r").parent
-    [path] = list((root / "changes").glob("*.html"))
-    page = path.read_text(encoding="utf-8")
+    page = change_page(fresh_db, tmp_path, "rewrite", old, new)
     assert len(page) < PAGE_BUDGET + MATERIAL_BUDGET + 100_000, len(page)
     assert "This change is large" in page and "more clause changes" in page
     assert "data brokers" in page[: page.index("Changed clauses")], "the material finding is at the top"
@@ -431,12 +432,7 @@ def test_changes_left_out_of_a_long_page_are_always_announced(fresh_db, tmp_path
     old = entries_old + BASE
     new = entries_new + BASE.replace("We do not sell your personal information.",
                                      "We may sell your personal information to data brokers.")
-    add_policy(fresh_db, "https://example.org/privacy", name="late")
-    put(fresh_db, "late", "2024-01-01T00:00:00Z", old)
-    put(fresh_db, "late", "2024-03-01T00:00:00Z", new)
-    root = write_report(fresh_db, tmp_path / "r").parent
-    [path] = list((root / "changes").glob("*.html"))
-    page = path.read_text(encoding="utf-8")
+    page = change_page(fresh_db, tmp_path, "late", old, new)
     assert "This change is large" in page
     note = page.index("(not shown: this page is long)")
     assert page.rfind('<details class="minor-run">', 0, note) <= page.rfind("</details>", 0, note)
@@ -449,12 +445,7 @@ def test_a_material_clause_is_never_folded_among_cosmetic_edits(fresh_db, tmp_pa
     old = before + BASE + before.replace("Section", "Part")
     new = after + BASE.replace("We do not sell your personal information.",
                                "We may sell your personal information to data brokers.") + after.replace("Section", "Part")
-    add_policy(fresh_db, "https://example.org/privacy", name="folds")
-    put(fresh_db, "folds", "2024-01-01T00:00:00Z", old)
-    put(fresh_db, "folds", "2024-03-01T00:00:00Z", new)
-    root = write_report(fresh_db, tmp_path / "r").parent
-    [path] = list((root / "changes").glob("*.html"))
-    page = path.read_text(encoding="utf-8")
+    page = change_page(fresh_db, tmp_path, "folds", old, new)
     body = page[page.index("Changed clauses"):]
     sale = body.index("data brokers")
     assert body.count('<details class="minor-run">') == 2
