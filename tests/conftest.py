@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,14 @@ def invoke(runner: CliRunner, db_path: Path, monkeypatch: pytest.MonkeyPatch):
         return runner.invoke(cli, ["--db", str(db_path), *args], input=input, catch_exceptions=False)
 
     return run
+
+
+def next_second() -> None:
+    """Captures are stored to the second: wait for the next one so two fetches get two times.
+
+    0.1 s past the turn: wget stamps its records with time(2), a coarse clock that can still
+    show the old second for a moment after time.time() turned (two crawls, one WARC-Date).
+    """
+    start = int(time.time())
+    while time.time() < start + 1.1:
+        time.sleep(0.02)

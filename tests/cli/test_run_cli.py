@@ -168,6 +168,7 @@ def test_schedule_bad_jobs_file_is_exit_2(invoke, db, tmp_path):
 def test_full_pass_with_a_real_crawl(invoke, db, tmp_path, monkeypatch, receiver):
     """`policywatch run` end to end: Scrapy child crawls a loopback site, the ingest
     queues the alert, the same pass delivers it (signed) to a loopback receiver."""
+    from tests.conftest import next_second
     from tests.crawler.conftest import fast_env
     from policywatch.testing.live_site import FakeSiteServer
     from policywatch.tracker.alerts.webhook import verify_signature
@@ -194,6 +195,7 @@ def test_full_pass_with_a_real_crawl(invoke, db, tmp_path, monkeypatch, receiver
         changed = list(paragraphs)
         changed[1] += " We may sell your personal information to data brokers."
         site.site.policy("/privacy", paragraphs=changed, words=200)
+        next_second()  # two captures in one second are ordered by text hash, not by run
         second = invoke("run", "--fail-on-material")
         assert second.exit_code == 1, second.output
         assert "material changes 1" in second.output and "alerts sent 1, failed 0, pending 0" in second.output

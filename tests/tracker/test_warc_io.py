@@ -5,13 +5,13 @@ import gzip
 import io
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from policywatch.errors import InputError
 from policywatch.testing.live_site import FakeSiteServer, policy_html
+from tests.conftest import next_second
 from policywatch.tracker.warc_io import import_warc, payload_digest
 
 URL = "https://policies.example/privacy"
@@ -170,7 +170,7 @@ def test_loopback_crawl_recorded_with_capture_http(fresh_db, tmp_path) -> None:
         with capture_http(str(path)):
             for page in ("/", "/privacy"):
                 urlopen(server.url + page, timeout=10).read()
-            _next_second()
+            next_second()
             server.site.policy("/privacy", paragraphs=["We collect your email address and sell it to brokers."])
             urlopen(server.url + "/privacy", timeout=10).read()
         summary = import_warc(fresh_db, path, "site", url=server.url + "/privacy")
@@ -190,9 +190,9 @@ def test_wget_warc_with_dedup_revisits(fresh_db, tmp_path) -> None:
         url = server.url + "/privacy"
         server.site.policy("/privacy", paragraphs=["We collect your email address to run the service."])
         wget("one", url, "--warc-cdx")
-        _next_second()
+        next_second()
         wget("two", url, f"--warc-dedup={tmp_path / 'one.cdx'}")  # unchanged: wget writes a revisit
-        _next_second()
+        next_second()
         server.site.policy("/privacy", paragraphs=["We collect your email address and sell it to brokers."])
         wget("three", url)
     combined = tmp_path / "all.warc.gz"  # gzip members concatenate: one file, three crawls
@@ -204,16 +204,6 @@ def test_wget_warc_with_dedup_revisits(fresh_db, tmp_path) -> None:
     rows = fresh_db.execute("SELECT version_id FROM captures ORDER BY capture_time").fetchall()
     assert rows[0] == rows[1] != rows[2]  # the revisit resolved to the first crawl's body
 
-
-def _next_second() -> None:
-    """Captures are stored to the second: wait for the next one so two fetches get two times.
-
-    0.1 s past the turn: wget stamps its records with time(2), a coarse clock that can still
-    show the old second for a moment after time.time() turned (two crawls, one WARC-Date).
-    """
-    start = int(time.time())
-    while time.time() < start + 1.1:
-        time.sleep(0.02)
 
 
 def test_export_of_a_redirected_capture_with_decoded_body(fresh_db, tmp_path, db_path) -> None:
